@@ -1,0 +1,386 @@
+// Package config loads kycd's configuration: defaults, then a JSON file, then
+// KYCD_* environment variables, then command-line flags, each overriding the
+// one before. Secrets may also come from files named by KYCD_*_FILE.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Modes.
+const (
+	ModeDev        = "dev"
+	ModeProduction = "production"
+)
+
+// Config is every setting of a kycd process.
+type Config struct {
+	Mode            string
+	Addr            string
+	PublicURL       string
+	DataDir         string
+	DatabaseURL     string
+	BlobURL         string
+	MasterKeyFile   string
+	MasterKey       string
+	Mail            string
+	ModelsDir       string
+	LogLevel        string
+	LogFormat       string
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+	JobWorkers      int
+	DBMaxConns      int
+}
+
+// option describes one setting once, for flags, env, the file and --help.
+type option struct {
+	name   string // flag name; the file key is the same with '_' for '-'
+	help   string
+	secret bool // may also be read from KYCD_<NAME>_FILE; never printed
+	dflt   string
+	field  func(c *Config) any
+}
+
+func (o option) env() string {
+	return "KYCD_" + strings.ToUpper(strings.ReplaceAll(o.name, "-", "_"))
+}
+
+func (o option) fileKey() string { return strings.ReplaceAll(o.name, "-", "_") }
+
+var options = []option{
+	{name: "mode", dflt: ModeDev, help: "dev or production; production refuses dev mail, generated keys and non-HTTPS public URLs",
+		field: func(c *Config) any { return &c.Mode }},
+	{name: "addr", dflt: "127.0.0.1:8080", help: "address the HTTP server listens on",
+		field: func(c *Config) any { return &c.Addr }},
+	{name: "public-url", help: "URL applicants reach kycd at (links in e-mails, stream URLs); default http://<addr>",
+		field: func(c *Config) any { return &c.PublicURL }},
+	{name: "data-dir", dflt: "./data", help: "directory for the SQLite file, local blobs, models and the generated dev master key",
+		field: func(c *Config) any { return &c.DataDir }},
+	{name: "database-url", secret: true, help: "sqlite://<data-dir>/kycd.db (default) or postgres://user:pass@host:port/db",
+		field: func(c *Config) any { return &c.DatabaseURL }},
+	{name: "blob-url", help: "file://<data-dir>/blobs (default) or s3://bucket[/prefix]?endpoint=http://host:port&region=R (credentials from AWS_* env)",
+		field: func(c *Config) any { return &c.BlobURL }},
+	{name: "master-key-file", help: "file holding the 32-byte master key (base64 or hex); generated under the data dir in dev mode only",
+		field: func(c *Config) any { return &c.MasterKeyFile }},
+	{name: "master-key", secret: true, help: "the master key itself (base64 or hex); prefer --master-key-file",
+		field: func(c *Config) any { return &c.MasterKey }},
+	{name: "mail", dflt: "dev", secret: true, help: "dev (messages kept in the database) or smtp://user:pass@host:port",
+		field: func(c *Config) any { return &c.Mail }},
+	{name: "models-dir", help: "directory holding ONNX Runtime and the model files; default <data-dir>/models",
+		field: func(c *Config) any { return &c.ModelsDir }},
+	{name: "log-level", dflt: "info", help: "debug, info, warn or error",
+		field: func(c *Config) any { return &c.LogLevel }},
+	{name: "log-format", dflt: "text", help: "text or json",
+		field: func(c *Config) any { return &c.LogFormat }},
+	{name: "max-body-bytes", dflt: "26214400", help: "largest request body accepted, in bytes",
+		field: func(c *Config) any { return &c.MaxBodyBytes }},
+	{name: "shutdown-timeout", dflt: "30s", help: "how long a graceful shutdown waits for requests and jobs",
+		field: func(c *Config) any { return &c.ShutdownTimeout }},
+	{name: "job-workers", dflt: "4", help: "background jobs run at once by this process; 0 makes an API-only node",
+		field: func(c *Config) any { return &c.JobWorkers }},
+	{name: "db-max-conns", dflt: "10", help: "largest PostgreSQL connection pool (SQLite always uses one connection)",
+		field: func(c *Config) any { return &c.DBMaxConns }},
+}
+
+// set parses s into the field that o names.
+func (o option) set(c *Config, s string) error {
+	switch p := o.field(c).(type) {
+	case *string:
+		*p = s
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number", o.name, s)
+		}
+		*p = n
+	case *int64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a whole number", o.name, s)
+		}
+		*p = n
+	case *time.Duration:
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration such as 30s or 5m", o.name, s)
+		}
+		*p = d
+	default:
+		panic("config: unsupported field type")
+	}
+	return nil
+}
+
+// Defaults returns the configuration with nothing set by the operator.
+func Defaults() *Config {
+	c := &Config{}
+	for _, o := range options {
+		if o.dflt != "" {
+			if err := o.set(c, o.dflt); err != nil {
+				panic(err)
+			}
+		}
+	}
+	return c
+}
+
+// Load builds the configuration from the defaults, the JSON file named by
+// --config or KYCD_CONFIG, the environment (lookup, usually os.LookupEnv) and
+// args, the flags after the subcommand. It returns flag.ErrHelp after writing
+// the help to out when args ask for it. It does not call Validate.
+func Load(name string, args []string, lookup func(string) (string, bool), out io.Writer) (*Config, error) {
+	c := Defaults()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	configFile := fs.String("config", "", "")
+	flagValues := map[string]*string{}
+	for _, o := range options {
+		flagValues[o.name] = fs.String(o.name, "", "")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			Usage(out, name)
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (options start with --)", fs.Arg(0))
+	}
+	if *configFile == "" {
+		*configFile, _ = lookup("KYCD_CONFIG")
+	}
+	if *configFile != "" {
+		if err := c.loadFile(*configFile); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range options {
+		if err := c.loadEnv(o, lookup); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		for _, o := range options {
+			if o.name == f.Name && err == nil {
+				err = o.set(c, *flagValues[o.name])
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.fillDerived()
+	return c, nil
+}
+
+func (c *Config) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read config file: %w", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("config file %s is not a JSON object: %w", path, err)
+	}
+	for key, v := range raw {
+		i := slices.IndexFunc(options, func(o option) bool { return o.fileKey() == key })
+		if i < 0 {
+			return fmt.Errorf("config file %s: unknown setting %q", path, key)
+		}
+		s := string(v)
+		if strings.HasPrefix(s, `"`) {
+			if err := json.Unmarshal(v, &s); err != nil {
+				return fmt.Errorf("config file %s: %s: %w", path, key, err)
+			}
+		}
+		if err := options[i].set(c, s); err != nil {
+			return fmt.Errorf("config file %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) loadEnv(o option, lookup func(string) (string, bool)) error {
+	v, ok := lookup(o.env())
+	if o.secret {
+		if file, fok := lookup(o.env() + "_FILE"); fok && file != "" {
+			if ok && v != "" {
+				return fmt.Errorf("set %s or %s_FILE, not both", o.env(), o.env())
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", o.env(), err)
+			}
+			v, ok = strings.TrimRight(string(data), "\r\n"), true
+		}
+	}
+	if !ok || v == "" {
+		return nil
+	}
+	if err := o.set(c, v); err != nil {
+		return fmt.Errorf("%s: %w", o.env(), err)
+	}
+	return nil
+}
+
+// fillDerived sets the defaults that depend on other settings.
+func (c *Config) fillDerived() {
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "kycd.db")
+	}
+	if c.BlobURL == "" {
+		c.BlobURL = "file://" + filepath.Join(c.DataDir, "blobs")
+	}
+	if c.ModelsDir == "" {
+		c.ModelsDir = filepath.Join(c.DataDir, "models")
+	}
+	if c.PublicURL == "" {
+		host, port, err := net.SplitHostPort(c.Addr)
+		if err == nil {
+			if host == "" || host == "0.0.0.0" || host == "::" {
+				host = "localhost"
+			}
+			c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		}
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+}
+
+// Validate reports the first setting that is wrong or that does not fit with
+// the others, in a sentence an operator can act on.
+func (c *Config) Validate() error {
+	if c.Mode != ModeDev && c.Mode != ModeProduction {
+		return fmt.Errorf("mode %q is unknown (want dev or production)", c.Mode)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q is not host:port", c.Addr)
+	}
+	pu, err := url.Parse(c.PublicURL)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return fmt.Errorf("public-url %q is not an http(s) URL", c.PublicURL)
+	}
+	if c.DataDir == "" {
+		return errors.New("data-dir must not be empty")
+	}
+	if _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+		return err
+	}
+	if _, err := url.Parse(c.BlobURL); err != nil {
+		return fmt.Errorf("blob-url is not a URL: %v", err)
+	}
+	switch s := strings.SplitN(c.BlobURL, "://", 2)[0]; s {
+	case "file", "s3":
+	default:
+		return fmt.Errorf("blob-url scheme %q is unknown (want file:// or s3://)", s)
+	}
+	if c.Mail != "dev" && !strings.HasPrefix(c.Mail, "smtp://") && !strings.HasPrefix(c.Mail, "smtps://") {
+		return errors.New("mail must be dev or an smtp:// or smtps:// URL")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		return fmt.Errorf("log-level %q is unknown (want debug, info, warn or error)", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log-format %q is unknown (want text or json)", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1<<20 {
+		return fmt.Errorf("max-body-bytes %d is below 1 MiB, too small for an ID photo", c.MaxBodyBytes)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("shutdown-timeout must be positive")
+	}
+	if c.JobWorkers < 0 || c.DBMaxConns < 2 {
+		return errors.New("job-workers must be 0 or more and db-max-conns at least 2")
+	}
+	if c.MasterKeyFile != "" && c.MasterKey != "" {
+		return errors.New("set master-key-file or master-key, not both")
+	}
+	if c.Mode == ModeProduction {
+		if c.MasterKeyFile == "" && c.MasterKey == "" {
+			return errors.New("production mode needs a master key: set KYCD_MASTER_KEY_FILE (generate one with: kycd keygen > master.key)")
+		}
+		if c.Mail == "dev" {
+			return errors.New("production mode needs real mail: set KYCD_MAIL=smtp://user:pass@host:port")
+		}
+		if pu.Scheme != "https" {
+			return errors.New("production mode needs an https public-url: session cookies are Secure")
+		}
+	}
+	return nil
+}
+
+// Database is a parsed database URL.
+type Database struct {
+	Dialect string // "sqlite" or "postgres"
+	DSN     string // driver data source: a file path for SQLite, the URL for PostgreSQL
+}
+
+// ParseDatabaseURL splits a database URL into its dialect and driver DSN.
+func ParseDatabaseURL(raw string) (Database, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return Database{}, fmt.Errorf("database-url %q has no scheme (want sqlite:// or postgres://)", Redact(raw))
+	}
+	switch scheme {
+	case "sqlite", "sqlite3":
+		if rest == "" {
+			return Database{}, errors.New("database-url sqlite:// needs a file path")
+		}
+		return Database{Dialect: "sqlite", DSN: rest}, nil
+	case "postgres", "postgresql":
+		if _, err := url.Parse(raw); err != nil {
+			return Database{}, fmt.Errorf("database-url is not a valid URL")
+		}
+		return Database{Dialect: "postgres", DSN: raw}, nil
+	default:
+		return Database{}, fmt.Errorf("database-url scheme %q is unknown (want sqlite:// or postgres://)", scheme)
+	}
+}
+
+// Redact returns raw with any password in it replaced, safe for logs.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Usage writes every option with its flag, environment variable and default.
+func Usage(w io.Writer, command string) {
+	fmt.Fprintf(w, "Usage: kycd %s [options]\n\n", command)
+	fmt.Fprintf(w, "Each option is read, last one winning, from its default, the JSON file named by\n")
+	fmt.Fprintf(w, "--config or KYCD_CONFIG (keys like data_dir), the environment and the flag.\n")
+	fmt.Fprintf(w, "Options marked * may also be read from a file named by <ENV>_FILE.\n\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  --config FILE\tKYCD_CONFIG\t\tJSON file of settings\n")
+	for _, o := range options {
+		star := ""
+		if o.secret {
+			star = "*"
+		}
+		dflt := o.dflt
+		if dflt != "" {
+			dflt = "(default " + dflt + ")"
+		}
+		fmt.Fprintf(tw, "  --%s\t%s%s\t%s\t%s\n", o.name, o.env(), star, dflt, o.help)
+	}
+	tw.Flush()
+}

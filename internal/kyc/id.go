@@ -1,0 +1,34 @@
+package kyc
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"io"
+	"strings"
+)
+
+var idEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// NewID returns a random, URL-safe identifier with the given prefix, such as
+// "ver_3k9x...". It reads 15 bytes (120 bits) from r, or from crypto/rand when
+// r is nil.
+func NewID(r io.Reader, prefix string) string {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [15]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		panic("kyc: random source failed: " + err.Error())
+	}
+	return prefix + "_" + idEncoding.EncodeToString(b[:])
+}
+
+// ValidID reports whether s looks like an id made by NewID with that prefix.
+func ValidID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix+"_")
+	if !ok || len(rest) != 24 {
+		return false
+	}
+	_, err := idEncoding.DecodeString(rest)
+	return err == nil
+}

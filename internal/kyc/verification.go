@@ -1,0 +1,90 @@
+package kyc
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Status is the state of a verification case.
+type Status string
+
+// The states of a verification, as in DESIGN.md.
+const (
+	StatusCreated           Status = "created"
+	StatusLivenessPassed    Status = "liveness_passed"
+	StatusDocumentSubmitted Status = "document_submitted"
+	StatusProcessing        Status = "processing"
+	StatusApproved          Status = "approved"
+	StatusRejected          Status = "rejected"
+	StatusNeedsReview       Status = "needs_review"
+	StatusExpired           Status = "expired"
+	StatusErased            Status = "erased"
+)
+
+// transitions lists, for each state, the states it may move to. Every change
+// of a verification's status goes through CanTransition.
+var transitions = map[Status][]Status{
+	StatusCreated:           {StatusLivenessPassed, StatusExpired, StatusErased},
+	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusExpired, StatusErased},
+	StatusDocumentSubmitted: {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased},
+	StatusProcessing:        {StatusApproved, StatusRejected, StatusNeedsReview, StatusErased},
+	StatusNeedsReview:       {StatusApproved, StatusRejected, StatusErased},
+	StatusApproved:          {StatusErased},
+	StatusRejected:          {StatusErased},
+	StatusExpired:           {StatusErased},
+	StatusErased:            nil,
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	_, ok := transitions[s]
+	return ok
+}
+
+// Terminal reports whether no further decision can change a case in state s.
+func (s Status) Terminal() bool {
+	return s == StatusApproved || s == StatusRejected || s == StatusExpired || s == StatusErased
+}
+
+// CanTransition returns nil when a verification may move from one status to
+// another, and a Conflict error saying why not otherwise.
+func CanTransition(from, to Status) error {
+	if !from.Valid() || !to.Valid() {
+		return Errorf(Invalid, "unknown verification status %q -> %q", from, to)
+	}
+	if !slices.Contains(transitions[from], to) {
+		return Errorf(Conflict, "a verification in state %s cannot move to %s", from, to)
+	}
+	return nil
+}
+
+// Verification is one KYC case: a person proving who they are.
+type Verification struct {
+	ID        string
+	UserID    string // the applicant's account; empty for integrator-created cases
+	Reference string // the integrator's own id for the case
+	Status    Status
+	Version   int64 // optimistic-concurrency counter, bumped by every update
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Validate checks the fields a new verification must have.
+func (v *Verification) Validate() error {
+	if v.ID == "" {
+		return Errorf(Invalid, "verification id is required")
+	}
+	if len(v.Reference) > 200 {
+		return Errorf(Invalid, "reference is longer than 200 characters")
+	}
+	if !v.Status.Valid() {
+		return Errorf(Invalid, "unknown verification status %q", v.Status)
+	}
+	return nil
+}
+
+// String is safe to log: it holds no personal data.
+func (v *Verification) String() string {
+	return fmt.Sprintf("verification %s (%s, v%d)", v.ID, v.Status, v.Version)
+}

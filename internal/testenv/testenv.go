@@ -1,0 +1,87 @@
+// Package testenv starts the real servers kycd's tests use: a PostgreSQL
+// server from the Debian packages and a versitygw S3 server, each once per
+// test process on a free loopback port, in a temporary directory. Packages
+// that use them call Run from TestMain so the servers stop at the end.
+package testenv
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	mu       sync.Mutex
+	stoppers []func()
+)
+
+// Run runs the tests, then stops every server the tests started. Use it as
+// os.Exit(testenv.Run(m)) in TestMain.
+func Run(m *testing.M) int {
+	code := m.Run()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, stop := range stoppers {
+		stop()
+	}
+	return code
+}
+
+func atExit(stop func()) {
+	mu.Lock()
+	stoppers = append(stoppers, stop)
+	mu.Unlock()
+}
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// TestData is the shared test data directory: $KYCD_TESTDATA, or
+// ../shared/testdata beside the repository.
+func TestData() string {
+	if d := os.Getenv("KYCD_TESTDATA"); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), "..", "shared", "testdata")
+}
+
+// waitTCP waits until addr accepts connections or the timeout passes.
+func waitTCP(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not accept connections within %v: %w", addr, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// lookPath finds a program on PATH or in the extra directories.
+func lookPath(name string, extra ...string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range extra {
+		matches, _ := filepath.Glob(filepath.Join(dir, name))
+		for _, m := range matches {
+			if info, err := os.Stat(m); err == nil && !info.IsDir() {
+				return m, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s not found on PATH or in %v: run ./scripts/test.sh, which installs it", name, extra)
+}
