@@ -105,7 +105,6 @@ func startVersityGW() (string, error) {
 	}
 }
 
-
 func freePort() int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

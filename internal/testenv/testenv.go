@@ -85,3 +85,9 @@ func lookPath(name string, extra ...string) (string, error) {
 	}
 	return "", fmt.Errorf("%s not found on PATH or in %v: run ./scripts/test.sh, which installs it", name, extra)
 }
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	return freePort()
+}
