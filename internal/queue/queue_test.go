@@ -24,7 +24,9 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // fastRetry retries a failed job after 100 ms, so tests see retries quickly.
 type fastRetry struct{}
 
-func (fastRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(100 * time.Millisecond) }
+func (fastRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
+}
 
 func newQueue(t *testing.T, db *store.DB, workers *river.Workers, n int) *queue.Queue {
 	t.Helper()

@@ -14,7 +14,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // clock is a settable test clock.
 type clock struct{ t time.Time }
 
-func (c *clock) Now() time.Time         { return c.t }
+func (c *clock) Now() time.Time          { return c.t }
 func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // forEachDB runs a test on SQLite and on PostgreSQL with a test clock: the

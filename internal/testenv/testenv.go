@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kycd/kycd/internal/models"
 )
 
 var (
@@ -90,4 +92,19 @@ func lookPath(name string, extra ...string) (string, error) {
 func FreePort(t testing.TB) int {
 	t.Helper()
 	return freePort()
+}
+
+// ModelsDir is the directory holding ONNX Runtime and the models: the
+// $KYCD_MODELS_DIR, or data/models in the repository, where the setup puts
+// them. The test fails when the files are missing or wrong.
+func ModelsDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("KYCD_MODELS_DIR")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(), "data", "models")
+	}
+	if err := models.Verify(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
