@@ -76,7 +76,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.BlobURL }},
 	{name: "master-key-file", help: "file holding the 32-byte master key (base64 or hex); generated under the data dir in dev mode only",
 		field: func(c *Config) any { return &c.MasterKeyFile }},
-	{name: "master-key", secret: true, help: "the master key itself (base64 or hex); prefer --master-key-file",
+	// Not marked secret: its KYCD_MASTER_KEY_FILE is the master-key-file option.
+	{name: "master-key", help: "the master key itself (base64 or hex); prefer --master-key-file",
 		field: func(c *Config) any { return &c.MasterKey }},
 	{name: "mail", dflt: "dev", secret: true, help: "dev (messages kept in the database) or smtp://user:pass@host:port",
 		field: func(c *Config) any { return &c.Mail }},

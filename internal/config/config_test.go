@@ -70,7 +70,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad duration", []string{"--shutdown-timeout", "soon"}, nil, "not a duration"},
 		{"unknown file key", nil, map[string]string{"KYCD_CONFIG": bad}, `unknown setting "adr"`},
 		{"missing file", nil, map[string]string{"KYCD_CONFIG": filepath.Join(dir, "none.json")}, "read config file"},
-		{"secret twice", nil, map[string]string{"KYCD_MASTER_KEY": "a", "KYCD_MASTER_KEY_FILE": bad}, "not both"},
+		{"secret twice", nil, map[string]string{"KYCD_MAIL": "dev", "KYCD_MAIL_FILE": bad}, "not both"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,6 +126,19 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestMasterKeyFileIsAPath(t *testing.T) {
+	c, err := Load("serve", nil, env(map[string]string{"KYCD_MASTER_KEY_FILE": "/etc/kycd/master.key"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MasterKeyFile != "/etc/kycd/master.key" || c.MasterKey != "" {
+		t.Errorf("MasterKeyFile, MasterKey = %q, %q", c.MasterKeyFile, c.MasterKey)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
 	}
 }
 

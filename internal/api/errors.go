@@ -1,0 +1,183 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// Status maps a stable error code to its HTTP status. It is the only place
+// that does.
+func Status(code kyc.Code) int {
+	switch code {
+	case kyc.Invalid:
+		return http.StatusBadRequest
+	case kyc.Unauthorized, kyc.MFARequired:
+		return http.StatusUnauthorized
+	case kyc.Forbidden:
+		return http.StatusForbidden
+	case kyc.NotFound:
+		return http.StatusNotFound
+	case kyc.Conflict:
+		return http.StatusConflict
+	case kyc.Expired:
+		return http.StatusGone
+	case kyc.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case kyc.UnsupportedMedia:
+		return http.StatusUnsupportedMediaType
+	case kyc.NoFace:
+		return http.StatusUnprocessableEntity
+	case kyc.Locked:
+		return http.StatusLocked
+	case kyc.RateLimited:
+		return http.StatusTooManyRequests
+	case kyc.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// codeForStatus names the code of an error that did not start as a
+// *kyc.Error: huma's own (validation, body too large, ...) and the router's.
+func codeForStatus(status int) kyc.Code {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusMethodNotAllowed:
+		return kyc.Invalid
+	case http.StatusUnauthorized:
+		return kyc.Unauthorized
+	case http.StatusForbidden:
+		return kyc.Forbidden
+	case http.StatusNotFound:
+		return kyc.NotFound
+	case http.StatusConflict, http.StatusPreconditionFailed:
+		return kyc.Conflict
+	case http.StatusRequestEntityTooLarge:
+		return kyc.TooLarge
+	case http.StatusUnsupportedMediaType, http.StatusNotAcceptable:
+		return kyc.UnsupportedMedia
+	case http.StatusTooManyRequests:
+		return kyc.RateLimited
+	case http.StatusServiceUnavailable:
+		return kyc.Unavailable
+	default:
+		return kyc.Internal
+	}
+}
+
+// ErrorBody is the body of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail says what went wrong, with a stable code.
+type ErrorDetail struct {
+	Code      kyc.Code `json:"code" doc:"Stable machine-readable code" enum:"invalid,unauthorized,mfa_required,forbidden,not_found,conflict,too_large,unsupported_media,no_face,rate_limited,locked,expired,unavailable,internal"`
+	Message   string   `json:"message" doc:"What went wrong, for people"`
+	RequestID string   `json:"request_id,omitempty" doc:"The request's id, also in the X-Request-Id header; quote it to support"`
+	Details   []string `json:"details,omitempty" doc:"Field-level problems, for invalid input"`
+}
+
+// apiError is an error response on its way out: the body and its status.
+type apiError struct {
+	ErrorBody
+	status int
+}
+
+// Error implements error.
+func (e *apiError) Error() string { return string(e.ErrorBody.Error.Code) + ": " + e.ErrorBody.Error.Message }
+
+// GetStatus implements huma.StatusError.
+func (e *apiError) GetStatus() int { return e.status }
+
+// Schema describes the error body in the OpenAPI document.
+func (e *apiError) Schema(r huma.Registry) *huma.Schema {
+	return r.Schema(reflect.TypeFor[ErrorBody](), true, "Error")
+}
+
+// newErrorBody builds the response for err as seen by a request with ctx.
+// Unexpected errors are logged here, once, with the request id; their text
+// never reaches the client.
+func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *apiError {
+	e := &apiError{status: status}
+	body := &e.ErrorBody
+	body.Error.RequestID = RequestID(ctx)
+	for _, err := range errs {
+		var ke *kyc.Error
+		if errors.As(err, &ke) {
+			body.Error.Code, body.Error.Message = ke.Code, ke.Message
+			e.status = Status(ke.Code)
+			return e
+		}
+	}
+	body.Error.Code = codeForStatus(status)
+	if body.Error.Code == kyc.Internal {
+		body.Error.Message = "internal error"
+		for _, err := range errs {
+			loggerFrom(ctx).Error("request failed", "request_id", body.Error.RequestID, "err", err)
+		}
+		return e
+	}
+	body.Error.Message = msg
+	for _, err := range errs {
+		if err != nil {
+			body.Error.Details = append(body.Error.Details, err.Error())
+		}
+	}
+	if body.Error.Message == "" && len(body.Error.Details) > 0 {
+		body.Error.Message = body.Error.Details[0]
+	}
+	return e
+}
+
+func init() {
+	// huma makes every error it returns through these two hooks.
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		return newErrorBody(context.Background(), status, msg, errs...)
+	}
+	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+		ctx := context.Background()
+		if hctx != nil {
+			ctx = hctx.Context()
+		}
+		return newErrorBody(ctx, status, msg, errs...)
+	}
+}
+
+// writeError writes err as an error response outside huma (router misses,
+// panics, middleware refusals).
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := newErrorBody(r.Context(), http.StatusInternalServerError, "", err)
+	writeJSON(w, e.status, e.ErrorBody)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+type loggerKey struct{}
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// wantsJSON reports whether a client prefers JSON to HTML, for pages that
+// answer both.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return !strings.Contains(accept, "text/html")
+}

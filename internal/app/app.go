@@ -1,0 +1,138 @@
+// Package app wires kycd together: it turns a configuration into running
+// parts (database, blob store, job queue, HTTP server) and implements the
+// command-line subcommands. cmd/kycd only calls Main.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/kycd/kycd/internal/config"
+	"github.com/kycd/kycd/internal/models"
+	"github.com/kycd/kycd/internal/seal"
+)
+
+// Version is kycd's version, set at build time with
+// -ldflags "-X github.com/kycd/kycd/internal/app.Version=v1.2.3".
+var Version = "0.1.0-dev"
+
+const usage = `kycd: self-hosted identity verification
+
+Usage: kycd <command> [options]
+
+Commands:
+  serve            run the HTTP server and background workers
+  migrate          apply pending database migrations and exit
+  models install   fetch ONNX Runtime and the models (pinned, sha256-checked)
+  models verify    check the installed models
+  keygen           print a new random master key
+  version          print the version
+  help             print this help
+
+Run 'kycd <command> --help' for the options of a command.
+`
+
+// Main runs the command in args (without the program name) and returns the
+// process's exit code. Failures are one line on stderr, never a stack trace.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := run(ctx, args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kycd: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		cfg, log, err := loadConfig("serve", rest, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return Serve(ctx, cfg, log, nil)
+	case "migrate":
+		cfg, log, err := loadConfig("migrate", rest, stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, log)
+	case "models":
+		if len(rest) == 0 || (rest[0] != "install" && rest[0] != "verify") {
+			return errors.New("usage: kycd models install|verify [options]")
+		}
+		cfg, log, err := loadConfig("models "+rest[0], rest[1:], stdout, stderr)
+		if err != nil {
+			return err
+		}
+		if rest[0] == "install" {
+			return models.Install(ctx, cfg.ModelsDir, log)
+		}
+		if err := models.Verify(cfg.ModelsDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "models in %s: ok\n", cfg.ModelsDir)
+		return nil
+	case "keygen":
+		fmt.Fprintln(stdout, seal.GenerateKeyText())
+		return nil
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "kycd %s (%s)\n", Version, goVersion())
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func goVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.GoVersion
+	}
+	return "unknown Go"
+}
+
+// loadConfig reads and validates the configuration and makes the logger.
+func loadConfig(cmd string, args []string, stdout, stderr io.Writer) (*config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(cmd, args, os.LookupEnv, stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	return cfg, NewLogger(cfg, stderr), nil
+}
+
+// NewLogger makes the process's logger as configured.
+func NewLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

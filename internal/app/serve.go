@@ -1,0 +1,218 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/config"
+	"github.com/kycd/kycd/internal/models"
+	"github.com/kycd/kycd/internal/onnx"
+	"github.com/kycd/kycd/internal/queue"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// App is a running kycd: its dependencies, opened and checked.
+type App struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	DB      *store.DB
+	Blobs   blob.Store
+	Keyring *seal.Keyring
+	Queue   *queue.Queue
+	API     *api.Server
+}
+
+// Open prepares everything Serve runs: it checks the data directory, loads
+// or (in dev mode) creates the master key, connects to and migrates the
+// database, reaches the blob store, and builds the job queue and the HTTP
+// API. Each failure says what to fix.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	if err := checkDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	keyring, err := loadKeyring(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
+	if err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	blobs, err := blob.Open(ctx, cfg.BlobURL, keyring)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := blobs.Ping(pingCtx); err != nil {
+		return nil, fmt.Errorf("blob store %s: %w", cfg.BlobURL, err)
+	}
+	modelCheck := &models.Checker{Dir: cfg.ModelsDir}
+	if err := modelCheck.Ping(ctx); err != nil {
+		log.Warn("models are not installed: face and document features will fail and /readyz answers 503", "err", err)
+	} else if err := onnx.Init(filepath.Join(cfg.ModelsDir, models.RuntimeLibrary)); err != nil {
+		return nil, err
+	}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+
+	srv := api.New(api.Options{
+		Logger:       log,
+		Version:      Version,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		HSTS:         strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:       map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+	})
+	ok = true
+	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv}, nil
+}
+
+// Close releases what Open acquired.
+func (a *App) Close() error { return a.DB.Close() }
+
+// checkDataDir makes sure the data directory exists and is writable.
+func checkDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data-dir %s cannot be created: %w", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("data-dir %s is not writable: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// loadKeyring loads the master key from the configuration, or in dev mode
+// creates one under the data directory, warning loudly that it does.
+func loadKeyring(cfg *config.Config, log *slog.Logger) (*seal.Keyring, error) {
+	var key *seal.Key
+	var err error
+	switch {
+	case cfg.MasterKey != "":
+		key, err = seal.ParseKey(cfg.MasterKey)
+	case cfg.MasterKeyFile != "":
+		key, err = seal.LoadKeyFile(cfg.MasterKeyFile)
+	case cfg.Mode == config.ModeDev:
+		path := filepath.Join(cfg.DataDir, "master.key")
+		var created bool
+		key, created, err = seal.LoadOrCreateKeyFile(path)
+		if created {
+			log.Warn("GENERATED A NEW MASTER KEY for dev mode: back it up, or every stored image is lost with it; production mode refuses generated keys",
+				"path", path, "key_id", key.ID())
+		} else if err == nil {
+			log.Warn("using the dev-mode master key from the data directory; set KYCD_MASTER_KEY_FILE in production", "path", path, "key_id", key.ID())
+		}
+	default:
+		err = errors.New("no master key configured")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return seal.NewKeyring(key), nil
+}
+
+// Serve runs kycd until ctx ends or the process gets SIGINT or SIGTERM, then
+// shuts down gracefully: it stops accepting requests, lets running requests
+// and jobs finish (up to the shutdown timeout) and closes the database. When
+// ready is not nil, the listening address is sent on it once serving.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, errors.Unwrap(err))
+	}
+	if err := a.Queue.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	server := &http.Server{
+		Handler:           a.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- server.Serve(ln) }()
+	dialect, _ := config.ParseDatabaseURL(cfg.DatabaseURL)
+	log.Info("kycd serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
+		"version", Version, "database", dialect.Dialect, "blob_store", strings.SplitN(cfg.BlobURL, ":", 2)[0],
+		"job_workers", cfg.JobWorkers)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case err := <-errc:
+		a.Queue.Stop(context.Background())
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	httpErr := server.Shutdown(shutdownCtx)
+	queueErr := a.Queue.Stop(shutdownCtx)
+	if err := errors.Join(httpErr, queueErr); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// migrate applies the migrations and reports the schema version.
+func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("database migrated", "dialect", db.Dialect(), "schema_version", v)
+	return nil
+}
