@@ -94,7 +94,9 @@ type apiError struct {
 }
 
 // Error implements error.
-func (e *apiError) Error() string { return string(e.ErrorBody.Error.Code) + ": " + e.ErrorBody.Error.Message }
+func (e *apiError) Error() string {
+	return string(e.ErrorBody.Error.Code) + ": " + e.ErrorBody.Error.Message
+}
 
 // GetStatus implements huma.StatusError.
 func (e *apiError) GetStatus() int { return e.status }

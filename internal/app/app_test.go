@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,11 +37,29 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// logBuffer collects a process's output while the test reads it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) WriteString(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b.WriteString(s)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // proc is a kycd process started by a test.
 type proc struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *strings.Builder
+	stderr *logBuffer
 	done   chan error
 }
 
@@ -49,7 +68,7 @@ type proc struct {
 func startKycd(t *testing.T, env ...string) *proc {
 	t.Helper()
 	port := testenv.FreePort(t)
-	p := &proc{url: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &strings.Builder{}, done: make(chan error, 1)}
+	p := &proc{url: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &logBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(kycdBin, "serve")
 	p.cmd.Env = append(os.Environ(), append([]string{
 		fmt.Sprintf("KYCD_ADDR=127.0.0.1:%d", port),

