@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export KYCD_TOOLS_DIR="${KYCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kycd/bin}"
 
-echo "==> go vet" >&2
+echo "==> go vet, staticcheck" >&2
 go vet ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 pkgs=("$@")
 [ "${#pkgs[@]}" -gt 0 ] || pkgs=(./...)

@@ -28,7 +28,7 @@ type S3 struct {
 // client uses path-style addressing, which every S3-compatible server serves.
 func NewS3(ctx context.Context, u *url.URL) (*S3, error) {
 	if u.Host == "" {
-		return nil, errors.New("blob-url s3:// needs a bucket name: s3://bucket?endpoint=...")
+		return nil, errors.New("blob-url s3:// needs a bucket name, as in s3://bucket?endpoint=URL")
 	}
 	q := u.Query()
 	region := q.Get("region")
