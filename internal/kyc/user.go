@@ -1,0 +1,113 @@
+package kyc
+
+import (
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Role is what a person or API key may do.
+type Role string
+
+// The roles.
+const (
+	RoleApplicant Role = "applicant"
+	RoleReviewer  Role = "reviewer"
+	RoleAdmin     Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleApplicant, RoleReviewer, RoleAdmin}
+
+// ParseRoles checks a list of role names, dropping duplicates.
+func ParseRoles(names []string) ([]Role, error) {
+	var out []Role
+	for _, n := range names {
+		r := Role(n)
+		if !slices.Contains(Roles, r) {
+			return nil, Errorf(Invalid, "unknown role %q (want applicant, reviewer or admin)", n)
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil, Errorf(Invalid, "at least one role is required")
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// UserStatus is where an account stands.
+type UserStatus string
+
+// The account states.
+const (
+	UserUnconfirmed UserStatus = "unconfirmed"
+	UserConfirmed   UserStatus = "confirmed"
+	UserDisabled    UserStatus = "disabled"
+)
+
+// User is an account of the user pool.
+type User struct {
+	ID           string
+	Email        string
+	PasswordHash string
+	Status       UserStatus
+	Roles        []Role
+	MFAEnabled   bool
+	TOTPSecret   []byte // sealed; nil until TOTP setup starts
+	TOTPLastStep int64  // the last time step accepted, so a code is never used twice
+	FailedLogins int
+	LockedUntil  time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// HasRole reports whether the user holds r.
+func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// NormalizeEmail lower-cases and checks an e-mail address.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+		return "", Errorf(Invalid, "that is not a valid e-mail address")
+	}
+	return s, nil
+}
+
+// Principal is who is making a request: a signed-in user or an API key.
+type Principal struct {
+	UserID   string // empty for an API key
+	APIKeyID string // empty for a user
+	Roles    []Role
+	// SessionHash names the session or access token used, so sign-out can
+	// revoke exactly it.
+	SessionHash string
+}
+
+// Has reports whether the principal holds any of roles.
+func (p *Principal) Has(roles ...Role) bool {
+	if p == nil {
+		return false
+	}
+	for _, r := range roles {
+		if slices.Contains(p.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ID names the principal in audit events: a user or API key id.
+func (p *Principal) ID() string {
+	if p == nil {
+		return "anonymous"
+	}
+	if p.UserID != "" {
+		return p.UserID
+	}
+	return p.APIKeyID
+}
