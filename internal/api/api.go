@@ -10,6 +10,10 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/kycd/kycd/internal/account"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/store"
 )
 
 // Checker is one dependency that readiness depends on.
@@ -24,13 +28,22 @@ type Options struct {
 	MaxBodyBytes int64
 	HSTS         bool               // send Strict-Transport-Security (the public URL is https)
 	Checks       map[string]Checker // readiness checks by name: database, blobs, models
+
+	// Accounts, when set, serves the user pool's routes and authenticates
+	// requests; DB answers the dev mailbox and audit routes.
+	Accounts      *account.Service
+	DB            *store.DB
+	Cookie        CookieConfig
+	DevMailbox    bool // serve GET /v1/dev/mailbox (dev mail mode only)
+	AuthRateLimit int  // state-changing /v1/auth requests per minute per address; 30 when 0
 }
 
 // Server routes kycd's HTTP requests.
 type Server struct {
-	mux  *http.ServeMux
-	api  huma.API
-	opts Options
+	mux     *http.ServeMux
+	api     huma.API
+	opts    Options
+	limiter *rateLimiter
 }
 
 // New returns a server with the foundation routes registered; features add
@@ -51,8 +64,18 @@ func New(opts Options) *Server {
 		"cookie": {Type: "apiKey", In: "cookie", Name: "__Host-kycd_session", Description: "the web UI's session"},
 	}
 	s := &Server{mux: mux, api: humago.New(mux, cfg), opts: opts}
+	if opts.Cookie.Name == "" {
+		s.opts.Cookie = CookieConfig{Name: "__Host-kycd_session", Secure: true}
+	}
+	if opts.AuthRateLimit <= 0 {
+		s.opts.AuthRateLimit = 30
+	}
+	s.limiter = newRateLimiter(s.opts.AuthRateLimit)
 	s.registerHealth()
 	s.registerDocs()
+	if opts.Accounts != nil {
+		s.registerAccounts()
+	}
 	return s
 }
 
@@ -65,6 +88,18 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 // Handler is the complete handler: middleware around the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
+	if s.opts.Accounts != nil {
+		h = withAuth(s.opts.Accounts, s.opts.Cookie, h)
+	}
+	h = withRateLimit(s.limiter, []string{"/v1/auth/", "/signin", "/signup", "/confirm", "/forgot", "/reset"}, h)
+	// Cookie-authenticated state changes must come from our own pages:
+	// browsers say where a request comes from (Sec-Fetch-Site, Origin), and
+	// cross-origin POSTs are refused. API clients send neither header.
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, kyc.Errorf(kyc.Forbidden, "cross-origin request refused"))
+	}))
+	h = csrf.Handler(h)
 	h = withBodyLimit(s.opts.MaxBodyBytes, h)
 	h = withSecurityHeaders(s.opts.HSTS, h)
 	return withRequest(s.opts.Logger, h)

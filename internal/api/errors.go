@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -90,8 +91,13 @@ type ErrorDetail struct {
 // apiError is an error response on its way out: the body and its status.
 type apiError struct {
 	ErrorBody
-	status int
+	status  int
+	headers http.Header
 }
+
+// GetHeaders implements huma.HeadersError: Retry-After for lockouts and
+// rate limits.
+func (e *apiError) GetHeaders() http.Header { return e.headers }
 
 // Error implements error.
 func (e *apiError) Error() string {
@@ -118,6 +124,9 @@ func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *a
 		if errors.As(err, &ke) {
 			body.Error.Code, body.Error.Message = ke.Code, ke.Message
 			e.status = Status(ke.Code)
+			if ke.RetryAfter > 0 {
+				e.headers = http.Header{"Retry-After": {strconv.Itoa(int(ke.RetryAfter.Seconds()))}}
+			}
 			return e
 		}
 	}
@@ -159,6 +168,9 @@ func init() {
 // panics, middleware refusals).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := newErrorBody(r.Context(), http.StatusInternalServerError, "", err)
+	for k, v := range e.headers {
+		w.Header()[k] = v
+	}
 	writeJSON(w, e.status, e.ErrorBody)
 }
 

@@ -32,6 +32,7 @@ Commands:
   migrate          apply pending database migrations and exit
   models install   fetch ONNX Runtime and the models (pinned, sha256-checked)
   models verify    check the installed models
+  user create      create a confirmed account: --email E --password-file F --role R
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -92,6 +93,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "models in %s: ok\n", cfg.ModelsDir)
 		return nil
+	case "user":
+		if len(rest) == 0 || rest[0] != "create" {
+			return errors.New("usage: kycd user create --email E --password-file F --role R")
+		}
+		return userCreate(ctx, rest[1:], os.Stdin, stdout, stderr)
 	case "keygen":
 		fmt.Fprintln(stdout, seal.GenerateKeyText())
 		return nil

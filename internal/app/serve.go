@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -16,11 +17,14 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/config"
+	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/models"
 	"github.com/kycd/kycd/internal/onnx"
+	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
@@ -28,13 +32,14 @@ import (
 
 // App is a running kycd: its dependencies, opened and checked.
 type App struct {
-	Config  *config.Config
-	Log     *slog.Logger
-	DB      *store.DB
-	Blobs   blob.Store
-	Keyring *seal.Keyring
-	Queue   *queue.Queue
-	API     *api.Server
+	Config   *config.Config
+	Log      *slog.Logger
+	DB       *store.DB
+	Blobs    blob.Store
+	Keyring  *seal.Keyring
+	Queue    *queue.Queue
+	API      *api.Server
+	Accounts *account.Service
 }
 
 // Open prepares everything Serve runs: it checks the data directory, loads
@@ -80,20 +85,55 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	var smtp *mail.SMTP
+	if cfg.Mail != "dev" {
+		if smtp, err = mail.ParseSMTP(cfg.Mail); err != nil {
+			return nil, err
+		}
+		river.AddWorker(workers, &mail.SendWorker{SMTP: smtp, Keyring: keyring})
+	}
 	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	var sender mail.Sender = mail.DevSender{}
+	if smtp != nil {
+		sender = &mail.QueueSender{Queue: q, Keyring: keyring}
+	}
+	accounts := account.New(db, sender, keyring, account.Options{
+		Password:  passwordParams(cfg),
+		PublicURL: cfg.PublicURL,
+		Logger:    log,
+	})
 
 	srv := api.New(api.Options{
-		Logger:       log,
-		Version:      Version,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		HSTS:         strings.HasPrefix(cfg.PublicURL, "https://"),
-		Checks:       map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Logger:        log,
+		Version:       Version,
+		MaxBodyBytes:  cfg.MaxBodyBytes,
+		HSTS:          strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:        map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Accounts:      accounts,
+		DB:            db,
+		Cookie:        cookieConfig(cfg.PublicURL),
+		DevMailbox:    sender.Dev(),
+		AuthRateLimit: cfg.AuthRateLimit,
 	})
 	ok = true
-	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv}, nil
+	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts}, nil
+}
+
+func passwordParams(cfg *config.Config) password.Params {
+	return password.Params{MemoryKiB: uint32(cfg.Argon2MemoryKiB), Time: uint32(cfg.Argon2Time), Threads: uint8(cfg.Argon2Threads)}
+}
+
+// cookieConfig picks the session cookie: __Host- and Secure wherever a
+// browser honours it (HTTPS, or http://localhost in development).
+func cookieConfig(publicURL string) api.CookieConfig {
+	u, err := url.Parse(publicURL)
+	if err == nil && (u.Scheme == "https" || u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1") {
+		return api.CookieConfig{Name: "__Host-kycd_session", Secure: true}
+	}
+	return api.CookieConfig{Name: "kycd_session", Secure: false}
 }
 
 // Close releases what Open acquired.

@@ -44,6 +44,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	JobWorkers      int
 	DBMaxConns      int
+	AuthRateLimit   int
+	Argon2MemoryKiB int
+	Argon2Time      int
+	Argon2Threads   int
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -95,6 +99,14 @@ var options = []option{
 		field: func(c *Config) any { return &c.JobWorkers }},
 	{name: "db-max-conns", dflt: "10", help: "largest PostgreSQL connection pool (SQLite always uses one connection)",
 		field: func(c *Config) any { return &c.DBMaxConns }},
+	{name: "auth-rate-limit", dflt: "30", help: "sign-up, sign-in and other account requests allowed per minute per client address",
+		field: func(c *Config) any { return &c.AuthRateLimit }},
+	{name: "argon2-memory-kib", dflt: "19456", help: "argon2id memory per password hash, in KiB; hashes are upgraded at sign-in when changed",
+		field: func(c *Config) any { return &c.Argon2MemoryKiB }},
+	{name: "argon2-time", dflt: "2", help: "argon2id passes per password hash",
+		field: func(c *Config) any { return &c.Argon2Time }},
+	{name: "argon2-threads", dflt: "1", help: "argon2id lanes per password hash",
+		field: func(c *Config) any { return &c.Argon2Threads }},
 }
 
 // set parses s into the field that o names.
@@ -306,6 +318,12 @@ func (c *Config) Validate() error {
 	}
 	if c.JobWorkers < 0 || c.DBMaxConns < 2 {
 		return errors.New("job-workers must be 0 or more and db-max-conns at least 2")
+	}
+	if c.AuthRateLimit < 1 {
+		return errors.New("auth-rate-limit must be at least 1 request per minute")
+	}
+	if c.Argon2MemoryKiB < 1024 || c.Argon2Time < 1 || c.Argon2Threads < 1 || c.Argon2Threads > 255 {
+		return errors.New("argon2 parameters too weak: argon2-memory-kib at least 1024, argon2-time and argon2-threads (1-255) at least 1")
 	}
 	if c.MasterKeyFile != "" && c.MasterKey != "" {
 		return errors.New("set master-key-file or master-key, not both")

@@ -5,6 +5,7 @@ package kyc
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error code. Codes are part of the public
@@ -39,6 +40,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// RetryAfter, when set, tells the caller when trying again can succeed
+	// (a lockout, a rate limit); HTTP sends it as Retry-After.
+	RetryAfter time.Duration
 }
 
 // Errorf returns an *Error with the given code and a formatted message.
