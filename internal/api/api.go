@@ -87,7 +87,7 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 
 // Handler is the complete handler: middleware around the router.
 func (s *Server) Handler() http.Handler {
-	var h http.Handler = s.mux
+	h := recordRoute(s.mux)
 	if s.opts.Accounts != nil {
 		h = withAuth(s.opts.Accounts, s.opts.Cookie, h)
 	}

@@ -160,7 +160,15 @@ func init() {
 		if hctx != nil {
 			ctx = hctx.Context()
 		}
-		return newErrorBody(ctx, status, msg, errs...)
+		e := newErrorBody(ctx, status, msg, errs...)
+		// huma copies headers only from the handler's own error; ours are
+		// set here.
+		if hctx != nil {
+			for k, v := range e.headers {
+				hctx.SetHeader(k, v[0])
+			}
+		}
+		return e
 	}
 }
 

@@ -15,6 +15,20 @@ import (
 
 type requestIDKey struct{}
 
+// routeKey holds where the router writes the matched pattern, for the access
+// log: middleware below withRequest may replace the *http.Request.
+type routeKey struct{}
+
+// recordRoute notes the pattern the router matched.
+func recordRoute(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*p = r.Pattern
+		}
+	})
+}
+
 // RequestID is the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
@@ -83,6 +97,8 @@ func withRequest(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
 		ctx = context.WithValue(ctx, loggerKey{}, log)
+		route := new(string)
+		ctx = context.WithValue(ctx, routeKey{}, route)
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -95,11 +111,10 @@ func withRequest(log *slog.Logger, next http.Handler) http.Handler {
 					writeError(rec, r, kyc.Errorf(kyc.Internal, "internal error"))
 				}
 			}
-			route := r.Pattern
-			if route == "" {
-				route = "unmatched"
+			if *route == "" {
+				*route = "unmatched"
 			}
-			log.Info("request", "request_id", id, "method", r.Method, "route", route, "path", r.URL.Path,
+			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "path", r.URL.Path,
 				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)

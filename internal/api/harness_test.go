@@ -1,0 +1,224 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycd/kycd/internal/account"
+	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/mail"
+	"github.com/kycd/kycd/internal/password"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/testenv"
+	"github.com/kycd/kycd/internal/totp"
+)
+
+// clock is a test clock that tests move forward.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer collects log output written from handler goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// env is a complete account stack on a real SQLite database behind a real
+// HTTP server.
+type env struct {
+	t        *testing.T
+	srv      *httptest.Server
+	db       *store.DB
+	accounts *account.Service
+	clk      *clock
+	logs     *syncBuffer
+}
+
+type envOptions struct {
+	rateLimit int
+	dialect   string
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	if o.dialect == "" {
+		o.dialect = store.SQLite
+	}
+	if o.rateLimit == 0 {
+		o.rateLimit = 100000
+	}
+	clk := &clock{t: time.Now().UTC()}
+	db := testenv.OpenDB(t, testenv.DatabaseURL(t, o.dialect), clk.Now)
+	k, _ := seal.ParseKey(seal.GenerateKeyText())
+	accounts := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{
+		Password: password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, Now: clk.Now, PublicURL: "https://kyc.example.com",
+	})
+	logs := &syncBuffer{}
+	s := api.New(api.Options{Version: "test", MaxBodyBytes: 1 << 20, Accounts: accounts, DB: db, DevMailbox: true,
+		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs}
+}
+
+// res is an HTTP response, decoded.
+type res struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (r res) str(key string) string {
+	v, _ := r.body[key].(string)
+	return v
+}
+
+func (r res) code() string {
+	e, _ := r.body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+// cred is how a request authenticates: a bearer token or a session cookie.
+type cred struct {
+	bearer, cookie string
+}
+
+func (e *env) do(method, path string, body any, c cred) res {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "__Host-kycd_session", Value: c.cookie})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := res{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	json.Unmarshal(raw, &out.body)
+	return out
+}
+
+// must checks a response's status.
+func (e *env) must(r res, status int) res {
+	e.t.Helper()
+	if r.status != status {
+		e.t.Fatalf("status %d %s, want %d", r.status, r.raw, status)
+	}
+	return r
+}
+
+var codeRE = regexp.MustCompile(`code is (\d{6})`)
+
+// lastCode reads the newest code mailed to an address from the dev mailbox.
+func (e *env) lastCode(email string) string {
+	e.t.Helper()
+	r := e.do("GET", "/v1/dev/mailbox?to="+email, nil, cred{})
+	var msgs []map[string]any
+	json.Unmarshal([]byte(r.raw), &msgs)
+	if len(msgs) == 0 {
+		e.t.Fatalf("no mail to %s", email)
+	}
+	m := codeRE.FindStringSubmatch(msgs[0]["body"].(string))
+	if m == nil {
+		e.t.Fatalf("no code in %q", msgs[0]["body"])
+	}
+	return m[1]
+}
+
+// user signs up, confirms and signs in a new account, returning its tokens.
+type user struct {
+	id, email, password string
+	access, refresh    string
+	session            string
+}
+
+func (e *env) newUser(email string) *user {
+	e.t.Helper()
+	u := &user{email: email, password: "correct-horse-battery"}
+	u.id = e.must(e.do("POST", "/v1/auth/signup", map[string]string{"email": email, "password": u.password}, cred{}), 201).str("user_id")
+	e.must(e.do("POST", "/v1/auth/confirm", map[string]string{"email": email, "code": e.lastCode(email)}, cred{}), 200)
+	e.signIn(u, "")
+	return u
+}
+
+func (e *env) signIn(u *user, code string) res {
+	e.t.Helper()
+	body := map[string]string{"email": u.email, "password": u.password}
+	if code != "" {
+		body["totp_code"] = code
+	}
+	r := e.do("POST", "/v1/auth/signin", body, cred{})
+	if r.status == 200 {
+		u.access, u.refresh = r.str("access_token"), r.str("refresh_token")
+		for _, c := range (&http.Response{Header: r.header}).Cookies() {
+			if c.Name == "__Host-kycd_session" {
+				u.session = c.Value
+			}
+		}
+	}
+	return r
+}
+
+// withRoles gives a user roles directly in the store, as the first admin is
+// made by `kycd user create`.
+func (e *env) withRoles(u *user, roles ...kyc.Role) {
+	e.t.Helper()
+	ctx := context.Background()
+	got, err := e.db.GetUser(ctx, u.id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	got.Roles = roles
+	if err := e.db.UpdateUser(ctx, got); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// totpCode computes the current code for a base32 secret.
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	raw, err := totp.Decode(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return totp.Code(raw, totp.StepAt(at))
+}
+
+func decodeB32(s string) ([]byte, error) { return totp.Decode(s) }
