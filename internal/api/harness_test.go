@@ -43,8 +43,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // env is a complete account stack on a real SQLite database behind a real
 // HTTP server.
@@ -166,8 +170,8 @@ func (e *env) lastCode(email string) string {
 // user signs up, confirms and signs in a new account, returning its tokens.
 type user struct {
 	id, email, password string
-	access, refresh    string
-	session            string
+	access, refresh     string
+	session             string
 }
 
 func (e *env) newUser(email string) *user {

@@ -26,4 +26,5 @@ func Measure(b *testing.B, op func()) {
 	}
 	b.ReportMetric(at(0.50), "p50-µs")
 	b.ReportMetric(at(0.95), "p95-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
 }

@@ -1,0 +1,62 @@
+package account_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/kycd/kycd/internal/account"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/mail"
+	"github.com/kycd/kycd/internal/password"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+// BenchmarkSignIn signs a confirmed user in with the default argon2id
+// parameters (19 MiB, 2 passes, 1 lane): the password check dominates. Run
+// it with -cpu 1 for the one-core figure; 1e9 / ns/op is sign-ins per second.
+func BenchmarkSignIn(b *testing.B) {
+	for _, dialect := range []string{store.SQLite, store.Postgres} {
+		b.Run(dialect, func(b *testing.B) {
+			ctx := context.Background()
+			db := testenv.OpenDB(b, testenv.DatabaseURL(b, dialect), nil)
+			k, _ := seal.ParseKey(seal.GenerateKeyText())
+			svc := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{Password: password.DefaultParams})
+			if _, err := svc.CreateUser(ctx, "bench@example.com", "correct-horse-battery", []kyc.Role{kyc.RoleApplicant}); err != nil {
+				b.Fatal(err)
+			}
+			testenv.Measure(b, func() {
+				if _, err := svc.SignIn(ctx, "bench@example.com", "correct-horse-battery", ""); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkAuthenticate resolves an access token, as every API request does.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, dialect := range []string{store.SQLite, store.Postgres} {
+		b.Run(dialect, func(b *testing.B) {
+			ctx := context.Background()
+			db := testenv.OpenDB(b, testenv.DatabaseURL(b, dialect), nil)
+			k, _ := seal.ParseKey(seal.GenerateKeyText())
+			svc := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{Password: password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}})
+			svc.CreateUser(ctx, "auth@example.com", "correct-horse-battery", []kyc.Role{kyc.RoleApplicant})
+			tok, err := svc.SignIn(ctx, "auth@example.com", "correct-horse-battery", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			testenv.Measure(b, func() {
+				if _, err := svc.AuthenticateBearer(ctx, tok.AccessToken); err != nil {
+					b.Fatal(fmt.Sprint(err))
+				}
+			})
+		})
+	}
+}
