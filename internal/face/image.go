@@ -1,0 +1,284 @@
+package face
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/jpeg"
+	"image/png"
+
+	"golang.org/x/image/webp"
+
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// Image is an 8-bit RGB picture with its EXIF orientation applied, the form
+// every model's input is sampled from.
+type Image struct {
+	W, H int
+	Pix  []uint8 // R, G, B for each pixel, row by row
+}
+
+// Limits bound what Decode accepts.
+type Limits struct {
+	MaxPixels int // refuse larger images before decoding them; 40 MP when 0
+	MinSide   int // refuse smaller images; 32 px when 0
+}
+
+// Format names an image encoding kycd accepts.
+type Format string
+
+// The accepted formats.
+const (
+	JPEG Format = "image/jpeg"
+	PNG  Format = "image/png"
+	WebP Format = "image/webp"
+)
+
+// Sniff returns the format of data from its first bytes, or "" when it is
+// not JPEG, PNG or WebP.
+func Sniff(data []byte) Format {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
+		return JPEG
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG
+	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
+		return WebP
+	}
+	return ""
+}
+
+// Decode reads a JPEG, PNG or WebP. It checks the size from the header first, so
+// a decompression bomb is refused before any pixel is decoded, then applies
+// the EXIF orientation (phones store many photos sideways). Errors carry
+// stable codes: unsupported_media, too_large, invalid.
+func Decode(data []byte, lim Limits) (*Image, error) {
+	if lim.MaxPixels <= 0 {
+		lim.MaxPixels = 40_000_000
+	}
+	if lim.MinSide <= 0 {
+		lim.MinSide = 32
+	}
+	format := Sniff(data)
+	if format == "" {
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the image must be a JPEG, PNG or WebP")
+	}
+	cfg, err := decodeConfig(data, format)
+	if err != nil {
+		return nil, kyc.Errorf(kyc.Invalid, "the image is corrupt: its header cannot be read")
+	}
+	if cfg.Width*cfg.Height > lim.MaxPixels || cfg.Width > 30000 || cfg.Height > 30000 {
+		return nil, kyc.Errorf(kyc.TooLarge, "the image is %d×%d pixels, more than the limit of %d megapixels",
+			cfg.Width, cfg.Height, lim.MaxPixels/1_000_000)
+	}
+	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
+		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels, smaller than %d×%d", cfg.Width, cfg.Height, lim.MinSide, lim.MinSide)
+	}
+	var img image.Image
+	switch format {
+	case JPEG:
+		img, err = jpeg.Decode(bytes.NewReader(data))
+	case PNG:
+		img, err = png.Decode(bytes.NewReader(data))
+	default:
+		img, err = webp.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, kyc.Errorf(kyc.Invalid, "the image is corrupt or truncated: %v", err)
+	}
+	out := FromImage(img)
+	if format == JPEG {
+		out = out.orient(exifOrientation(data))
+	}
+	return out, nil
+}
+
+func decodeConfig(data []byte, f Format) (image.Config, error) {
+	switch f {
+	case JPEG:
+		return jpeg.DecodeConfig(bytes.NewReader(data))
+	case PNG:
+		return png.DecodeConfig(bytes.NewReader(data))
+	default:
+		return webp.DecodeConfig(bytes.NewReader(data))
+	}
+}
+
+// FromImage converts any image to RGB, with fast paths for what the
+// decoders return.
+func FromImage(src image.Image) *Image {
+	b := src.Bounds()
+	out := &Image{W: b.Dx(), H: b.Dy(), Pix: make([]uint8, 3*b.Dx()*b.Dy())}
+	switch s := src.(type) {
+	case *image.YCbCr:
+		i := 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Max.X; x++ {
+				yy := s.Y[s.YOffset(x, y)]
+				ci := s.COffset(x, y)
+				r, g, bb := ycbcrToRGB(yy, s.Cb[ci], s.Cr[ci])
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = r, g, bb
+				i += 3
+			}
+		}
+	case *image.Gray:
+		i := 0
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			row := s.Pix[(y-b.Min.Y)*s.Stride:]
+			for x := 0; x < b.Dx(); x++ {
+				v := row[x]
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = v, v, v
+				i += 3
+			}
+		}
+	default:
+		rgba, ok := src.(*image.RGBA)
+		if !ok {
+			rgba = image.NewRGBA(b)
+			draw.Draw(rgba, b, src, b.Min, draw.Src)
+		}
+		i := 0
+		for y := 0; y < b.Dy(); y++ {
+			row := rgba.Pix[y*rgba.Stride:]
+			for x := 0; x < b.Dx(); x++ {
+				out.Pix[i], out.Pix[i+1], out.Pix[i+2] = row[4*x], row[4*x+1], row[4*x+2]
+				i += 3
+			}
+		}
+	}
+	return out
+}
+
+// ycbcrToRGB is image/color's conversion, inlined for speed.
+func ycbcrToRGB(y, cb, cr uint8) (uint8, uint8, uint8) {
+	yy1 := int32(y) * 0x10101
+	cb1 := int32(cb) - 128
+	cr1 := int32(cr) - 128
+	r := yy1 + 91881*cr1
+	g := yy1 - 22554*cb1 - 46802*cr1
+	b := yy1 + 116130*cb1
+	return clamp16(r), clamp16(g), clamp16(b)
+}
+
+func clamp16(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	if v < 0 {
+		return 0
+	}
+	return 255
+}
+
+// ToRGBA converts back to a standard image, for encoding.
+func (m *Image) ToRGBA() *image.RGBA {
+	out := image.NewRGBA(image.Rect(0, 0, m.W, m.H))
+	for i, j := 0, 0; i < len(m.Pix); i, j = i+3, j+4 {
+		out.Pix[j], out.Pix[j+1], out.Pix[j+2], out.Pix[j+3] = m.Pix[i], m.Pix[i+1], m.Pix[i+2], 255
+	}
+	return out
+}
+
+// Mirror returns the image flipped left to right.
+func (m *Image) Mirror() *Image { return m.orient(2) }
+
+// orient applies an EXIF orientation (1–8) to the pixels.
+func (m *Image) orient(o int) *Image {
+	if o < 2 || o > 8 {
+		return m
+	}
+	w, h := m.W, m.H
+	ow, oh := w, h
+	if o >= 5 {
+		ow, oh = h, w
+	}
+	out := &Image{W: ow, H: oh, Pix: make([]uint8, len(m.Pix))}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			var nx, ny int
+			switch o {
+			case 2:
+				nx, ny = w-1-x, y
+			case 3:
+				nx, ny = w-1-x, h-1-y
+			case 4:
+				nx, ny = x, h-1-y
+			case 5:
+				nx, ny = y, x
+			case 6:
+				nx, ny = h-1-y, x
+			case 7:
+				nx, ny = h-1-y, w-1-x
+			case 8:
+				nx, ny = y, w-1-x
+			}
+			copy(out.Pix[3*(ny*ow+nx):3*(ny*ow+nx)+3], m.Pix[3*(y*w+x):3*(y*w+x)+3])
+		}
+	}
+	return out
+}
+
+// exifOrientation finds the orientation tag in a JPEG's EXIF segment; 1
+// (as stored) when there is none or it cannot be read.
+func exifOrientation(data []byte) int {
+	i := 2
+	for i+4 <= len(data) {
+		if data[i] != 0xFF {
+			return 1
+		}
+		marker := data[i+1]
+		if marker == 0xDA || marker == 0xD9 { // start of scan: no EXIF came first
+			return 1
+		}
+		size := int(binary.BigEndian.Uint16(data[i+2:]))
+		if size < 2 || i+2+size > len(data) {
+			return 1
+		}
+		seg := data[i+4 : i+2+size]
+		if marker == 0xE1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+			return tiffOrientation(seg[6:])
+		}
+		i += 2 + size
+	}
+	return 1
+}
+
+func tiffOrientation(t []byte) int {
+	if len(t) < 8 {
+		return 1
+	}
+	var bo binary.ByteOrder
+	switch string(t[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 1
+	}
+	off := int(bo.Uint32(t[4:]))
+	if off+2 > len(t) {
+		return 1
+	}
+	n := int(bo.Uint16(t[off:]))
+	for k := 0; k < n; k++ {
+		e := off + 2 + 12*k
+		if e+12 > len(t) {
+			return 1
+		}
+		if bo.Uint16(t[e:]) == 0x0112 {
+			v := int(bo.Uint16(t[e+8:]))
+			if v >= 1 && v <= 8 {
+				return v
+			}
+			return 1
+		}
+	}
+	return 1
+}
+
+// String describes the image for logs.
+func (m *Image) String() string { return fmt.Sprintf("%d×%d", m.W, m.H) }

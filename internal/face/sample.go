@@ -1,0 +1,98 @@
+package face
+
+import "math"
+
+// affine maps output pixel centres to source coordinates:
+// x = A·u + B·v + C, y = D·u + E·v + F.
+type affine struct{ A, B, C, D, E, F float64 }
+
+// cropAffine maps an outW×outH output onto the source rectangle (x0, y0, w, h).
+func cropAffine(x0, y0, w, h float64, outW, outH int) affine {
+	sx, sy := w/float64(outW), h/float64(outH)
+	return affine{A: sx, C: x0 + 0.5*sx - 0.5, E: sy, F: y0 + 0.5*sy - 0.5}
+}
+
+// layout says how pixels become tensor values.
+type layout struct {
+	grey  bool       // one plane of luminance instead of three colour planes
+	order [3]int     // source channel (0 R, 1 G, 2 B) of each plane
+	mean  [3]float32 // value = (pixel·scale − mean) / std
+	std   [3]float32
+	scale float32
+	fill  float32 // pixel value outside the image; <0 clamps to the edge instead
+}
+
+var (
+	rgbRaw  = layout{order: [3]int{0, 1, 2}, std: [3]float32{1, 1, 1}, scale: 1, fill: -1}
+	rgbUnit = layout{order: [3]int{0, 1, 2}, std: [3]float32{1, 1, 1}, scale: 1.0 / 255, fill: -1}
+	rgbNet  = layout{order: [3]int{0, 1, 2}, mean: [3]float32{0.485, 0.456, 0.406}, std: [3]float32{0.229, 0.224, 0.225}, scale: 1.0 / 255, fill: -1}
+)
+
+// sampleInto fills dst (planar, outW×outH per plane) by bilinear sampling of
+// img through the affine map m.
+func sampleInto(dst []float32, img *Image, m affine, outW, outH int, l layout) {
+	plane := outW * outH
+	for v := 0; v < outH; v++ {
+		for u := 0; u < outW; u++ {
+			fx := m.A*float64(u) + m.B*float64(v) + m.C
+			fy := m.D*float64(u) + m.E*float64(v) + m.F
+			r, g, b := img.bilinear(fx, fy, l.fill)
+			i := v*outW + u
+			if l.grey {
+				dst[i] = (0.299*r+0.587*g+0.114*b)*l.scale - l.mean[0]
+				continue
+			}
+			c := [3]float32{r, g, b}
+			for p := 0; p < 3; p++ {
+				dst[p*plane+i] = (c[l.order[p]]*l.scale - l.mean[p]) / l.std[p]
+			}
+		}
+	}
+}
+
+// bilinear samples the image at (x, y); outside it, fill (or the nearest
+// edge pixel when fill < 0).
+func (m *Image) bilinear(x, y float64, fill float32) (float32, float32, float32) {
+	if fill >= 0 && (x < -0.5 || y < -0.5 || x > float64(m.W)-0.5 || y > float64(m.H)-0.5) {
+		return fill, fill, fill
+	}
+	x = math.Max(0, math.Min(x, float64(m.W-1)))
+	y = math.Max(0, math.Min(y, float64(m.H-1)))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, m.W-1), min(y0+1, m.H-1)
+	ax, ay := float32(x-float64(x0)), float32(y-float64(y0))
+	p00 := m.Pix[3*(y0*m.W+x0):]
+	p01 := m.Pix[3*(y0*m.W+x1):]
+	p10 := m.Pix[3*(y1*m.W+x0):]
+	p11 := m.Pix[3*(y1*m.W+x1):]
+	var out [3]float32
+	for c := 0; c < 3; c++ {
+		top := float32(p00[c]) + ax*(float32(p01[c])-float32(p00[c]))
+		bot := float32(p10[c]) + ax*(float32(p11[c])-float32(p10[c]))
+		out[c] = top + ay*(bot-top)
+	}
+	return out[0], out[1], out[2]
+}
+
+// greyPatch samples a size×size luminance patch of the source rectangle,
+// values 0–255, for the quality measures.
+func greyPatch(dst []float32, img *Image, x0, y0, w, h float64, size int) {
+	sampleInto(dst, img, cropAffine(x0, y0, w, h, size, size), size, size, layout{grey: true, scale: 1, fill: -1})
+}
+
+func softmax(v []float32) []float32 {
+	out := make([]float32, len(v))
+	maxV := v[0]
+	for _, x := range v {
+		maxV = max(maxV, x)
+	}
+	var sum float32
+	for i, x := range v {
+		out[i] = float32(math.Exp(float64(x - maxV)))
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
+}
