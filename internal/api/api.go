@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/kycd/kycd/internal/account"
+	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -36,6 +37,10 @@ type Options struct {
 	Cookie        CookieConfig
 	DevMailbox    bool // serve GET /v1/dev/mailbox (dev mail mode only)
 	AuthRateLimit int  // state-changing /v1/auth requests per minute per address; 30 when 0
+
+	// Faces, when set, serves /v1/faces/*; MaxImagePixels bounds images.
+	Faces          *face.Engine
+	MaxImagePixels int
 }
 
 // Server routes kycd's HTTP requests.
@@ -75,6 +80,9 @@ func New(opts Options) *Server {
 	s.registerDocs()
 	if opts.Accounts != nil {
 		s.registerAccounts()
+	}
+	if opts.Faces != nil {
+		s.registerFaces()
 	}
 	return s
 }

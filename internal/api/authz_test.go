@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/testenv"
 )
 
 // Who may call a route.
@@ -52,6 +56,19 @@ var routes = map[string]struct {
 	"GET /v1/api-keys":                  {adminOnly, nil},
 	"DELETE /v1/api-keys/{id}":          {adminOnly, nil},
 	"GET /v1/admin/audit":               {adminOnly, nil},
+	"POST /v1/faces/detect":             {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
+	"POST /v1/faces/compare":            {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
+}
+
+// faceB64 is a small photograph with one face, base64-encoded.
+var faceB64 = base64.StdEncoding.EncodeToString(mustReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-240p.jpg")))
+
+func mustReadFile(p string) []byte {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		panic(err)
+	}
+	return data
 }
 
 // principals are the callers of the matrix.

@@ -141,7 +141,7 @@ func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *a
 	body.Error.Message = msg
 	for _, err := range errs {
 		if err != nil {
-			body.Error.Details = append(body.Error.Details, err.Error())
+			body.Error.Details = append(body.Error.Details, clip(err.Error()))
 		}
 	}
 	if body.Error.Message == "" && len(body.Error.Details) > 0 {
@@ -180,6 +180,24 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header()[k] = v
 	}
 	writeJSON(w, e.status, e.ErrorBody)
+}
+
+// clip keeps an error detail short and printable: some parser errors quote
+// the request body, which may hold personal data.
+func clip(s string) string {
+	if i := strings.Index(s, " (body:"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0xFFFD {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -3,7 +3,10 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/password"
@@ -81,11 +85,28 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Password: password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, Now: clk.Now, PublicURL: "https://kyc.example.com",
 	})
 	logs := &syncBuffer{}
-	s := api.New(api.Options{Version: "test", MaxBodyBytes: 1 << 20, Accounts: accounts, DB: db, DevMailbox: true,
-		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
+		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t)})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs}
+}
+
+var (
+	faceOnce sync.Once
+	faces    *face.Engine
+	faceErr  error
+)
+
+// faceEngine is one face engine for the test process.
+func faceEngine(t *testing.T) *face.Engine {
+	t.Helper()
+	dir := testenv.ModelsDir(t)
+	faceOnce.Do(func() { faces, faceErr = face.New(dir, face.Options{Workers: 2}) })
+	if faceErr != nil {
+		t.Fatal(faceErr)
+	}
+	return faces
 }
 
 // res is an HTTP response, decoded.
@@ -226,3 +247,24 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 }
 
 func decodeB32(s string) ([]byte, error) { return totp.Decode(s) }
+
+func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
+
+// hugePNG is a valid PNG header claiming 20000×20000 pixels.
+func hugePNG() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&b, binary.BigEndian, uint32(len(data)))
+		c := append([]byte(typ), data...)
+		b.Write(c)
+		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr, 20000)
+	binary.BigEndian.PutUint32(ihdr[4:], 20000)
+	ihdr[8], ihdr[9] = 8, 2
+	chunk("IHDR", ihdr)
+	chunk("IEND", nil)
+	return b.Bytes()
+}

@@ -33,6 +33,7 @@ Commands:
   models install   fetch ONNX Runtime and the models (pinned, sha256-checked)
   models verify    check the installed models
   user create      create a confirmed account: --email E --password-file F --role R
+  eval faces       face verification accuracy: --pairs FILE [--portrait-width PX]
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -98,6 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("usage: kycd user create --email E --password-file F --role R")
 		}
 		return userCreate(ctx, rest[1:], os.Stdin, stdout, stderr)
+	case "eval":
+		if len(rest) == 0 || rest[0] != "faces" {
+			return errors.New("usage: kycd eval faces --pairs FILE")
+		}
+		return evalFaces(ctx, rest[1:], stdout, stderr)
 	case "keygen":
 		fmt.Fprintln(stdout, seal.GenerateKeyText())
 		return nil

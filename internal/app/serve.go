@@ -21,9 +21,9 @@ import (
 	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/config"
+	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/models"
-	"github.com/kycd/kycd/internal/onnx"
 	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/seal"
@@ -41,6 +41,7 @@ type App struct {
 	Queue    *queue.Queue
 	API      *api.Server
 	Accounts *account.Service
+	Faces    *face.Engine // nil when the models are not installed
 }
 
 // Open prepares everything Serve runs: it checks the data directory, loads
@@ -78,9 +79,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, fmt.Errorf("blob store %s: %w", cfg.BlobURL, err)
 	}
 	modelCheck := &models.Checker{Dir: cfg.ModelsDir}
+	var faces *face.Engine
 	if err := modelCheck.Ping(ctx); err != nil {
-		log.Warn("models are not installed: face and document features will fail and /readyz answers 503", "err", err)
-	} else if err := onnx.Init(filepath.Join(cfg.ModelsDir, models.RuntimeLibrary)); err != nil {
+		log.Warn("models are not installed: the face routes are off and /readyz answers 503", "err", err)
+	} else if faces, err = face.New(cfg.ModelsDir, face.Options{Workers: cfg.FaceWorkers, Threads: cfg.FaceThreads}); err != nil {
 		return nil, err
 	}
 
@@ -108,21 +110,23 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	})
 
 	srv := api.New(api.Options{
-		Logger:        log,
-		Version:       Version,
-		MaxBodyBytes:  cfg.MaxBodyBytes,
-		HSTS:          strings.HasPrefix(cfg.PublicURL, "https://"),
-		Checks:        map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
-		Accounts:      accounts,
-		DB:            db,
-		Cookie:        cookieConfig(cfg.PublicURL),
-		DevMailbox:    sender.Dev(),
-		AuthRateLimit: cfg.AuthRateLimit,
+		Logger:         log,
+		Version:        Version,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:         map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Accounts:       accounts,
+		DB:             db,
+		Cookie:         cookieConfig(cfg.PublicURL),
+		DevMailbox:     sender.Dev(),
+		AuthRateLimit:  cfg.AuthRateLimit,
+		Faces:          faces,
+		MaxImagePixels: cfg.MaxImagePixels,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log})
 	ok = true
-	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts}, nil
+	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
 }
 
 func passwordParams(cfg *config.Config) password.Params {
@@ -140,7 +144,12 @@ func cookieConfig(publicURL string) api.CookieConfig {
 }
 
 // Close releases what Open acquired.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Faces != nil {
+		a.Faces.Close()
+	}
+	return a.DB.Close()
+}
 
 // checkDataDir makes sure the data directory exists and is writable.
 func checkDataDir(dir string) error {

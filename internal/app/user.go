@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/kycd/kycd/internal/account"
@@ -19,24 +20,11 @@ import (
 // password comes from a file (or - for standard input), never from a flag
 // that would show in the process list.
 func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	var email, pwFile, roleList string
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		target := map[string]*string{"email": &email, "password-file": &pwFile, "role": &roleList}[name]
-		if target == nil || !strings.HasPrefix(args[i], "-") {
-			rest = append(rest, args[i])
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return fmt.Errorf("--%s needs a value", name)
-			}
-			i++
-			value = args[i]
-		}
-		*target = value
+	own, rest, err := splitFlags(args, "email", "password-file", "role")
+	if err != nil {
+		return err
 	}
+	email, pwFile, roleList := own["email"], own["password-file"], own["role"]
 	if email == "" || pwFile == "" {
 		return errors.New("usage: kycd user create --email E --password-file F [--role applicant|reviewer|admin[,...]] [options]")
 	}
@@ -79,4 +67,27 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	fmt.Fprintf(stdout, "created %s with roles %s\n", u.ID, roleList)
 	return nil
+}
+
+// splitFlags takes a command's own --name value (or --name=value) flags out
+// of args and leaves the rest for the configuration.
+func splitFlags(args []string, names ...string) (map[string]string, []string, error) {
+	own := map[string]string{}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || !slices.Contains(names, name) {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, nil, fmt.Errorf("--%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		own[name] = value
+	}
+	return own, rest, nil
 }

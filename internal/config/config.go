@@ -48,6 +48,9 @@ type Config struct {
 	Argon2MemoryKiB int
 	Argon2Time      int
 	Argon2Threads   int
+	FaceWorkers     int
+	FaceThreads     int
+	MaxImagePixels  int
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -107,6 +110,12 @@ var options = []option{
 		field: func(c *Config) any { return &c.Argon2Time }},
 	{name: "argon2-threads", dflt: "1", help: "argon2id lanes per password hash",
 		field: func(c *Config) any { return &c.Argon2Threads }},
+	{name: "face-workers", dflt: "0", help: "images analysed at once by the face engine; 0 means one per CPU",
+		field: func(c *Config) any { return &c.FaceWorkers }},
+	{name: "face-threads", dflt: "1", help: "ONNX Runtime threads per face analysis; 1 is fastest overall on small machines",
+		field: func(c *Config) any { return &c.FaceThreads }},
+	{name: "max-image-pixels", dflt: "40000000", help: "largest image accepted, in pixels, checked before decoding",
+		field: func(c *Config) any { return &c.MaxImagePixels }},
 }
 
 // set parses s into the field that o names.
@@ -324,6 +333,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Argon2MemoryKiB < 1024 || c.Argon2Time < 1 || c.Argon2Threads < 1 || c.Argon2Threads > 255 {
 		return errors.New("argon2 parameters too weak: argon2-memory-kib at least 1024, argon2-time and argon2-threads (1-255) at least 1")
+	}
+	if c.FaceWorkers < 0 || c.FaceThreads < 1 || c.MaxImagePixels < 1_000_000 {
+		return errors.New("face-workers must be 0 or more, face-threads at least 1 and max-image-pixels at least 1000000")
 	}
 	if c.MasterKeyFile != "" && c.MasterKey != "" {
 		return errors.New("set master-key-file or master-key, not both")

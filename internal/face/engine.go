@@ -125,8 +125,8 @@ func New(dir string, opts Options) (*Engine, error) {
 	}
 	defer so.Destroy()
 	if err := errors.Join(so.SetIntraOpNumThreads(opts.Threads), so.SetInterOpNumThreads(1),
-		// Spinning threads compete with Go's own on small machines.
-		so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")); err != nil {
+		so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll),
+		so.SetExecutionMode(ort.ExecutionModeSequential)); err != nil {
 		return nil, err
 	}
 	e := &Engine{pool: make(chan *worker, opts.Workers)}

@@ -31,6 +31,10 @@ var (
 // sampleInto fills dst (planar, outW×outH per plane) by bilinear sampling of
 // img through the affine map m.
 func sampleInto(dst []float32, img *Image, m affine, outW, outH int, l layout) {
+	if m.B == 0 && m.D == 0 && l.fill < 0 && outW <= maxAxis && outH <= maxAxis {
+		sampleAxis(dst, img, m, outW, outH, l)
+		return
+	}
 	plane := outW * outH
 	for v := 0; v < outH; v++ {
 		for u := 0; u < outW; u++ {
@@ -46,6 +50,61 @@ func sampleInto(dst []float32, img *Image, m affine, outW, outH int, l layout) {
 			for p := 0; p < 3; p++ {
 				dst[p*plane+i] = (c[l.order[p]]*l.scale - l.mean[p]) / l.std[p]
 			}
+		}
+	}
+}
+
+const maxAxis = 512
+
+// axisTap is where one output column (or row) reads the source: two
+// neighbouring pixels and the weight of the second.
+type axisTap struct {
+	i0, i1 int
+	w      float32
+}
+
+func taps(dst []axisTap, scale, offset float64, n, limit int) []axisTap {
+	dst = dst[:n]
+	for u := range dst {
+		x := math.Max(0, math.Min(scale*float64(u)+offset, float64(limit-1)))
+		i0 := int(x)
+		dst[u] = axisTap{i0: i0, i1: min(i0+1, limit-1), w: float32(x - float64(i0))}
+	}
+	return dst
+}
+
+// sampleAxis is sampleInto for crops (no rotation) with edge clamping: the
+// source positions of each column and row are computed once.
+func sampleAxis(dst []float32, img *Image, m affine, outW, outH int, l layout) {
+	var xbuf, ybuf [maxAxis]axisTap
+	xs := taps(xbuf[:], m.A, m.C, outW, img.W)
+	ys := taps(ybuf[:], m.E, m.F, outH, img.H)
+	plane := outW * outH
+	stride := 3 * img.W
+	var k [3]float32 // per plane: scale / std
+	var c [3]float32 // per plane: −mean / std
+	for p := 0; p < 3; p++ {
+		k[p], c[p] = l.scale/l.std[p], -l.mean[p]/l.std[p]
+	}
+	o0, o1, o2 := l.order[0], l.order[1], l.order[2]
+	for v, ty := range ys {
+		row0, row1 := img.Pix[ty.i0*stride:], img.Pix[ty.i1*stride:]
+		for u, tx := range xs {
+			a0, a1 := 3*tx.i0, 3*tx.i1
+			var px [3]float32
+			for ch := 0; ch < 3; ch++ {
+				top := float32(row0[a0+ch]) + tx.w*(float32(row0[a1+ch])-float32(row0[a0+ch]))
+				bot := float32(row1[a0+ch]) + tx.w*(float32(row1[a1+ch])-float32(row1[a0+ch]))
+				px[ch] = top + ty.w*(bot-top)
+			}
+			i := v*outW + u
+			if l.grey {
+				dst[i] = (0.299*px[0]+0.587*px[1]+0.114*px[2])*l.scale - l.mean[0]
+				continue
+			}
+			dst[i] = px[o0]*k[0] + c[0]
+			dst[plane+i] = px[o1]*k[1] + c[1]
+			dst[2*plane+i] = px[o2]*k[2] + c[2]
 		}
 	}
 }

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"strconv"
+	"strings"
+
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// imageForm is a request that carries images, as multipart/form-data parts
+// or as base64 strings in a JSON object, plus plain fields.
+type imageForm struct {
+	images map[string][]byte
+	fields map[string]string
+}
+
+// parseImageForm reads the image parts named in want (and any plain fields)
+// from a multipart or JSON body. A part whose declared type is an image type
+// must hold that type: a PNG sent as image/jpeg is refused.
+func parseImageForm(contentType string, body []byte, want ...string) (*imageForm, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "send multipart/form-data or application/json")
+	}
+	f := &imageForm{images: map[string][]byte{}, fields: map[string]string{}}
+	switch mt {
+	case "multipart/form-data":
+		r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := r.NextPart()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed: %v", err)
+			}
+			data, err := io.ReadAll(p)
+			if err != nil {
+				return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed: %v", err)
+			}
+			name := p.FormName()
+			if !contains(want, name) {
+				if len(data) > 1024 {
+					return nil, kyc.Errorf(kyc.Invalid, "unexpected part %q", name)
+				}
+				f.fields[name] = strings.TrimSpace(string(data))
+				continue
+			}
+			if err := checkDeclared(p.Header.Get("Content-Type"), data, name); err != nil {
+				return nil, err
+			}
+			f.images[name] = data
+		}
+	case "application/json":
+		var raw map[string]any
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return nil, kyc.Errorf(kyc.Invalid, "the JSON body is malformed: %v", err)
+		}
+		for k, v := range raw {
+			s, ok := v.(string)
+			if !contains(want, k) {
+				if num, isNum := v.(float64); isNum {
+					f.fields[k] = strconv.FormatFloat(num, 'f', -1, 64)
+				} else if ok {
+					f.fields[k] = s
+				}
+				continue
+			}
+			if !ok {
+				return nil, kyc.Errorf(kyc.Invalid, "%s must be a base64 string", k)
+			}
+			if i := strings.Index(s, ";base64,"); strings.HasPrefix(s, "data:") && i > 0 {
+				s = s[i+len(";base64,"):]
+			}
+			data, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				return nil, kyc.Errorf(kyc.Invalid, "%s is not valid base64", k)
+			}
+			f.images[k] = data
+		}
+	default:
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "send multipart/form-data or application/json, not %s", mt)
+	}
+	return f, nil
+}
+
+// checkDeclared refuses a part whose declared image type is not what it
+// holds; parts declared as octet-stream or not at all are judged by content.
+func checkDeclared(declared string, data []byte, name string) error {
+	mt, _, _ := mime.ParseMediaType(declared)
+	if !strings.HasPrefix(mt, "image/") {
+		return nil
+	}
+	if mt == "image/jpg" || mt == "image/pjpeg" {
+		mt = "image/jpeg"
+	}
+	actual := face.Sniff(data)
+	if actual == "" {
+		return kyc.Errorf(kyc.UnsupportedMedia, "%s must be a JPEG, PNG or WebP image", name)
+	}
+	if string(actual) != mt {
+		return kyc.Errorf(kyc.UnsupportedMedia, "%s is declared %s but holds %s", name, mt, actual)
+	}
+	return nil
+}
+
+// image decodes a named image of the form.
+func (f *imageForm) image(name string, lim face.Limits) (*face.Image, error) {
+	data, ok := f.images[name]
+	if !ok || len(data) == 0 {
+		return nil, kyc.Errorf(kyc.Invalid, "the image %q is missing", name)
+	}
+	img, err := face.Decode(data, lim)
+	if err != nil {
+		var ke *kyc.Error
+		if errors.As(err, &ke) {
+			return nil, &kyc.Error{Code: ke.Code, Message: name + ": " + ke.Message}
+		}
+		return nil, err
+	}
+	return img, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

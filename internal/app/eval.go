@@ -1,0 +1,56 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/kycd/kycd/internal/face"
+)
+
+// evalFaces implements `kycd eval faces --pairs FILE [--portrait-width N]
+// [--portrait-quality Q]`: face verification accuracy on a labelled set.
+func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	own, rest, err := splitFlags(args, "pairs", "portrait-width", "portrait-quality")
+	if err != nil {
+		return err
+	}
+	if own["pairs"] == "" {
+		return errors.New("usage: kycd eval faces --pairs FILE [--portrait-width PX] [--portrait-quality Q] " +
+			"(FILE: \"path identity\" lines, every pair is built, or \"pathA pathB 1|0\" lines)")
+	}
+	var opts face.EvalOptions
+	for name, dst := range map[string]*int{"portrait-width": &opts.PortraitWidth, "portrait-quality": &opts.PortraitQuality} {
+		if v := own[name]; v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil || *dst < 0 {
+				return fmt.Errorf("--%s must be a whole number", name)
+			}
+		}
+	}
+	cfg, _, err := loadConfig("eval faces", rest, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	pairs, _, err := face.ReadPairs(own["pairs"])
+	if err != nil {
+		return err
+	}
+	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if opts.PortraitWidth > 0 {
+		fmt.Fprintf(stdout, "first photo of each pair made into an ID portrait %d px wide (face about %d px), JPEG quality %d\n",
+			opts.PortraitWidth, opts.PortraitWidth*10/16, max(opts.PortraitQuality, 60))
+	}
+	opts.Progress = stderr
+	r, err := e.Evaluate(ctx, pairs, opts)
+	if err != nil {
+		return err
+	}
+	r.Report(stdout)
+	return nil
+}
