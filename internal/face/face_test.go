@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
@@ -355,4 +356,42 @@ func pngHeader(w, h uint32) []byte {
 	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
 	chunk("IEND", nil)
 	return b.Bytes()
+}
+
+// TestConcurrentUse runs detections and comparisons from many goroutines on
+// a two-worker engine: results match the sequential ones (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	a := load(t, filepath.Join(faces(t), "face_recognition", "examples__obama-480p.jpg"))
+	b := load(t, filepath.Join(faces(t), "face_recognition", "examples__obama-720p.jpg"))
+	want, err := eng(t).Compare(ctx, a, b, face.DefaultThreshold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				c, err := eng(t).Compare(ctx, a, b, face.DefaultThreshold)
+				if err == nil && math.Abs(c.Best().Cosine-want.Best().Cosine) > 1e-6 {
+					err = fmt.Errorf("cosine %.6f, want %.6f", c.Best().Cosine, want.Best().Cosine)
+				}
+				errs <- err
+				return
+			}
+			fs, err := eng(t).Detect(ctx, a, face.AttrLiveness)
+			if err == nil && len(fs) != 1 {
+				err = fmt.Errorf("%d faces", len(fs))
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }

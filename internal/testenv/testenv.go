@@ -103,8 +103,20 @@ func ModelsDir(t testing.TB) string {
 	if dir == "" {
 		dir = filepath.Join(RepoRoot(), "data", "models")
 	}
-	if err := models.Verify(dir); err != nil {
-		t.Fatal(err)
+	modelsMu.Lock()
+	defer modelsMu.Unlock()
+	if !modelsOK[dir] {
+		if err := models.Verify(dir); err != nil {
+			t.Fatal(err)
+		}
+		modelsOK[dir] = true
 	}
 	return dir
 }
+
+// modelsOK remembers the directories already verified: hashing 90 MB of
+// models once per test process is enough.
+var (
+	modelsMu sync.Mutex
+	modelsOK = map[string]bool{}
+)
