@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
-	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/store"
 )
 
@@ -22,15 +21,10 @@ func (s *Service) Me(ctx context.Context, p *kyc.Principal) (*kyc.User, error) {
 // CreateUser makes a confirmed account directly, for the first admin
 // (kycd user create) and for operators.
 func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []kyc.Role) (*kyc.User, error) {
-	email, err := kyc.NormalizeEmail(email)
+	u, err := s.newUser(email, pw, kyc.UserConfirmed, roles)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Policy.Check(pw); err != nil {
-		return nil, err
-	}
-	u := &kyc.User{ID: kyc.NewID(nil, "usr"), Email: email, PasswordHash: password.Hash(pw, s.opts.Password),
-		Status: kyc.UserConfirmed, Roles: roles}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err

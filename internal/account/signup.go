@@ -11,15 +11,10 @@ import (
 // SignUp creates an unconfirmed applicant account and mails a confirmation
 // code valid 24 hours.
 func (s *Service) SignUp(ctx context.Context, email, pw string) (*kyc.User, error) {
-	email, err := kyc.NormalizeEmail(email)
+	u, err := s.newUser(email, pw, kyc.UserUnconfirmed, []kyc.Role{kyc.RoleApplicant})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.opts.Policy.Check(pw); err != nil {
-		return nil, err
-	}
-	u := &kyc.User{ID: kyc.NewID(nil, "usr"), Email: email, PasswordHash: password.Hash(pw, s.opts.Password),
-		Status: kyc.UserUnconfirmed, Roles: []kyc.Role{kyc.RoleApplicant}}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
@@ -145,6 +140,20 @@ func (s *Service) ChangePassword(ctx context.Context, p *kyc.Principal, current,
 		}
 		return audit(ctx, tx, "auth.password.change", u.ID, u.ID, nil)
 	})
+}
+
+// newUser checks an address and a password against the policy and makes the
+// account record, its password hashed.
+func (s *Service) newUser(email, pw string, status kyc.UserStatus, roles []kyc.Role) (*kyc.User, error) {
+	email, err := kyc.NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.opts.Policy.Check(pw); err != nil {
+		return nil, err
+	}
+	return &kyc.User{ID: kyc.NewID(nil, "usr"), Email: email, PasswordHash: password.Hash(pw, s.opts.Password),
+		Status: status, Roles: roles}, nil
 }
 
 func (s *Service) userByEmail(ctx context.Context, email string) (*kyc.User, error) {

@@ -70,11 +70,15 @@ type UserBody struct {
 }
 
 func userBody(u *kyc.User) UserBody {
-	roles := make([]string, len(u.Roles))
-	for i, r := range u.Roles {
-		roles[i] = string(r)
+	return UserBody{UserID: u.ID, Email: u.Email, Status: string(u.Status), Roles: roleNames(u.Roles), MFAEnabled: u.MFAEnabled, CreatedAt: u.CreatedAt}
+}
+
+func roleNames(roles []kyc.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
 	}
-	return UserBody{UserID: u.ID, Email: u.Email, Status: string(u.Status), Roles: roles, MFAEnabled: u.MFAEnabled, CreatedAt: u.CreatedAt}
+	return out
 }
 
 // UserOutput answers with one account.
@@ -436,11 +440,7 @@ func (s *Server) registerAdmin() {
 			}
 			out := make([]APIKeyBody, len(keys))
 			for i, k := range keys {
-				roles := make([]string, len(k.Roles))
-				for j, r := range k.Roles {
-					roles[j] = string(r)
-				}
-				out[i] = APIKeyBody{ID: k.ID, Name: k.Name, Roles: roles, CreatedAt: k.CreatedAt,
+				out[i] = APIKeyBody{ID: k.ID, Name: k.Name, Roles: roleNames(k.Roles), CreatedAt: k.CreatedAt,
 					LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt)}
 			}
 			return &struct{ Body []APIKeyBody }{out}, nil

@@ -50,7 +50,7 @@ func RequireRole(ctx context.Context, roles ...kyc.Role) (*kyc.Principal, error)
 		return nil, err
 	}
 	if !p.Has(roles...) {
-		return nil, kyc.Errorf(kyc.Forbidden, "this needs the %s role", joinRoleNames(roles))
+		return nil, kyc.Errorf(kyc.Forbidden, "this needs the %s role", strings.Join(roleNames(roles), " or "))
 	}
 	return p, nil
 }
@@ -66,14 +66,6 @@ func RequirePerson(ctx context.Context) (*kyc.Principal, error) {
 		return nil, kyc.Errorf(kyc.Forbidden, "an API key has no account of its own")
 	}
 	return p, nil
-}
-
-func joinRoleNames(roles []kyc.Role) string {
-	s := make([]string, len(roles))
-	for i, r := range roles {
-		s[i] = string(r)
-	}
-	return strings.Join(s, " or ")
 }
 
 // CookieConfig names the web session cookie. Browsers accept the __Host-

@@ -138,7 +138,7 @@ func TestFacesBadImages(t *testing.T) {
 		{"PNG named .jpg", []part{{"source", "photo.jpg", "image/jpeg", pngFace}, {"target", "", "image/jpeg", good}}, 415, "unsupported_media"},
 		{"truncated JPEG", []part{{"source", "", "image/jpeg", good[:len(good)/3]}, {"target", "", "image/jpeg", good}}, 400, "invalid"},
 		{"1×1 image", []part{{"source", "", "image/jpeg", tiny.Bytes()}, {"target", "", "image/jpeg", good}}, 400, "invalid"},
-		{"20000×20000 image", []part{{"source", "", "image/png", hugePNG()}, {"target", "", "image/jpeg", good}}, 413, "too_large"},
+		{"20000×20000 image", []part{{"source", "", "image/png", testenv.PNGHeader(20000, 20000)}, {"target", "", "image/jpeg", good}}, 413, "too_large"},
 		{"a text file", []part{{"source", "", "", []byte("just some text, not a picture at all")}, {"target", "", "", good}}, 415, "unsupported_media"},
 		{"missing target", []part{{"source", "", "image/jpeg", good}}, 400, "invalid"},
 		{"bad threshold", []part{{"source", "", "", good}, {"target", "", "", good}, {"similarity_threshold", "", "", []byte("150")}}, 400, "invalid"},

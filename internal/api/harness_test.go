@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
-	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -249,22 +247,3 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 func decodeB32(s string) ([]byte, error) { return totp.Decode(s) }
 
 func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
-
-// hugePNG is a valid PNG header claiming 20000×20000 pixels.
-func hugePNG() []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr, 20000)
-	binary.BigEndian.PutUint32(ihdr[4:], 20000)
-	ihdr[8], ihdr[9] = 8, 2
-	chunk("IHDR", ihdr)
-	chunk("IEND", nil)
-	return b.Bytes()
-}

@@ -253,18 +253,29 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 // migrate applies the migrations and reports the schema version.
 func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2})
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	v, err := db.SchemaVersion(ctx)
 	if err != nil {
 		return err
 	}
 	log.Info("database migrated", "dialect", db.Dialect(), "schema_version", v)
 	return nil
+}
+
+// openMigrated opens the database with a small pool, for a command, and
+// applies the migrations.
+func openMigrated(ctx context.Context, cfg *config.Config) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/mail"
-	"github.com/kycd/kycd/internal/store"
 )
 
 // userCreate implements `kycd user create --email E --password-file F
@@ -48,14 +47,11 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2})
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	keyring, err := loadKeyring(cfg, log)
 	if err != nil {
 		return err

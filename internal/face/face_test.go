@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"math"
@@ -265,7 +264,7 @@ func TestDecodeRefuses(t *testing.T) {
 	}{
 		{"truncated JPEG", good[:len(good)/2], kyc.Invalid},
 		{"1×1 image", tiny, kyc.Invalid},
-		{"20000×20000 PNG", pngHeader(20000, 20000), kyc.TooLarge},
+		{"20000×20000 PNG", testenv.PNGHeader(20000, 20000), kyc.TooLarge},
 		{"GIF", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), kyc.UnsupportedMedia},
 		{"text", []byte("hello, this is not an image"), kyc.UnsupportedMedia},
 		{"empty", nil, kyc.UnsupportedMedia},
@@ -335,27 +334,6 @@ func withOrientation(jpg []byte, o uint16) []byte {
 	out = append(out, app1...)
 	out = append(out, seg...)
 	return append(out, jpg[2:]...)
-}
-
-// pngHeader is a PNG whose header claims w×h pixels: a decompression bomb
-// must be refused from the header alone.
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		c := append([]byte(typ), data...)
-		b.Write(c)
-		binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(c))
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr, w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
 }
 
 // TestConcurrentUse runs detections and comparisons from many goroutines on
