@@ -83,12 +83,12 @@ const (
 // State is a session's progress, saved between requests.
 type State struct {
 	Challenges []Challenge `json:"challenges"`
-	Index      int         `json:"index"`      // the current challenge
-	Neutral    bool        `json:"neutral"`    // a frontal, neutral frame was seen for the current challenge
-	AskedAt    time.Time   `json:"asked_at"`   // client time the current challenge was asked for
-	Base       Baseline    `json:"base"`       // the neutral frame of the current challenge
-	ClosedAt   time.Time   `json:"closed_at"`  // blink: when the eyes closed
-	Frames     int         `json:"frames"`     // frames analysed
+	Index      int         `json:"index"`     // the current challenge
+	Neutral    bool        `json:"neutral"`   // a frontal, neutral frame was seen for the current challenge
+	AskedAt    time.Time   `json:"asked_at"`  // client time the current challenge was asked for
+	Base       Baseline    `json:"base"`      // the neutral frame of the current challenge
+	ClosedAt   time.Time   `json:"closed_at"` // blink: when the eyes closed
+	Frames     int         `json:"frames"`    // frames analysed
 	FaceFrames int         `json:"face_frames"`
 	RealSum    float64     `json:"real_sum"`
 	FirstAt    time.Time   `json:"first_at"` // client time of the first frame

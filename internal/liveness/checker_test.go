@@ -21,12 +21,14 @@ func frame(ms int, opts ...func(*Observation)) Observation {
 	return o
 }
 
-func yaw(d float64) func(*Observation)      { return func(o *Observation) { o.Yaw = d } }
-func pitch(d float64) func(*Observation)    { return func(o *Observation) { o.Pitch = d } }
-func eyes(p float64) func(*Observation)     { return func(o *Observation) { o.EyesOpen = p } }
-func width(w float64) func(*Observation)    { return func(o *Observation) { o.BoxW = w } }
-func real(p float64) func(*Observation)     { return func(o *Observation) { o.Real = p } }
-func smile(m, h float64) func(*Observation) { return func(o *Observation) { o.MouthWidth, o.Happy = m, h } }
+func yaw(d float64) func(*Observation)   { return func(o *Observation) { o.Yaw = d } }
+func pitch(d float64) func(*Observation) { return func(o *Observation) { o.Pitch = d } }
+func eyes(p float64) func(*Observation)  { return func(o *Observation) { o.EyesOpen = p } }
+func width(w float64) func(*Observation) { return func(o *Observation) { o.BoxW = w } }
+func real(p float64) func(*Observation)  { return func(o *Observation) { o.Real = p } }
+func smile(m, h float64) func(*Observation) {
+	return func(o *Observation) { o.MouthWidth, o.Happy = m, h }
+}
 func person(x, y float32) func(*Observation) {
 	return func(o *Observation) { o.Embedding = []float32{x, y} }
 }

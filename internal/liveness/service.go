@@ -1,0 +1,470 @@
+package liveness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// Session statuses.
+const (
+	StatusCreated    = "created"
+	StatusInProgress = "in_progress"
+	StatusSucceeded  = "succeeded"
+	StatusFailed     = "failed"
+	StatusExpired    = "expired"
+)
+
+// Options tune the service.
+type Options struct {
+	Config      Config        // thresholds; Defaults when zero
+	TTL         time.Duration // a session's lifetime; 3 minutes
+	Challenges  int           // how many challenges; 3
+	MaxFailures int           // failed sessions per verification per 30 minutes; 5
+	// Fixed, when set, replaces the random draw (tests and dev demos only).
+	Fixed  []Challenge
+	Rand   io.Reader // crypto/rand when nil
+	Now    func() time.Time
+	Limits face.Limits
+	Logger *slog.Logger
+}
+
+// Service runs liveness sessions.
+type Service struct {
+	db      *store.DB
+	faces   *face.Engine
+	blobs   blob.Store
+	keyring *seal.Keyring
+	o       Options
+}
+
+// NewService returns a liveness service.
+func NewService(db *store.DB, faces *face.Engine, blobs blob.Store, keyring *seal.Keyring, o Options) *Service {
+	if o.Config == (Config{}) {
+		o.Config = Defaults
+	}
+	if o.TTL == 0 {
+		o.TTL = 3 * time.Minute
+	}
+	if o.Challenges == 0 {
+		o.Challenges = 3
+	}
+	if o.MaxFailures == 0 {
+		o.MaxFailures = 5
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Reader
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, faces: faces, blobs: blobs, keyring: keyring, o: o}
+}
+
+// canDrive reports whether p may run the checks of verification v: its
+// applicant, or an integrator's API key.
+func canDrive(p *kyc.Principal, v *kyc.Verification) bool {
+	return p != nil && ((p.UserID != "" && p.UserID == v.UserID) || p.APIKeyID != "")
+}
+
+// canView adds reviewers and admins to canDrive.
+func canView(p *kyc.Principal, v *kyc.Verification) bool {
+	return canDrive(p, v) || p.Has(kyc.RoleReviewer, kyc.RoleAdmin)
+}
+
+// Start creates a session for a verification.
+func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID string) (*store.LivenessSession, *State, error) {
+	v, err := s.db.GetVerification(ctx, verificationID)
+	if err != nil || !canView(p, v) {
+		return nil, nil, kyc.Errorf(kyc.NotFound, "verification %s not found", verificationID)
+	}
+	if !canDrive(p, v) {
+		return nil, nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can run the liveness check")
+	}
+	if v.Status != kyc.StatusCreated {
+		return nil, nil, kyc.Errorf(kyc.Conflict, "the verification is %s: the liveness check is behind it", v.Status)
+	}
+	now := s.o.Now()
+	failed, err := s.db.CountFailedLiveness(ctx, v.ID, now.Add(-30*time.Minute))
+	if err != nil {
+		return nil, nil, err
+	}
+	if failed >= s.o.MaxFailures {
+		return nil, nil, &kyc.Error{Code: kyc.RateLimited, RetryAfter: 30 * time.Minute,
+			Message: fmt.Sprintf("too_many_attempts: %d failed liveness checks in 30 minutes; try again later", failed)}
+	}
+	challenges := s.o.Fixed
+	if challenges == nil {
+		if challenges, err = Draw(s.o.Rand, s.o.Challenges); err != nil {
+			return nil, nil, err
+		}
+	}
+	st := NewState(challenges)
+	l := &store.LivenessSession{ID: kyc.NewID(s.o.Rand, "liv"), VerificationID: v.ID, UserID: p.UserID,
+		Status: StatusCreated, ExpiresAt: now.Add(s.o.TTL)}
+	if l.State, err = s.seal(l.ID, st); err != nil {
+		return nil, nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateLiveness(ctx, l); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "liveness.start", ActorID: p.ID(), SubjectID: v.ID,
+			Detail: map[string]string{"session": l.ID}})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, st, nil
+}
+
+func (s *Service) seal(id string, st *State) ([]byte, error) {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	return s.keyring.Seal(data, []byte("liveness:"+id))
+}
+
+func (s *Service) open(l *store.LivenessSession) (*State, error) {
+	data, err := s.keyring.Open(l.State, []byte("liveness:"+l.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open liveness state: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("read liveness state: %w", err)
+	}
+	return &st, nil
+}
+
+// Get returns a session the principal may see, with its state.
+func (s *Service) Get(ctx context.Context, p *kyc.Principal, id string) (*store.LivenessSession, *State, error) {
+	l, err := s.db.GetLiveness(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.db.GetVerification(ctx, l.VerificationID)
+	if err != nil || !canView(p, v) {
+		return nil, nil, kyc.Errorf(kyc.NotFound, "liveness session %s not found", id)
+	}
+	st, err := s.open(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, st, nil
+}
+
+// Image returns a stored reference or audit image of a session.
+func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) ([]byte, error) {
+	l, _, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range append([]string{l.ReferenceKey}, l.AuditKeys...) {
+		if k != "" && k == imageKey(l, name) {
+			return s.blobs.Get(ctx, k)
+		}
+	}
+	return nil, kyc.Errorf(kyc.NotFound, "no image %q", name)
+}
+
+func imageKey(l *store.LivenessSession, name string) string {
+	return "verifications/" + l.VerificationID + "/liveness/" + l.ID + "/" + name + ".jpg"
+}
+
+// Frame is one camera frame.
+type Frame struct {
+	JPEG     []byte
+	ClientAt time.Time
+}
+
+// Progress answers frames.
+type Progress struct {
+	State          string    `json:"state" enum:"in_progress,done"`
+	ChallengeIndex int       `json:"challenge_index"`
+	Challenge      string    `json:"challenge,omitempty"`
+	Guidance       string    `json:"guidance" doc:"no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, done, or the current challenge"`
+	Instruction    string    `json:"instruction"`
+	Progress       float64   `json:"progress" doc:"share of challenges met, 0–1"`
+	Face           *FaceInfo `json:"face,omitempty"`
+	Result         *Result   `json:"result,omitempty"`
+}
+
+// FaceInfo is the largest face of the last frame, for the capture page.
+type FaceInfo struct {
+	Left, Top, Width, Height float64
+	Yaw, Pitch               float64
+	EyesOpen                 bool
+}
+
+// Result is a finished session's outcome.
+type Result struct {
+	Status     string   `json:"status"`
+	Confidence float64  `json:"confidence"`
+	Reasons    []string `json:"reasons"`
+}
+
+// Run is a session being fed frames, by one connection or request.
+type Run struct {
+	s         *Service
+	l         *store.LivenessSession
+	st        *State
+	p         *kyc.Principal
+	bestSharp float64
+	last      Progress
+	dirty     bool
+}
+
+// Begin loads a session to feed it frames. Only its applicant or an API
+// key may; a finished or expired session is refused.
+func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run, error) {
+	l, st, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.db.GetVerification(ctx, l.VerificationID)
+	if err != nil {
+		return nil, err
+	}
+	if !canDrive(p, v) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can send frames")
+	}
+	r := &Run{s: s, l: l, st: st, p: p, bestSharp: -1}
+	switch l.Status {
+	case StatusSucceeded, StatusFailed:
+		return nil, kyc.Errorf(kyc.Conflict, "this liveness session is over: start a new one")
+	case StatusExpired:
+		return nil, kyc.Errorf(kyc.Expired, "this liveness session has expired: start a new one")
+	}
+	if s.o.Now().After(l.ExpiresAt) {
+		st.Fail(ReasonExpired)
+		r.dirty = true
+		if err := r.Save(ctx); err != nil {
+			return nil, err
+		}
+		return nil, kyc.Errorf(kyc.Expired, "this liveness session has expired: start a new one")
+	}
+	if l.Status == StatusCreated {
+		l.Status = StatusInProgress
+		r.dirty = true
+		if err := r.Save(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Done reports whether the session is decided.
+func (r *Run) Done() bool { return r.st.Done }
+
+// Frame analyses one frame and moves the session on. A frame that is not
+// an image is an error; the session goes on.
+func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
+	if r.st.Done {
+		return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
+	}
+	now := r.s.o.Now()
+	if now.After(r.l.ExpiresAt) {
+		r.st.Fail(ReasonExpired)
+		r.dirty = true
+		return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
+	}
+	img, err := face.Decode(f.JPEG, r.s.o.Limits)
+	if err != nil {
+		return Progress{}, err
+	}
+	attrs := AttrsFor(r.st)
+	faces, err := r.s.faces.Detect(ctx, img, attrs)
+	if err != nil {
+		return Progress{}, err
+	}
+	o := observe(img, faces, f.ClientAt, now)
+	fb := r.s.o.Config.Step(r.st, o)
+	r.dirty = true
+	if err := r.keepImages(ctx, f, faces, fb); err != nil {
+		return Progress{}, err
+	}
+	return r.progress(fb, img, face.Largest(faces)), nil
+}
+
+// AttrsFor is what the face engine must measure for the next frame.
+func AttrsFor(st *State) face.Attr {
+	a := face.AttrLiveness
+	if st.WantsExpression() {
+		a |= face.AttrSmile
+	}
+	if st.WantsEmbedding() {
+		a |= face.AttrEmbedding
+	}
+	return a
+}
+
+func observe(img *face.Image, faces []*face.Face, clientAt, now time.Time) Observation {
+	o := Observation{ClientAt: clientAt, ReceivedAt: now, Faces: len(faces), Happy: -1}
+	f := face.Largest(faces)
+	if f == nil {
+		return o
+	}
+	w, h := float64(img.W), float64(img.H)
+	o.BoxW, o.CX, o.CY = f.Box.W/w, (f.Box.X+f.Box.W/2)/w, (f.Box.Y+f.Box.H/2)/h
+	if f.Pose != nil {
+		o.Yaw, o.Pitch = f.Pose.Yaw, f.Pose.Pitch
+	}
+	o.EyesOpen, o.MouthWidth, o.Real, o.Sharpness = f.EyesOpen, f.MouthWidth(), f.Real, f.Sharpness
+	if f.Has(face.AttrSmile) {
+		o.Happy = f.Smile
+	}
+	o.Embedding = f.Embedding
+	return o
+}
+
+// keepImages stores the sharpest frontal frame as the reference image and,
+// up to four, the frames that started the session and met each challenge.
+func (r *Run) keepImages(ctx context.Context, f Frame, faces []*face.Face, fb Feedback) error {
+	l := r.l
+	if fb.Frontal && len(faces) == 1 && faces[0].Sharpness > r.bestSharp+2 {
+		r.bestSharp = faces[0].Sharpness
+		l.ReferenceKey = imageKey(l, "reference")
+		if err := r.s.blobs.Put(ctx, l.ReferenceKey, f.JPEG); err != nil {
+			return err
+		}
+	}
+	if len(faces) == 1 && (len(l.AuditKeys) == 0 || fb.Met) && len(l.AuditKeys) < 4 {
+		k := imageKey(l, "audit-"+strconv.Itoa(len(l.AuditKeys)))
+		if err := r.s.blobs.Put(ctx, k, f.JPEG); err != nil {
+			return err
+		}
+		l.AuditKeys = append(l.AuditKeys, k)
+	}
+	return nil
+}
+
+func (r *Run) progress(fb Feedback, img *face.Image, f *face.Face) Progress {
+	p := Progress{State: "in_progress", ChallengeIndex: r.st.Index, Challenge: string(r.st.Current()),
+		Guidance: fb.Guidance, Instruction: GuidanceText(fb.Guidance), Progress: r.st.Progress()}
+	if f != nil && img != nil {
+		w, h := float64(img.W), float64(img.H)
+		p.Face = &FaceInfo{Left: f.Box.X / w, Top: f.Box.Y / h, Width: f.Box.W / w, Height: f.Box.H / h, EyesOpen: f.EyesOpen >= 0.5}
+		if f.Pose != nil {
+			p.Face.Yaw, p.Face.Pitch = f.Pose.Yaw, f.Pose.Pitch
+		}
+	}
+	if r.st.Done {
+		p.State = "done"
+		p.Result = &Result{Status: statusOf(r.st), Confidence: r.s.o.Config.Confidence(r.st), Reasons: r.st.Reasons}
+		if p.Result.Reasons == nil {
+			p.Result.Reasons = []string{}
+		}
+	}
+	r.last = p
+	return p
+}
+
+func statusOf(st *State) string {
+	switch {
+	case !st.Done:
+		return StatusInProgress
+	case st.Passed:
+		return StatusSucceeded
+	case len(st.Reasons) > 0 && st.Reasons[0] == ReasonExpired:
+		return StatusExpired
+	}
+	return StatusFailed
+}
+
+// Save writes the session's progress; when it is decided, it records the
+// outcome and, on success, moves the verification to liveness_passed, all
+// in one transaction.
+func (r *Run) Save(ctx context.Context) error {
+	if !r.dirty {
+		return nil
+	}
+	l := r.l
+	var err error
+	if l.State, err = r.s.seal(l.ID, r.st); err != nil {
+		return err
+	}
+	if r.st.Done && l.FinishedAt.IsZero() {
+		l.Status = statusOf(r.st)
+		l.Confidence = r.s.o.Config.Confidence(r.st)
+		l.Reasons = r.st.Reasons
+		l.FinishedAt = r.s.o.Now()
+	}
+	err = r.s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SaveLiveness(ctx, l); err != nil {
+			return err
+		}
+		if !r.st.Done || l.FinishedAt.IsZero() {
+			return nil
+		}
+		if l.Status == StatusSucceeded {
+			v, err := tx.GetVerification(ctx, l.VerificationID)
+			if err != nil {
+				return err
+			}
+			if v.Status == kyc.StatusCreated {
+				if _, err := tx.SetVerificationStatus(ctx, v.ID, v.Version, kyc.StatusLivenessPassed); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "liveness." + l.Status, ActorID: r.p.ID(), SubjectID: l.VerificationID,
+			Detail: map[string]string{"session": l.ID, "confidence": strconv.FormatFloat(l.Confidence, 'f', 1, 64),
+				"reasons": fmt.Sprint(l.Reasons)}})
+	})
+	if err != nil {
+		return err
+	}
+	r.dirty = false
+	return nil
+}
+
+// GuidanceText is the sentence shown for a guidance code.
+func GuidanceText(code string) string {
+	switch code {
+	case GuideNoFace:
+		return "We can't see your face: look at the camera"
+	case GuideMultipleFaces:
+		return "Only one person, please"
+	case GuideMoveCloser:
+		return "Move a little closer"
+	case GuideCenterFace:
+		return "Center your face in the oval"
+	case GuideLookStraight:
+		return "Look straight at the camera"
+	case GuideHoldStill:
+		return "Hold still"
+	case GuideDone:
+		return "Done"
+	}
+	return Challenge(code).Instruction()
+}
+
+// Reference returns a succeeded session's reference face embedding, for the
+// face match, and its reference image key.
+func (s *Service) Reference(ctx context.Context, verificationID string) ([]float32, string, error) {
+	l, err := s.db.LatestLiveness(ctx, verificationID, StatusSucceeded)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := s.open(l)
+	if err != nil {
+		return nil, "", err
+	}
+	return st.Reference, l.ReferenceKey, nil
+}

@@ -1,0 +1,265 @@
+package liveness_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	xdraw "golang.org/x/image/draw"
+
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+var (
+	engOnce sync.Once
+	eng     *face.Engine
+	engErr  error
+)
+
+func engine(t testing.TB) *face.Engine {
+	t.Helper()
+	dir := testenv.ModelsDir(t)
+	engOnce.Do(func() { eng, engErr = face.New(dir, face.Options{Workers: 1}) })
+	if engErr != nil {
+		t.Fatal(engErr)
+	}
+	return eng
+}
+
+// Frames builds camera frames (640×480 JPEG) from test photographs: the
+// face scaled to a share of the frame's width and centred, as a webcam
+// would show it.
+type Frames struct {
+	t     testing.TB
+	cache map[string][]byte
+}
+
+func (fr *Frames) photo(name string, mirror bool, faceShare float64) []byte {
+	fr.t.Helper()
+	key := name + map[bool]string{true: "-m", false: ""}[mirror] + string(rune(int(faceShare*100)))
+	if b, ok := fr.cache[key]; ok {
+		return b
+	}
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", name))
+	if err != nil {
+		fr.t.Fatal(err)
+	}
+	img, err := face.Decode(data, face.Limits{})
+	if err != nil {
+		fr.t.Fatal(err)
+	}
+	if mirror {
+		img = img.Mirror()
+	}
+	fs, err := engine(fr.t).Detect(context.Background(), img, 0)
+	if err != nil || len(fs) == 0 {
+		fr.t.Fatalf("no face in %s", name)
+	}
+	b := face.Largest(fs).Box
+	// Source rectangle that maps to 640×480 with the face at faceShare of
+	// the width, centred.
+	sw := b.W / faceShare
+	sh := sw * 480 / 640
+	cx, cy := b.X+b.W/2, b.Y+b.H/2
+	src := image.Rect(int(cx-sw/2), int(cy-sh/2), int(cx+sw/2), int(cy+sh/2))
+	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img.ToRGBA(), src, xdraw.Src, nil)
+	var out bytes.Buffer
+	jpeg.Encode(&out, dst, &jpeg.Options{Quality: 85})
+	fr.cache[key] = out.Bytes()
+	return out.Bytes()
+}
+
+const (
+	frontal = "examples__obama.jpg"                      // yaw −3°
+	turned  = "examples__knn_examples__test__obama1.jpg" // yaw −20°; mirrored +20°
+	other   = "examples__biden.jpg"
+)
+
+// clock is the test's time: frames are 200 ms apart and arrive at once.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+type fixture struct {
+	svc *liveness.Service
+	db  *store.DB
+	clk *clock
+	p   *kyc.Principal
+	v   *kyc.Verification
+	fr  *Frames
+}
+
+func newFixture(t *testing.T, challenges ...liveness.Challenge) *fixture {
+	clk := &clock{t: time.Now().UTC()}
+	db := testenv.OpenDB(t, testenv.DatabaseURL(t, store.SQLite), clk.now)
+	k, _ := seal.ParseKey(seal.GenerateKeyText())
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir(), seal.NewKeyring(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := liveness.NewService(db, engine(t), blobs, seal.NewKeyring(k), liveness.Options{Fixed: challenges, Now: clk.now})
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_applicant"}
+	if err := db.CreateVerification(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{svc: svc, db: db, clk: clk, p: &kyc.Principal{UserID: "usr_applicant", Roles: []kyc.Role{kyc.RoleApplicant}},
+		v: v, fr: &Frames{t: t, cache: map[string][]byte{}}}
+}
+
+// send feeds frames 200 ms apart and returns the last progress.
+func (f *fixture) send(t *testing.T, id string, frames ...[]byte) liveness.Progress {
+	t.Helper()
+	r, err := f.svc.Begin(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last liveness.Progress
+	for _, jpg := range frames {
+		f.clk.t = f.clk.t.Add(200 * time.Millisecond)
+		if last, err = r.Frame(context.Background(), liveness.Frame{JPEG: jpg, ClientAt: f.clk.t}); err != nil {
+			t.Fatal(err)
+		}
+		if r.Done() {
+			break
+		}
+	}
+	if err := r.Save(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return last
+}
+
+func (f *fixture) start(t *testing.T) string {
+	t.Helper()
+	l, _, err := f.svc.Start(context.Background(), f.p, f.v.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.ID
+}
+
+// rightOrder is a person doing turn left, come closer, turn right.
+func (f *fixture) rightOrder() [][]byte {
+	fr := f.fr
+	neutralM := fr.photo(frontal, true, 0.3) // yaw +3°
+	neutral := fr.photo(frontal, false, 0.3) // yaw −3°
+	left := fr.photo(turned, false, 0.3)     // yaw −20°
+	right := fr.photo(turned, true, 0.3)     // yaw +20°
+	closer := fr.photo(frontal, false, 0.45) // the face 1.5× wider
+	return [][]byte{neutralM, neutralM, left, neutral, neutral, closer, neutral, neutral, right}
+}
+
+func TestLivenessPasses(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	id := f.start(t)
+	p := f.send(t, id, f.rightOrder()...)
+	if p.State != "done" || p.Result == nil || p.Result.Status != liveness.StatusSucceeded {
+		t.Fatalf("progress %+v result %+v", p, p.Result)
+	}
+	if p.Result.Confidence < 60 {
+		t.Errorf("confidence %.1f", p.Result.Confidence)
+	}
+	l, _, err := f.svc.Get(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Status != liveness.StatusSucceeded || l.ReferenceKey == "" || len(l.AuditKeys) < 2 || len(l.AuditKeys) > 4 {
+		t.Errorf("session %+v", l)
+	}
+	ref, err := f.svc.Image(context.Background(), f.p, id, "reference")
+	if err != nil || face.Sniff(ref) != face.JPEG {
+		t.Errorf("reference image: %v", err)
+	}
+	emb, key, err := f.svc.Reference(context.Background(), f.v.ID)
+	if err != nil || len(emb) != 512 || key == "" {
+		t.Errorf("reference embedding: %d values, %v", len(emb), err)
+	}
+	v, _ := f.db.GetVerification(context.Background(), f.v.ID)
+	if v.Status != kyc.StatusLivenessPassed {
+		t.Errorf("verification status %s, want liveness_passed", v.Status)
+	}
+	// Used twice: refused.
+	if _, err := f.svc.Begin(context.Background(), f.p, id); kyc.ErrorCode(err) != kyc.Conflict {
+		t.Errorf("second use = %v, want conflict", err)
+	}
+	// Another applicant sees nothing.
+	stranger := &kyc.Principal{UserID: "usr_other", Roles: []kyc.Role{kyc.RoleApplicant}}
+	if _, err := f.svc.Begin(context.Background(), stranger, id); kyc.ErrorCode(err) != kyc.NotFound {
+		t.Errorf("another applicant = %v, want not_found", err)
+	}
+}
+
+func TestLivenessWrongOrder(t *testing.T) {
+	f := newFixture(t, liveness.TurnRight, liveness.ComeCloser, liveness.TurnLeft)
+	id := f.start(t)
+	p := f.send(t, id, f.rightOrder()...)
+	if p.Result != nil && p.Result.Status == liveness.StatusSucceeded {
+		t.Fatal("the wrong order passed")
+	}
+	// Keep standing still: the challenge times out.
+	still := slices.Repeat([][]byte{f.fr.photo(frontal, false, 0.3)}, 70)
+	p = f.send(t, id, still...)
+	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonTimeout) {
+		t.Errorf("result %+v", p.Result)
+	}
+}
+
+func TestLivenessStillPhoto(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	id := f.start(t)
+	p := f.send(t, id, slices.Repeat([][]byte{f.fr.photo(frontal, false, 0.3)}, 80)...)
+	if p.Result == nil || p.Result.Status != liveness.StatusFailed {
+		t.Fatalf("a still photo: %+v", p.Result)
+	}
+}
+
+func TestLivenessIdentityChange(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	id := f.start(t)
+	frames := f.rightOrder()
+	swap := f.fr.photo(other, false, 0.3)
+	frames = append(frames[:3], swap, swap, swap, swap)
+	p := f.send(t, id, frames...)
+	if p.Result == nil || !slices.Contains(p.Result.Reasons, liveness.ReasonFaceChanged) {
+		t.Fatalf("another person mid-session: %+v", p.Result)
+	}
+}
+
+func TestLivenessExpiryAndAttempts(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	id := f.start(t)
+	f.clk.t = f.clk.t.Add(4 * time.Minute)
+	if _, err := f.svc.Begin(context.Background(), f.p, id); kyc.ErrorCode(err) != kyc.Expired {
+		t.Errorf("after 4 minutes = %v, want expired", err)
+	}
+	l, _, _ := f.svc.Get(context.Background(), f.p, id)
+	if l.Status != liveness.StatusExpired {
+		t.Errorf("status %s, want expired", l.Status)
+	}
+	// Four more failures make five: the sixth session is refused.
+	for range 4 {
+		id := f.start(t)
+		f.clk.t = f.clk.t.Add(4 * time.Minute)
+		f.svc.Begin(context.Background(), f.p, id)
+	}
+	f.clk.t = f.clk.t.Add(-10 * time.Minute) // all five within 30 minutes
+	if _, _, err := f.svc.Start(context.Background(), f.p, f.v.ID); kyc.ErrorCode(err) != kyc.RateLimited {
+		t.Errorf("sixth session = %v, want rate_limited (too_many_attempts)", err)
+	}
+}
