@@ -14,6 +14,7 @@ import (
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/store"
 )
 
@@ -41,6 +42,11 @@ type Options struct {
 	// Faces, when set, serves /v1/faces/*; MaxImagePixels bounds images.
 	Faces          *face.Engine
 	MaxImagePixels int
+
+	// Liveness, when set with Accounts, serves the verification routes'
+	// liveness checks; PublicURL makes their stream and frames URLs.
+	Liveness  *liveness.Service
+	PublicURL string
 }
 
 // Server routes kycd's HTTP requests.
@@ -83,6 +89,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Faces != nil {
 		s.registerFaces()
+	}
+	if opts.Accounts != nil && opts.DB != nil {
+		s.registerVerifications()
 	}
 	return s
 }

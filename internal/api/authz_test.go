@@ -22,6 +22,9 @@ const (
 	signedIn              // any user or API key
 	person                // a signed-in user, not an API key
 	adminOnly             // the admin role
+	starter               // an applicant (their own case) or an API key
+	viewer                // the case's applicant, reviewers, admins, API keys; other applicants get 404
+	driver                // the case's applicant or an API key; other applicants 404, reviewers and admins 403
 )
 
 // routes is the authorization matrix's list: every operation of the API,
@@ -36,28 +39,34 @@ var routes = map[string]struct {
 	"POST /v1/auth/signup": {public, func(*user) any {
 		return map[string]string{"email": "new@example.com", "password": "correct-horse-battery"}
 	}},
-	"POST /v1/auth/confirm":             {public, func(u *user) any { return map[string]string{"email": u.email, "code": "000000"} }},
-	"POST /v1/auth/resend-code":         {public, func(u *user) any { return map[string]string{"email": u.email} }},
-	"POST /v1/auth/signin":              {public, func(u *user) any { return map[string]string{"email": u.email, "password": "x-wrong-x"} }},
-	"POST /v1/auth/refresh":             {public, func(u *user) any { return map[string]string{"refresh_token": "krt_x"} }},
-	"POST /v1/auth/forgot-password":     {public, func(u *user) any { return map[string]string{"email": u.email} }},
-	"POST /v1/auth/reset-password":      {public, func(u *user) any { return map[string]string{"email": u.email, "code": "1", "new_password": "x"} }},
-	"GET /v1/dev/mailbox":               {public, nil},
-	"POST /v1/auth/signout":             {signedIn, nil},
-	"POST /v1/auth/change-password":     {person, func(*user) any { return map[string]string{"current_password": "x", "new_password": "y"} }},
-	"POST /v1/auth/totp/setup":          {person, nil},
-	"POST /v1/auth/totp/verify":         {person, func(*user) any { return map[string]string{"code": "000000"} }},
-	"GET /v1/me":                        {person, nil},
-	"GET /v1/admin/users":               {adminOnly, nil},
-	"POST /v1/admin/users/{id}/roles":   {adminOnly, func(*user) any { return map[string]any{"roles": []string{"applicant"}} }},
-	"POST /v1/admin/users/{id}/disable": {adminOnly, nil},
-	"POST /v1/admin/users/{id}/enable":  {adminOnly, nil},
-	"POST /v1/api-keys":                 {adminOnly, func(*user) any { return map[string]any{"name": "k", "roles": []string{"reviewer"}} }},
-	"GET /v1/api-keys":                  {adminOnly, nil},
-	"DELETE /v1/api-keys/{id}":          {adminOnly, nil},
-	"GET /v1/admin/audit":               {adminOnly, nil},
-	"POST /v1/faces/detect":             {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
-	"POST /v1/faces/compare":            {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
+	"POST /v1/auth/confirm":                       {public, func(u *user) any { return map[string]string{"email": u.email, "code": "000000"} }},
+	"POST /v1/auth/resend-code":                   {public, func(u *user) any { return map[string]string{"email": u.email} }},
+	"POST /v1/auth/signin":                        {public, func(u *user) any { return map[string]string{"email": u.email, "password": "x-wrong-x"} }},
+	"POST /v1/auth/refresh":                       {public, func(u *user) any { return map[string]string{"refresh_token": "krt_x"} }},
+	"POST /v1/auth/forgot-password":               {public, func(u *user) any { return map[string]string{"email": u.email} }},
+	"POST /v1/auth/reset-password":                {public, func(u *user) any { return map[string]string{"email": u.email, "code": "1", "new_password": "x"} }},
+	"GET /v1/dev/mailbox":                         {public, nil},
+	"POST /v1/auth/signout":                       {signedIn, nil},
+	"POST /v1/auth/change-password":               {person, func(*user) any { return map[string]string{"current_password": "x", "new_password": "y"} }},
+	"POST /v1/auth/totp/setup":                    {person, nil},
+	"POST /v1/auth/totp/verify":                   {person, func(*user) any { return map[string]string{"code": "000000"} }},
+	"GET /v1/me":                                  {person, nil},
+	"GET /v1/admin/users":                         {adminOnly, nil},
+	"POST /v1/admin/users/{id}/roles":             {adminOnly, func(*user) any { return map[string]any{"roles": []string{"applicant"}} }},
+	"POST /v1/admin/users/{id}/disable":           {adminOnly, nil},
+	"POST /v1/admin/users/{id}/enable":            {adminOnly, nil},
+	"POST /v1/api-keys":                           {adminOnly, func(*user) any { return map[string]any{"name": "k", "roles": []string{"reviewer"}} }},
+	"GET /v1/api-keys":                            {adminOnly, nil},
+	"DELETE /v1/api-keys/{id}":                    {adminOnly, nil},
+	"GET /v1/admin/audit":                         {adminOnly, nil},
+	"POST /v1/verifications":                      {starter, func(*user) any { return map[string]string{"reference": "crm-1"} }},
+	"GET /v1/verifications/{id}":                  {viewer, nil},
+	"POST /v1/verifications/{id}/liveness":        {driver, nil},
+	"GET /v1/liveness/{session_id}":               {viewer, nil},
+	"GET /v1/liveness/{session_id}/images/{name}": {viewer, nil},
+	"POST /v1/liveness/{session_id}/frames":       {driver, func(*user) any { return map[string]string{} }},
+	"POST /v1/faces/detect":                       {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
+	"POST /v1/faces/compare":                      {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
 }
 
 // faceB64 is a small photograph with one face, base64-encoded.
@@ -83,9 +92,27 @@ func allowed(r rule, principal string) bool {
 		return principal != "anonymous"
 	case person:
 		return principal != "anonymous" && !strings.HasPrefix(principal, "api key")
+	case starter:
+		return principal == "applicant" || principal == "other applicant" || strings.HasPrefix(principal, "api key")
+	case viewer:
+		return principal != "anonymous" && principal != "other applicant"
+	case driver:
+		return principal == "applicant" || strings.HasPrefix(principal, "api key")
 	default:
 		return principal == "admin" || principal == "api key (admin)"
 	}
+}
+
+// denied is the status a refused principal gets: 401 when anonymous, 404
+// for another applicant's case (its existence is not revealed), else 403.
+func denied(r rule, principal string) int {
+	switch {
+	case principal == "anonymous":
+		return 401
+	case (r == viewer || r == driver) && principal == "other applicant":
+		return 404
+	}
+	return 403
 }
 
 // TestAuthorizationMatrix calls every route as every kind of principal and
@@ -115,8 +142,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			// Fresh accounts for each call: some routes revoke or change them.
 			target := e.newUser(fmt.Sprintf("target%d@example.com", n))
 			c := e.principal(who, n)
+			if who == "applicant" {
+				c = cred{bearer: target.access} // the case's own applicant
+			}
 			method, path, _ := strings.Cut(op, " ")
-			path = strings.ReplaceAll(path, "{id}", e.pathID(path, target))
+			path = e.fillPath(path, target)
 			if op == "GET /v1/dev/mailbox" {
 				path += "?to=" + target.email
 			}
@@ -129,14 +159,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Errorf("%s as %s: the matrix's request is invalid: %s", op, who, r.raw)
 				continue
 			}
-			denied := r.status == 401 || r.status == 403
+			refused := r.status == 401 || r.status == 403
 			switch {
-			case allowed(spec.rule, who) && spec.rule != public && denied:
-				t.Errorf("%s as %s = %d, want allowed", op, who, r.status)
-			case !allowed(spec.rule, who) && who == "anonymous" && r.status != 401:
-				t.Errorf("%s as anonymous = %d, want 401", op, r.status)
-			case !allowed(spec.rule, who) && who != "anonymous" && r.status != 403:
-				t.Errorf("%s as %s = %d, want 403", op, who, r.status)
+			case allowed(spec.rule, who) && spec.rule != public && refused:
+				t.Errorf("%s as %s = %d %s, want allowed", op, who, r.status, r.raw)
+			case !allowed(spec.rule, who) && r.status != denied(spec.rule, who):
+				t.Errorf("%s as %s = %d, want %d", op, who, r.status, denied(spec.rule, who))
 			}
 		}
 	}
@@ -184,16 +212,26 @@ func (e *env) principal(who string, n int) cred {
 	return cred{bearer: u.access}
 }
 
-// pathID is the id a route's {id} names: a user, or a fresh API key.
-func (e *env) pathID(path string, target *user) string {
-	if strings.HasPrefix(path, "/v1/api-keys/") {
+// fillPath puts real ids into a route: the target user, a fresh API key,
+// or the target's own verification and liveness session.
+func (e *env) fillPath(path string, target *user) string {
+	switch {
+	case strings.HasPrefix(path, "/v1/api-keys/"):
 		admin := e.newUser(fmt.Sprintf("keymaker-%s", target.email))
 		e.withRoles(admin, kyc.RoleAdmin)
 		e.signIn(admin, "")
 		k := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "victim", "roles": []string{"reviewer"}}, cred{bearer: admin.access}), 201)
-		return k.str("id")
+		return strings.ReplaceAll(path, "{id}", k.str("id"))
+	case strings.HasPrefix(path, "/v1/verifications/"), strings.HasPrefix(path, "/v1/liveness/"):
+		v := e.must(e.do("POST", "/v1/verifications", nil, cred{bearer: target.access}), 201)
+		path = strings.ReplaceAll(path, "{id}", v.str("id"))
+		if strings.Contains(path, "{session_id}") {
+			l := e.must(e.do("POST", "/v1/verifications/"+v.str("id")+"/liveness", nil, cred{bearer: target.access}), 201)
+			path = strings.ReplaceAll(path, "{session_id}", l.str("session_id"))
+		}
+		return strings.ReplaceAll(path, "{name}", "reference")
 	}
-	return target.id
+	return strings.ReplaceAll(path, "{id}", target.id)
 }
 
 func contains(list []string, s string) bool {

@@ -16,8 +16,10 @@ import (
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/seal"
@@ -64,8 +66,9 @@ type env struct {
 }
 
 type envOptions struct {
-	rateLimit int
-	dialect   string
+	rateLimit  int
+	dialect    string
+	challenges []liveness.Challenge // a fixed liveness challenge order
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -82,9 +85,15 @@ func newEnv(t *testing.T, o envOptions) *env {
 	accounts := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{
 		Password: password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, Now: clk.Now, PublicURL: "https://kyc.example.com",
 	})
+	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir(), seal.NewKeyring(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv := liveness.NewService(db, faceEngine(t), blobs, seal.NewKeyring(k), liveness.Options{Now: clk.Now, Fixed: o.challenges})
 	logs := &syncBuffer{}
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
-		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t)})
+		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
+		Liveness: lv, PublicURL: "http://kyc.test"})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs}

@@ -33,31 +33,22 @@ func parseImageForm(contentType string, body []byte, want ...string) (*imageForm
 	f := &imageForm{images: map[string][]byte{}, fields: map[string]string{}}
 	switch mt {
 	case "multipart/form-data":
-		r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		for {
-			p, err := r.NextPart()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed: %v", err)
-			}
-			data, err := io.ReadAll(p)
-			if err != nil {
-				return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed: %v", err)
-			}
-			name := p.FormName()
-			if !contains(want, name) {
-				if len(data) > 1024 {
-					return nil, kyc.Errorf(kyc.Invalid, "unexpected part %q", name)
+		parts, err := readParts(params["boundary"], body)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range parts {
+			if !contains(want, p.name) {
+				if len(p.data) > 1024 {
+					return nil, kyc.Errorf(kyc.Invalid, "unexpected part %q", p.name)
 				}
-				f.fields[name] = strings.TrimSpace(string(data))
+				f.fields[p.name] = strings.TrimSpace(string(p.data))
 				continue
 			}
-			if err := checkDeclared(p.Header.Get("Content-Type"), data, name); err != nil {
+			if err := checkDeclared(p.contentType, p.data, p.name); err != nil {
 				return nil, err
 			}
-			f.images[name] = data
+			f.images[p.name] = p.data
 		}
 	case "application/json":
 		var raw map[string]any
@@ -90,6 +81,40 @@ func parseImageForm(contentType string, body []byte, want ...string) (*imageForm
 		return nil, kyc.Errorf(kyc.UnsupportedMedia, "send multipart/form-data or application/json, not %s", mt)
 	}
 	return f, nil
+}
+
+// formPart is one part of a multipart body, in order.
+type formPart struct {
+	name, contentType string
+	data              []byte
+}
+
+// multipartParts reads every part of a multipart/form-data body.
+func multipartParts(contentType string, body []byte) ([]formPart, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "multipart/form-data" {
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "send multipart/form-data")
+	}
+	return readParts(params["boundary"], body)
+}
+
+func readParts(boundary string, body []byte) ([]formPart, error) {
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	var parts []formPart
+	for {
+		p, err := r.NextPart()
+		if errors.Is(err, io.EOF) {
+			return parts, nil
+		}
+		if err != nil {
+			return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed")
+		}
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, kyc.Errorf(kyc.Invalid, "the multipart body is malformed")
+		}
+		parts = append(parts, formPart{name: p.FormName(), contentType: p.Header.Get("Content-Type"), data: data})
+	}
 }
 
 // checkDeclared refuses a part whose declared image type is not what it

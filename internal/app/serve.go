@@ -22,6 +22,7 @@ import (
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/config"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/models"
 	"github.com/kycd/kycd/internal/password"
@@ -122,11 +123,28 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		AuthRateLimit:  cfg.AuthRateLimit,
 		Faces:          faces,
 		MaxImagePixels: cfg.MaxImagePixels,
+		Liveness:       livenessService(cfg, db, faces, blobs, keyring, log),
+		PublicURL:      cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
+}
+
+// livenessService is nil without the face engine.
+func livenessService(cfg *config.Config, db *store.DB, faces *face.Engine, blobs blob.Store, keyring *seal.Keyring, log *slog.Logger) *liveness.Service {
+	if faces == nil {
+		return nil
+	}
+	var fixed []liveness.Challenge
+	for _, c := range strings.Split(cfg.LivenessChallenges, ",") {
+		if c != "" {
+			fixed = append(fixed, liveness.Challenge(c))
+		}
+	}
+	return liveness.NewService(db, faces, blobs, keyring, liveness.Options{Fixed: fixed, Logger: log,
+		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
 }
 
 func passwordParams(cfg *config.Config) password.Params {

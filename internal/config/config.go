@@ -51,6 +51,9 @@ type Config struct {
 	FaceWorkers     int
 	FaceThreads     int
 	MaxImagePixels  int
+	// LivenessChallenges fixes the challenge order (dev mode only: demos
+	// and browser tests with a recorded camera).
+	LivenessChallenges string
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -116,6 +119,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceThreads }},
 	{name: "max-image-pixels", dflt: "40000000", help: "largest image accepted, in pixels, checked before decoding",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
+	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer) instead of a random one",
+		field: func(c *Config) any { return &c.LivenessChallenges }},
 }
 
 // set parses s into the field that o names.
@@ -336,6 +341,16 @@ func (c *Config) Validate() error {
 	}
 	if c.FaceWorkers < 0 || c.FaceThreads < 1 || c.MaxImagePixels < 1_000_000 {
 		return errors.New("face-workers must be 0 or more, face-threads at least 1 and max-image-pixels at least 1000000")
+	}
+	if c.LivenessChallenges != "" {
+		if c.Mode != ModeDev {
+			return errors.New("liveness-challenges fixes what must stay random: dev mode only")
+		}
+		for _, ch := range strings.Split(c.LivenessChallenges, ",") {
+			if !slices.Contains([]string{"turn_left", "turn_right", "look_up", "blink", "smile", "come_closer"}, ch) {
+				return fmt.Errorf("liveness-challenges: unknown challenge %q", ch)
+			}
+		}
 	}
 	if c.MasterKeyFile != "" && c.MasterKey != "" {
 		return errors.New("set master-key-file or master-key, not both")

@@ -1,18 +1,12 @@
 package liveness_test
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/jpeg"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	xdraw "golang.org/x/image/draw"
 
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
@@ -41,56 +35,6 @@ func engine(t testing.TB) *face.Engine {
 	return eng
 }
 
-// Frames builds camera frames (640×480 JPEG) from test photographs: the
-// face scaled to a share of the frame's width and centred, as a webcam
-// would show it.
-type Frames struct {
-	t     testing.TB
-	cache map[string][]byte
-}
-
-func (fr *Frames) photo(name string, mirror bool, faceShare float64) []byte {
-	fr.t.Helper()
-	key := name + map[bool]string{true: "-m", false: ""}[mirror] + string(rune(int(faceShare*100)))
-	if b, ok := fr.cache[key]; ok {
-		return b
-	}
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", name))
-	if err != nil {
-		fr.t.Fatal(err)
-	}
-	img, err := face.Decode(data, face.Limits{})
-	if err != nil {
-		fr.t.Fatal(err)
-	}
-	if mirror {
-		img = img.Mirror()
-	}
-	fs, err := engine(fr.t).Detect(context.Background(), img, 0)
-	if err != nil || len(fs) == 0 {
-		fr.t.Fatalf("no face in %s", name)
-	}
-	b := face.Largest(fs).Box
-	// Source rectangle that maps to 640×480 with the face at faceShare of
-	// the width, centred.
-	sw := b.W / faceShare
-	sh := sw * 480 / 640
-	cx, cy := b.X+b.W/2, b.Y+b.H/2
-	src := image.Rect(int(cx-sw/2), int(cy-sh/2), int(cx+sw/2), int(cy+sh/2))
-	dst := image.NewRGBA(image.Rect(0, 0, 640, 480))
-	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img.ToRGBA(), src, xdraw.Src, nil)
-	var out bytes.Buffer
-	jpeg.Encode(&out, dst, &jpeg.Options{Quality: 85})
-	fr.cache[key] = out.Bytes()
-	return out.Bytes()
-}
-
-const (
-	frontal = "examples__obama.jpg"                      // yaw −3°
-	turned  = "examples__knn_examples__test__obama1.jpg" // yaw −20°; mirrored +20°
-	other   = "examples__biden.jpg"
-)
-
 // clock is the test's time: frames are 200 ms apart and arrive at once.
 type clock struct{ t time.Time }
 
@@ -102,7 +46,6 @@ type fixture struct {
 	clk *clock
 	p   *kyc.Principal
 	v   *kyc.Verification
-	fr  *Frames
 }
 
 func newFixture(t *testing.T, challenges ...liveness.Challenge) *fixture {
@@ -119,7 +62,7 @@ func newFixture(t *testing.T, challenges ...liveness.Challenge) *fixture {
 		t.Fatal(err)
 	}
 	return &fixture{svc: svc, db: db, clk: clk, p: &kyc.Principal{UserID: "usr_applicant", Roles: []kyc.Role{kyc.RoleApplicant}},
-		v: v, fr: &Frames{t: t, cache: map[string][]byte{}}}
+		v: v}
 }
 
 // send feeds frames 200 ms apart and returns the last progress.
@@ -155,20 +98,16 @@ func (f *fixture) start(t *testing.T) string {
 }
 
 // rightOrder is a person doing turn left, come closer, turn right.
-func (f *fixture) rightOrder() [][]byte {
-	fr := f.fr
-	neutralM := fr.photo(frontal, true, 0.3) // yaw +3°
-	neutral := fr.photo(frontal, false, 0.3) // yaw −3°
-	left := fr.photo(turned, false, 0.3)     // yaw −20°
-	right := fr.photo(turned, true, 0.3)     // yaw +20°
-	closer := fr.photo(frontal, false, 0.45) // the face 1.5× wider
-	return [][]byte{neutralM, neutralM, left, neutral, neutral, closer, neutral, neutral, right}
+func (f *fixture) rightOrder(t *testing.T) [][]byte { return testenv.LivenessSequence(t, engine(t)) }
+
+func frame(t *testing.T, photo string) []byte {
+	return testenv.CameraFrame(t, engine(t), photo, false, 0.3)
 }
 
 func TestLivenessPasses(t *testing.T) {
 	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
 	id := f.start(t)
-	p := f.send(t, id, f.rightOrder()...)
+	p := f.send(t, id, f.rightOrder(t)...)
 	if p.State != "done" || p.Result == nil || p.Result.Status != liveness.StatusSucceeded {
 		t.Fatalf("progress %+v result %+v", p, p.Result)
 	}
@@ -208,12 +147,12 @@ func TestLivenessPasses(t *testing.T) {
 func TestLivenessWrongOrder(t *testing.T) {
 	f := newFixture(t, liveness.TurnRight, liveness.ComeCloser, liveness.TurnLeft)
 	id := f.start(t)
-	p := f.send(t, id, f.rightOrder()...)
+	p := f.send(t, id, f.rightOrder(t)...)
 	if p.Result != nil && p.Result.Status == liveness.StatusSucceeded {
 		t.Fatal("the wrong order passed")
 	}
 	// Keep standing still: the challenge times out.
-	still := slices.Repeat([][]byte{f.fr.photo(frontal, false, 0.3)}, 70)
+	still := slices.Repeat([][]byte{frame(t, testenv.FrontalPhoto)}, 70)
 	p = f.send(t, id, still...)
 	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonTimeout) {
 		t.Errorf("result %+v", p.Result)
@@ -223,7 +162,7 @@ func TestLivenessWrongOrder(t *testing.T) {
 func TestLivenessStillPhoto(t *testing.T) {
 	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
 	id := f.start(t)
-	p := f.send(t, id, slices.Repeat([][]byte{f.fr.photo(frontal, false, 0.3)}, 80)...)
+	p := f.send(t, id, slices.Repeat([][]byte{frame(t, testenv.FrontalPhoto)}, 80)...)
 	if p.Result == nil || p.Result.Status != liveness.StatusFailed {
 		t.Fatalf("a still photo: %+v", p.Result)
 	}
@@ -232,8 +171,8 @@ func TestLivenessStillPhoto(t *testing.T) {
 func TestLivenessIdentityChange(t *testing.T) {
 	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
 	id := f.start(t)
-	frames := f.rightOrder()
-	swap := f.fr.photo(other, false, 0.3)
+	frames := f.rightOrder(t)
+	swap := frame(t, testenv.OtherPhoto)
 	frames = append(frames[:3], swap, swap, swap, swap)
 	p := f.send(t, id, frames...)
 	if p.Result == nil || !slices.Contains(p.Result.Reasons, liveness.ReasonFaceChanged) {

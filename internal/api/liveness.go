@@ -1,0 +1,234 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/liveness"
+)
+
+type sessionInput struct {
+	ID string `path:"session_id" maxLength:"64"`
+}
+
+func (s *Server) registerLiveness() {
+	lv := s.opts.Liveness
+	huma.Register(s.api, huma.Operation{OperationID: "start-liveness", Method: http.MethodPost, Path: "/v1/verifications/{id}/liveness",
+		Tags: tagVerify, Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Security: secured,
+		Description: "A single-use session, valid 3 minutes, with 3 random challenges. Send camera frames to stream_url " +
+			"(WebSocket) or frames_url (HTTP). At most 5 failed checks per verification in 30 minutes (429, too_many_attempts)."},
+		func(ctx context.Context, in *struct {
+			ID string `path:"id" maxLength:"64"`
+		}) (*struct{ Body SessionBody }, error) {
+			p, err := RequireUser(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l, st, err := lv.Start(ctx, p, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body SessionBody }{s.sessionBody(l, st)}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "get-liveness", Method: http.MethodGet, Path: "/v1/liveness/{session_id}",
+		Tags: tagVerify, Summary: "A liveness session's state and result", Security: secured},
+		func(ctx context.Context, in *sessionInput) (*struct{ Body SessionBody }, error) {
+			p, err := RequireUser(ctx)
+			if err != nil {
+				return nil, err
+			}
+			l, st, err := lv.Get(ctx, p, in.ID)
+			if err != nil {
+				return nil, err
+			}
+			return &struct{ Body SessionBody }{s.sessionBody(l, st)}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "liveness-image", Method: http.MethodGet, Path: "/v1/liveness/{session_id}/images/{name}",
+		Tags: tagVerify, Summary: "A liveness session's reference or audit image (JPEG)", Security: secured},
+		func(ctx context.Context, in *struct {
+			ID   string `path:"session_id" maxLength:"64"`
+			Name string `path:"name" pattern:"^(reference|audit-[0-3])$"`
+		}) (*struct {
+			ContentType string `header:"Content-Type"`
+			Body        []byte
+		}, error) {
+			p, err := RequireUser(ctx)
+			if err != nil {
+				return nil, err
+			}
+			data, err := lv.Image(ctx, p, in.ID, in.Name)
+			if err != nil {
+				return nil, err
+			}
+			return &struct {
+				ContentType string `header:"Content-Type"`
+				Body        []byte
+			}{"image/jpeg", data}, nil
+		})
+	huma.Register(s.api, huma.Operation{OperationID: "liveness-frames", Method: http.MethodPost, Path: "/v1/liveness/{session_id}/frames",
+		Tags: tagVerify, Summary: "Send camera frames over HTTP", Security: secured,
+		MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
+		Description: "The WebSocket's semantics over plain HTTP: multipart parts `frame` (JPEG, repeated, in order), each after a " +
+			"`timestamp_ms` field (the capture time, Unix milliseconds). Answers the progress after the last frame.",
+		RequestBody: imageBody("frames", map[string]string{"frame": "a JPEG frame; repeat the part"},
+			map[string]string{"timestamp_ms": "capture time of the next frame, Unix ms"}),
+	}, func(ctx context.Context, in *struct {
+		ID          string `path:"session_id" maxLength:"64"`
+		ContentType string `header:"Content-Type"`
+		RawBody     []byte
+	}) (*struct{ Body liveness.Progress }, error) {
+		p, err := RequireUser(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r, err := lv.Begin(ctx, p, in.ID)
+		if err != nil {
+			return nil, err
+		}
+		frames, err := parseFrames(in.ContentType, in.RawBody)
+		if err != nil {
+			return nil, err
+		}
+		var last liveness.Progress
+		for _, f := range frames {
+			if last, err = r.Frame(ctx, f); err != nil {
+				r.Save(context.WithoutCancel(ctx))
+				return nil, err
+			}
+			if r.Done() {
+				break
+			}
+		}
+		if err := r.Save(ctx); err != nil {
+			return nil, err
+		}
+		return &struct{ Body liveness.Progress }{last}, nil
+	})
+	s.mux.HandleFunc("GET /v1/liveness/{session_id}/stream", s.livenessStream)
+}
+
+// parseFrames reads the frames of a multipart body, each with the
+// timestamp_ms field sent before it.
+func parseFrames(contentType string, body []byte) ([]liveness.Frame, error) {
+	parts, err := multipartParts(contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	var frames []liveness.Frame
+	var at time.Time
+	for _, p := range parts {
+		switch p.name {
+		case "timestamp_ms":
+			ms, err := strconv.ParseInt(string(p.data), 10, 64)
+			if err != nil {
+				return nil, kyc.Errorf(kyc.Invalid, "timestamp_ms must be Unix milliseconds")
+			}
+			at = time.UnixMilli(ms).UTC()
+		case "frame":
+			if at.IsZero() {
+				return nil, kyc.Errorf(kyc.Invalid, "each frame needs a timestamp_ms field before it")
+			}
+			if err := checkDeclared(p.contentType, p.data, "frame"); err != nil {
+				return nil, err
+			}
+			frames = append(frames, liveness.Frame{JPEG: p.data, ClientAt: at})
+			at = time.Time{}
+		}
+	}
+	if len(frames) == 0 {
+		return nil, kyc.Errorf(kyc.Invalid, "no frame parts")
+	}
+	if len(frames) > 100 {
+		return nil, kyc.Errorf(kyc.TooLarge, "at most 100 frames per request")
+	}
+	return frames, nil
+}
+
+// wsMessage is what the client may send as text before a frame.
+type wsMessage struct {
+	TimestampMS int64 `json:"timestamp_ms"`
+}
+
+// livenessStream runs a session over a WebSocket: the client sends a text
+// message {"timestamp_ms": N} and then the frame as a binary message (the
+// timestamp may be left out: then the server's receipt time is used); the
+// server answers each frame with the progress JSON and ends with state
+// "done" and the result. Origins other than this server's are refused.
+func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	p, err := RequireUser(ctx)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	run, err := s.opts.Liveness.Begin(ctx, p, r.PathValue("session_id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	conn, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return // Accept wrote the error
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(s.opts.MaxBodyBytes)
+	send := func(v any) error {
+		data, _ := json.Marshal(v)
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return conn.Write(wctx, websocket.MessageText, data)
+	}
+	defer run.Save(context.WithoutCancel(ctx))
+	var at time.Time
+	saved := time.Now()
+	for !run.Done() {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ == websocket.MessageText {
+			var m wsMessage
+			if json.Unmarshal(data, &m) == nil && m.TimestampMS > 0 {
+				at = time.UnixMilli(m.TimestampMS).UTC()
+			}
+			continue
+		}
+		if at.IsZero() {
+			at = time.Now().UTC()
+		}
+		prog, err := run.Frame(ctx, liveness.Frame{JPEG: data, ClientAt: at})
+		at = time.Time{}
+		if err != nil {
+			var ke *kyc.Error
+			if errors.As(err, &ke) {
+				send(map[string]any{"error": map[string]string{"code": string(ke.Code), "message": ke.Message}})
+				continue
+			}
+			send(map[string]any{"error": map[string]string{"code": "internal", "message": "internal error"}})
+			loggerFrom(ctx).Error("liveness frame", "request_id", RequestID(ctx), "err", err)
+			return
+		}
+		if err := send(prog); err != nil {
+			return
+		}
+		// Keep the progress durable every few seconds, not on every frame.
+		if time.Since(saved) > 3*time.Second {
+			if err := run.Save(ctx); err != nil {
+				send(map[string]any{"error": map[string]string{"code": string(kyc.ErrorCode(err)), "message": kyc.ErrorMessage(err)}})
+				return
+			}
+			saved = time.Now()
+		}
+	}
+	if err := run.Save(ctx); err == nil {
+		conn.Close(websocket.StatusNormalClosure, "done")
+	}
+}
