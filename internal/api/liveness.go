@@ -179,7 +179,7 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 		return // Accept wrote the error
 	}
 	defer conn.CloseNow()
-	conn.SetReadLimit(s.opts.MaxBodyBytes)
+	conn.SetReadLimit(liveness.MaxFrameBytes + 1024)
 	send := func(v any) error {
 		data, _ := json.Marshal(v)
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -56,6 +56,7 @@ func canSee(p *kyc.Principal, v *kyc.Verification) bool {
 // SessionBody describes a liveness session.
 type SessionBody struct {
 	SessionID      string          `json:"session_id"`
+	Nonce          string          `json:"nonce" doc:"random per session"`
 	Status         string          `json:"status" enum:"created,in_progress,succeeded,failed,expired"`
 	Challenges     []ChallengeBody `json:"challenges"`
 	Confidence     float64         `json:"confidence"`
@@ -76,7 +77,7 @@ type ChallengeBody struct {
 
 func (s *Server) sessionBody(l *store.LivenessSession, st *liveness.State) SessionBody {
 	base := "/v1/liveness/" + l.ID
-	b := SessionBody{SessionID: l.ID, Status: l.Status, Confidence: l.Confidence, Reasons: nonNil(l.Reasons),
+	b := SessionBody{SessionID: l.ID, Nonce: st.Nonce, Status: l.Status, Confidence: l.Confidence, Reasons: nonNil(l.Reasons),
 		AuditImages: []string{}, ExpiresAt: l.ExpiresAt, VerificationID: l.VerificationID,
 		StreamURL: wsURL(s.opts.PublicURL) + base + "/stream", FramesURL: s.opts.PublicURL + base + "/frames"}
 	for _, c := range st.Challenges {

@@ -16,8 +16,9 @@ import (
 	"github.com/kycd/kycd/internal/totp"
 )
 
-// newBrowser starts Debian's headless Chromium for the test.
-func newBrowser(t *testing.T) context.Context {
+// newBrowser starts Debian's headless Chromium for the test, with extra
+// options (a fake camera, say).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -34,6 +35,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(390, 844), // a phone
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)

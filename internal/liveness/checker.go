@@ -83,6 +83,7 @@ const (
 // State is a session's progress, saved between requests.
 type State struct {
 	Challenges []Challenge `json:"challenges"`
+	Nonce      string      `json:"nonce"`     // random per session, reported with it and bound into its sealed state
 	Index      int         `json:"index"`     // the current challenge
 	Neutral    bool        `json:"neutral"`   // a frontal, neutral frame was seen for the current challenge
 	AskedAt    time.Time   `json:"asked_at"`  // client time the current challenge was asked for

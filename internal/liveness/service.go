@@ -114,6 +114,7 @@ func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID st
 		}
 	}
 	st := NewState(challenges)
+	st.Nonce = kyc.NewID(s.o.Rand, "n")
 	l := &store.LivenessSession{ID: kyc.NewID(s.o.Rand, "liv"), VerificationID: v.ID, UserID: p.UserID,
 		Status: StatusCreated, ExpiresAt: now.Add(s.o.TTL)}
 	if l.State, err = s.seal(l.ID, st); err != nil {
@@ -186,6 +187,9 @@ func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) 
 func imageKey(l *store.LivenessSession, name string) string {
 	return "verifications/" + l.VerificationID + "/liveness/" + l.ID + "/" + name + ".jpg"
 }
+
+// MaxFrameBytes is the largest frame accepted: a 1080p JPEG is well under.
+const MaxFrameBytes = 2 << 20
 
 // Frame is one camera frame.
 type Frame struct {
@@ -283,6 +287,9 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 		r.st.Fail(ReasonExpired)
 		r.dirty = true
 		return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
+	}
+	if len(f.JPEG) > MaxFrameBytes {
+		return Progress{}, kyc.Errorf(kyc.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
 	}
 	img, err := face.Decode(f.JPEG, r.s.o.Limits)
 	if err != nil {

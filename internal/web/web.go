@@ -73,6 +73,7 @@ func Register(mux *http.ServeMux, opts Options) {
 	mux.HandleFunc("POST /account/password", h.changePassword)
 	mux.HandleFunc("POST /account/mfa/setup", h.mfaSetup)
 	mux.HandleFunc("POST /account/mfa/verify", h.mfaVerify)
+	mux.HandleFunc("GET /liveness", h.liveness)
 	if opts.DevMailbox {
 		mux.HandleFunc("GET /dev/mailbox", h.mailbox)
 	}
@@ -316,6 +317,15 @@ func (h *Handler) mfaVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, "recovery.html", 200, page{Title: "Save your recovery codes", User: u, Data: map[string]any{"Codes": codes}})
+}
+
+// liveness is the camera page of the liveness check.
+func (h *Handler) liveness(w http.ResponseWriter, r *http.Request) {
+	_, u, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	h.render(w, r, "liveness.html", 200, page{Title: "Liveness check", User: u})
 }
 
 func (h *Handler) mailbox(w http.ResponseWriter, r *http.Request) {
