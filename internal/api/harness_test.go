@@ -99,22 +99,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs}
 }
 
-var (
-	faceOnce sync.Once
-	faces    *face.Engine
-	faceErr  error
-)
-
-// faceEngine is one face engine for the test process.
-func faceEngine(t *testing.T) *face.Engine {
-	t.Helper()
-	dir := testenv.ModelsDir(t)
-	faceOnce.Do(func() { faces, faceErr = face.New(dir, face.Options{Workers: 2}) })
-	if faceErr != nil {
-		t.Fatal(faceErr)
-	}
-	return faces
-}
+// faceEngine is the test process's shared face engine.
+func faceEngine(t *testing.T) *face.Engine { return testenv.FaceEngine(t) }
 
 // res is an HTTP response, decoded.
 type res struct {

@@ -22,23 +22,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-var (
-	engineOnce sync.Once
-	engine     *face.Engine
-	engineErr  error
-)
-
-// eng is one engine for the whole test process: loading the models takes a
-// moment and they are read-only.
-func eng(t testing.TB) *face.Engine {
-	t.Helper()
-	dir := testenv.ModelsDir(t)
-	engineOnce.Do(func() { engine, engineErr = face.New(dir, face.Options{Workers: 2}) })
-	if engineErr != nil {
-		t.Fatal(engineErr)
-	}
-	return engine
-}
+// eng is the test process's shared engine.
+func eng(t testing.TB) *face.Engine { return testenv.FaceEngine(t) }
 
 func faces(t testing.TB) string { return filepath.Join(testenv.TestData(), "faces") }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,21 +18,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-var (
-	engOnce sync.Once
-	eng     *face.Engine
-	engErr  error
-)
-
-func engine(t testing.TB) *face.Engine {
-	t.Helper()
-	dir := testenv.ModelsDir(t)
-	engOnce.Do(func() { eng, engErr = face.New(dir, face.Options{Workers: 1}) })
-	if engErr != nil {
-		t.Fatal(engErr)
-	}
-	return eng
-}
+func engine(t testing.TB) *face.Engine { return testenv.FaceEngine(t) }
 
 // clock is the test's time: frames are 200 ms apart and arrive at once.
 type clock struct{ t time.Time }

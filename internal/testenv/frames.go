@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	xdraw "golang.org/x/image/draw"
@@ -79,4 +80,22 @@ func MJPEG(frames [][]byte, n int) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+var (
+	faceOnce sync.Once
+	faceEng  *face.Engine
+	faceErr  error
+)
+
+// FaceEngine is one face engine (two workers) for the whole test process:
+// loading the models takes a moment and they are read-only.
+func FaceEngine(t testing.TB) *face.Engine {
+	t.Helper()
+	dir := ModelsDir(t)
+	faceOnce.Do(func() { faceEng, faceErr = face.New(dir, face.Options{Workers: 2}) })
+	if faceErr != nil {
+		t.Fatal(faceErr)
+	}
+	return faceEng
 }
