@@ -93,6 +93,9 @@ func New(opts Options) *Server {
 	if opts.Accounts != nil && opts.DB != nil {
 		s.registerVerifications()
 	}
+	if opts.Accounts != nil {
+		s.registerEntities()
+	}
 	return s
 }
 

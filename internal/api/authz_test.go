@@ -65,6 +65,7 @@ var routes = map[string]struct {
 	"GET /v1/liveness/{session_id}":               {viewer, nil},
 	"GET /v1/liveness/{session_id}/images/{name}": {viewer, nil},
 	"POST /v1/liveness/{session_id}/frames":       {driver, func(*user) any { return map[string]string{} }},
+	"POST /v1/entities/detect":                    {signedIn, func(*user) any { return map[string]any{"text": "Surname: Doe", "types": []string{"pii"}} }},
 	"POST /v1/faces/detect":                       {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
 	"POST /v1/faces/compare":                      {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
 }
