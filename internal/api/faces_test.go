@@ -2,11 +2,9 @@ package api_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"image"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -44,18 +42,7 @@ func (e *env) multipartDo(path string, c cred, parts ...part) res {
 	w.Close()
 	req, _ := http.NewRequest("POST", e.srv.URL+path, &body)
 	req.Header.Set("Content-Type", w.FormDataContentType())
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := res{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	json.Unmarshal(raw, &out.body)
-	return out
+	return e.send(req, c)
 }
 
 func testPhoto(t *testing.T, name string) []byte {

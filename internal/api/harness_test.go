@@ -137,6 +137,12 @@ func (e *env) do(method, path string, body any, c cred) res {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return e.send(req, c)
+}
+
+// send adds the credential, sends the request and decodes the answer.
+func (e *env) send(req *http.Request, c cred) res {
+	e.t.Helper()
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
