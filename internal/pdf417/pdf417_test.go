@@ -1,0 +1,65 @@
+package pdf417
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/testenv"
+)
+
+// TestBlackbox reads the zxing PDF417 test images and compares each with its
+// expected text (.txt) or bytes (.bin).
+func TestBlackbox(t *testing.T) {
+	dir := filepath.Join(testenv.TestData(), "documents", "pdf417")
+	images, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+	jpgs, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
+	images = append(images, jpgs...)
+	right, total, retried := 0, 0, 0
+	for _, p := range images {
+		base := strings.TrimSuffix(p, filepath.Ext(p))
+		want, err := os.ReadFile(base + ".bin")
+		if err != nil {
+			if want, err = os.ReadFile(base + ".txt"); err != nil {
+				continue
+			}
+		}
+		total++
+		data, _ := os.ReadFile(p)
+		img, err := face.Decode(data, face.Limits{MinSide: 8})
+		if err != nil {
+			t.Logf("%s: %v", filepath.Base(p), err)
+			continue
+		}
+		got, how, err := Read(img)
+		if err != nil {
+			t.Logf("%s: not read", filepath.Base(p))
+			continue
+		}
+		if how != "plain" {
+			retried++
+		}
+		if bytes.Equal(got, want) || strings.TrimSpace(string(got)) == strings.TrimSpace(string(want)) {
+			right++
+		} else {
+			t.Logf("%s: read %d bytes that differ from the expected %d", filepath.Base(p), len(got), len(want))
+		}
+	}
+	t.Logf("PDF417: %d of %d test images read right (%d after a retry)", right, total, retried)
+	if total < 50 || right < total*80/100 {
+		t.Errorf("%d of %d right", right, total)
+	}
+}
+
+func TestNoBarcode(t *testing.T) {
+	img := &face.Image{W: 200, H: 100, Pix: bytes.Repeat([]byte{200}, 3*200*100)}
+	if _, _, err := Read(img); err != ErrNotFound {
+		t.Errorf("Read(blank) = %v, want ErrNotFound", err)
+	}
+	if _, err := read(&face.Image{}); err == nil {
+		t.Error("read(empty) = nil error")
+	}
+}
