@@ -48,7 +48,7 @@ func (s *Service) SetRoles(ctx context.Context, p *kyc.Principal, userID string,
 		if u, err = tx.GetUser(ctx, userID); err != nil {
 			return err
 		}
-		if userID == p.UserID && u.HasRole(kyc.RoleAdmin) && !containsRole(roles, kyc.RoleAdmin) {
+		if userID == p.UserID && u.HasRole(kyc.RoleAdmin) && !slices.Contains(roles, kyc.RoleAdmin) {
 			return kyc.Errorf(kyc.Conflict, "you cannot remove your own admin role")
 		}
 		before := joinRoles(u.Roles)
@@ -143,8 +143,6 @@ func (s *Service) authenticateAPIKey(ctx context.Context, value string) (*kyc.Pr
 	}
 	return &kyc.Principal{APIKeyID: k.ID, Roles: k.Roles}, nil
 }
-
-func containsRole(roles []kyc.Role, r kyc.Role) bool { return slices.Contains(roles, r) }
 
 func joinRoles(roles []kyc.Role) string {
 	s := make([]string, len(roles))

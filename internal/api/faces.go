@@ -35,29 +35,41 @@ type BoolValue struct {
 
 // FaceDetail describes one detected face.
 type FaceDetail struct {
-	BoundingBox BoundingBox `json:"bounding_box"`
-	Confidence  float64     `json:"confidence" doc:"detection confidence, 0–100"`
-	Landmarks   []Landmark  `json:"landmarks,omitempty"`
-	Pose        *struct {
-		Yaw   float64 `json:"yaw" doc:"degrees; positive: the face turns towards the image's left"`
-		Pitch float64 `json:"pitch" doc:"degrees; positive: looking up"`
-		Roll  float64 `json:"roll" doc:"degrees"`
-	} `json:"pose,omitempty"`
-	Quality *struct {
-		Brightness float64 `json:"brightness" doc:"0–100, mean luminance of the face"`
-		Sharpness  float64 `json:"sharpness" doc:"0–100, from the variance of the Laplacian"`
-	} `json:"quality,omitempty"`
-	EyesOpen   *BoolValue `json:"eyes_open,omitempty"`
-	Smile      *BoolValue `json:"smile,omitempty"`
-	SpoofScore *float64   `json:"spoof_score,omitempty" doc:"0–100: how likely the face is a photo, screen or mask (passive model; weak on screens)"`
-	AgeRange   *struct {
-		Low  int `json:"low"`
-		High int `json:"high"`
-	} `json:"age_range,omitempty"`
-	Gender *struct {
-		Value      string  `json:"value" enum:"Male,Female"`
-		Confidence float64 `json:"confidence"`
-	} `json:"gender,omitempty"`
+	BoundingBox BoundingBox  `json:"bounding_box"`
+	Confidence  float64      `json:"confidence" doc:"detection confidence, 0–100"`
+	Landmarks   []Landmark   `json:"landmarks,omitempty"`
+	Pose        *PoseBody    `json:"pose,omitempty"`
+	Quality     *FaceQuality `json:"quality,omitempty"`
+	EyesOpen    *BoolValue   `json:"eyes_open,omitempty"`
+	Smile       *BoolValue   `json:"smile,omitempty"`
+	SpoofScore  *float64     `json:"spoof_score,omitempty" doc:"0–100: how likely the face is a photo, screen or mask (passive model; weak on screens)"`
+	AgeRange    *AgeRange    `json:"age_range,omitempty"`
+	Gender      *GenderValue `json:"gender,omitempty"`
+}
+
+// PoseBody is the head's rotation in degrees.
+type PoseBody struct {
+	Yaw   float64 `json:"yaw" doc:"degrees; positive: the face turns towards the image's left"`
+	Pitch float64 `json:"pitch" doc:"degrees; positive: looking up"`
+	Roll  float64 `json:"roll" doc:"degrees"`
+}
+
+// FaceQuality is how usable the face's pixels are.
+type FaceQuality struct {
+	Brightness float64 `json:"brightness" doc:"0–100, mean luminance of the face"`
+	Sharpness  float64 `json:"sharpness" doc:"0–100, from the variance of the Laplacian"`
+}
+
+// AgeRange is an estimated age in years.
+type AgeRange struct {
+	Low  int `json:"low"`
+	High int `json:"high"`
+}
+
+// GenderValue is an estimated gender with its confidence (0–100).
+type GenderValue struct {
+	Value      string  `json:"value" enum:"Male,Female"`
+	Confidence float64 `json:"confidence"`
 }
 
 func round(v float64, digits int) float64 {
@@ -88,17 +100,10 @@ func faceDetail(img *face.Image, f *face.Face, full bool) FaceDetail {
 		d.Landmarks = append(d.Landmarks, pt("p"+strconv.Itoa(i), p))
 	}
 	if f.Pose != nil {
-		d.Pose = &struct {
-			Yaw   float64 `json:"yaw" doc:"degrees; positive: the face turns towards the image's left"`
-			Pitch float64 `json:"pitch" doc:"degrees; positive: looking up"`
-			Roll  float64 `json:"roll" doc:"degrees"`
-		}{round(f.Pose.Yaw, 1), round(f.Pose.Pitch, 1), round(f.Pose.Roll, 1)}
+		d.Pose = &PoseBody{round(f.Pose.Yaw, 1), round(f.Pose.Pitch, 1), round(f.Pose.Roll, 1)}
 	}
 	if f.Has(face.AttrQuality) {
-		d.Quality = &struct {
-			Brightness float64 `json:"brightness" doc:"0–100, mean luminance of the face"`
-			Sharpness  float64 `json:"sharpness" doc:"0–100, from the variance of the Laplacian"`
-		}{round(f.Brightness, 1), round(f.Sharpness, 1)}
+		d.Quality = &FaceQuality{round(f.Brightness, 1), round(f.Sharpness, 1)}
 	}
 	if f.Has(face.AttrEyes) {
 		d.EyesOpen = boolValue(f.EyesOpen)
@@ -112,18 +117,12 @@ func faceDetail(img *face.Image, f *face.Face, full bool) FaceDetail {
 	}
 	if f.Has(face.AttrAgeGender) {
 		// SSR-Net's error is about ±5 years on its benchmarks.
-		d.AgeRange = &struct {
-			Low  int `json:"low"`
-			High int `json:"high"`
-		}{max(0, int(math.Round(f.Age))-5), int(math.Round(f.Age)) + 5}
+		d.AgeRange = &AgeRange{max(0, int(math.Round(f.Age))-5), int(math.Round(f.Age)) + 5}
 		g := "Female"
 		if f.Male >= 0.5 {
 			g = "Male"
 		}
-		d.Gender = &struct {
-			Value      string  `json:"value" enum:"Male,Female"`
-			Confidence float64 `json:"confidence"`
-		}{g, round(100*math.Max(f.Male, 1-f.Male), 1)}
+		d.Gender = &GenderValue{g, round(100*math.Max(f.Male, 1-f.Male), 1)}
 	}
 	return d
 }

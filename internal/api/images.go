@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,7 @@ func parseImageForm(contentType string, body []byte, want ...string) (*imageForm
 			return nil, err
 		}
 		for _, p := range parts {
-			if !contains(want, p.name) {
+			if !slices.Contains(want, p.name) {
 				if len(p.data) > 1024 {
 					return nil, kyc.Errorf(kyc.Invalid, "unexpected part %q", p.name)
 				}
@@ -57,7 +58,7 @@ func parseImageForm(contentType string, body []byte, want ...string) (*imageForm
 		}
 		for k, v := range raw {
 			s, ok := v.(string)
-			if !contains(want, k) {
+			if !slices.Contains(want, k) {
 				if num, isNum := v.(float64); isNum {
 					f.fields[k] = strconv.FormatFloat(num, 'f', -1, 64)
 				} else if ok {
@@ -152,13 +153,4 @@ func (f *imageForm) image(name string, lim face.Limits) (*face.Image, error) {
 		return nil, err
 	}
 	return img, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

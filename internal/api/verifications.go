@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -87,27 +89,20 @@ func (s *Server) sessionBody(l *store.LivenessSession, st *liveness.State) Sessi
 		b.ReferenceImage = base + "/images/reference"
 	}
 	for i := range l.AuditKeys {
-		b.AuditImages = append(b.AuditImages, base+"/images/audit-"+itoa(i))
+		b.AuditImages = append(b.AuditImages, base+"/images/audit-"+strconv.Itoa(i))
 	}
 	return b
 }
 
+// wsURL turns the public http(s) URL into the WebSocket one.
 func wsURL(public string) string {
-	switch {
-	case len(public) > 8 && public[:8] == "https://":
-		return "wss://" + public[8:]
-	case len(public) > 7 && public[:7] == "http://":
-		return "ws://" + public[7:]
+	if rest, ok := strings.CutPrefix(public, "https://"); ok {
+		return "wss://" + rest
+	}
+	if rest, ok := strings.CutPrefix(public, "http://"); ok {
+		return "ws://" + rest
 	}
 	return public
-}
-
-func itoa(i int) string {
-	const digits = "0123456789"
-	if i < 10 {
-		return digits[i : i+1]
-	}
-	return itoa(i/10) + digits[i%10:i%10+1]
 }
 
 func (s *Server) registerVerifications() {

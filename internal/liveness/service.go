@@ -155,19 +155,26 @@ func (s *Service) open(l *store.LivenessSession) (*State, error) {
 
 // Get returns a session the principal may see, with its state.
 func (s *Service) Get(ctx context.Context, p *kyc.Principal, id string) (*store.LivenessSession, *State, error) {
+	l, st, _, err := s.load(ctx, p, id)
+	return l, st, err
+}
+
+// load reads a session, its state and its verification, refusing (as not
+// found) a principal who may not see them.
+func (s *Service) load(ctx context.Context, p *kyc.Principal, id string) (*store.LivenessSession, *State, *kyc.Verification, error) {
 	l, err := s.db.GetLiveness(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	v, err := s.db.GetVerification(ctx, l.VerificationID)
 	if err != nil || !canView(p, v) {
-		return nil, nil, kyc.Errorf(kyc.NotFound, "liveness session %s not found", id)
+		return nil, nil, nil, kyc.Errorf(kyc.NotFound, "liveness session %s not found", id)
 	}
 	st, err := s.open(l)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return l, st, nil
+	return l, st, v, nil
 }
 
 // Image returns a stored reference or audit image of a session.
@@ -237,11 +244,7 @@ type Run struct {
 // Begin loads a session to feed it frames. Only its applicant or an API
 // key may; a finished or expired session is refused.
 func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run, error) {
-	l, st, err := s.Get(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.db.GetVerification(ctx, l.VerificationID)
+	l, st, v, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}

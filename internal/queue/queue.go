@@ -120,9 +120,3 @@ func (q *Queue) Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, o
 func (q *Queue) Job(ctx context.Context, id int64) (*rivertype.JobRow, error) {
 	return q.client.JobGet(ctx, id)
 }
-
-// Subscribe returns a channel of job events of the given kinds, and a
-// function that ends the subscription.
-func (q *Queue) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
-	return q.client.Subscribe(kinds...)
-}

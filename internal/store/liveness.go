@@ -49,11 +49,15 @@ func scanLiveness(row interface{ Scan(...any) error }) (*LivenessSession, error)
 	return &l, nil
 }
 
+// splitList reads a comma-separated column, skipping empty items.
 func splitList(s string) []string {
-	if s == "" {
-		return nil
+	var out []string
+	for item := range strings.SplitSeq(s, ",") {
+		if item != "" {
+			out = append(out, item)
+		}
 	}
-	return strings.Split(s, ",")
+	return out
 }
 
 // CreateLiveness stores a new session.

@@ -33,10 +33,8 @@ func scanUser(row interface{ Scan(...any) error }) (*kyc.User, error) {
 
 func splitRoles(s string) []kyc.Role {
 	var out []kyc.Role
-	for r := range strings.SplitSeq(s, ",") {
-		if r != "" {
-			out = append(out, kyc.Role(r))
-		}
+	for _, r := range splitList(s) {
+		out = append(out, kyc.Role(r))
 	}
 	return out
 }
