@@ -28,3 +28,38 @@ extern "C" int kycd_read_pdf417(const unsigned char* rgb, int width, int height,
 		return -1;
 	}
 }
+
+// kycd_write_pdf417 encodes data (bytes, ISO-8859-1) as a PDF417 symbol of
+// one pixel per module; the caller scales it. out holds width×height bytes,
+// 1 for a dark module.
+#include <ZXing/MultiFormatWriter.h>
+#include <ZXing/BitMatrix.h>
+#include <ZXing/CharacterSet.h>
+
+extern "C" int kycd_write_pdf417(const char* data, int len, unsigned char** out, int* width, int* height) {
+	try {
+		ZXing::MultiFormatWriter writer(ZXing::BarcodeFormat::PDF417);
+		writer.setEncoding(ZXing::CharacterSet::ISO8859_1);
+		writer.setMargin(0);
+		writer.setEccLevel(4);
+		std::wstring text;
+		for (int i = 0; i < len; i++) {
+			text.push_back(static_cast<wchar_t>(static_cast<unsigned char>(data[i])));
+		}
+		auto m = writer.encode(text, 0, 0);
+		*width = m.width();
+		*height = m.height();
+		*out = static_cast<unsigned char*>(std::malloc(m.width() * m.height() + 1));
+		if (*out == nullptr) {
+			return -1;
+		}
+		for (int y = 0; y < m.height(); y++) {
+			for (int x = 0; x < m.width(); x++) {
+				(*out)[y * m.width() + x] = m.get(x, y) ? 1 : 0;
+			}
+		}
+		return 1;
+	} catch (...) {
+		return -1;
+	}
+}

@@ -10,6 +10,7 @@ package pdf417
 #cgo LDFLAGS: -lZXing
 #include <stdlib.h>
 int kycd_read_pdf417(const unsigned char* rgb, int width, int height, int try_harder, unsigned char** out, int* out_len);
+int kycd_write_pdf417(const char* data, int len, unsigned char** out, int* width, int* height);
 */
 import "C"
 
@@ -55,6 +56,43 @@ func read(img *face.Image) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	return nil, errors.New("pdf417: the reader failed")
+}
+
+// Encode renders data as a PDF417 symbol with module×module-pixel modules
+// (rows three modules tall, as the standard advises) and a quiet zone of two
+// modules, black on white. Synthetic licences for tests and evaluation use it.
+func Encode(data []byte, module int) (*face.Image, error) {
+	if len(data) == 0 {
+		return nil, errors.New("pdf417: nothing to encode")
+	}
+	module = max(module, 1)
+	var out *C.uchar
+	var w, h C.int
+	cs := C.CBytes(data)
+	defer C.free(cs)
+	if C.kycd_write_pdf417((*C.char)(cs), C.int(len(data)), &out, &w, &h) != 1 {
+		return nil, errors.New("pdf417: the data cannot be encoded")
+	}
+	defer C.free(unsafe.Pointer(out))
+	bits := C.GoBytes(unsafe.Pointer(out), w*h)
+	mw, mh := int(w), int(h)
+	// zxing's writer already draws each row several pixels tall; keep its
+	// aspect and scale the whole symbol.
+	quiet := 2 * module
+	img := &face.Image{W: mw*module + 2*quiet, H: mh*module + 2*quiet}
+	img.Pix = make([]uint8, 3*img.W*img.H)
+	for i := range img.Pix {
+		img.Pix[i] = 255
+	}
+	for y := 0; y < mh*module; y++ {
+		for x := 0; x < mw*module; x++ {
+			if bits[(y/module)*mw+x/module] == 1 {
+				o := 3 * ((y+quiet)*img.W + x + quiet)
+				img.Pix[o], img.Pix[o+1], img.Pix[o+2] = 0, 0, 0
+			}
+		}
+	}
+	return img, nil
 }
 
 // upscale doubles the image (nearest neighbour keeps module edges sharp).

@@ -63,3 +63,23 @@ func TestNoBarcode(t *testing.T) {
 		t.Error("read(empty) = nil error")
 	}
 }
+
+// TestEncodeRoundTrip encodes AAMVA-like bytes (with the control characters
+// the standard uses) and reads them back.
+func TestEncodeRoundTrip(t *testing.T) {
+	data := []byte("@\n\x1e\rANSI 636014080102DL00410288ZC03290024DLDAQD1234562\nDCSSAMPLE\nDACJANE\nDBB01021990\r")
+	img, err := Encode(data, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := Read(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read %q, want %q", got, data)
+	}
+	if _, err := Encode(nil, 2); err == nil {
+		t.Fatal("empty data encoded")
+	}
+}
