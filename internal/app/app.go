@@ -34,6 +34,8 @@ Commands:
   models verify    check the installed models
   user create      create a confirmed account: --email E --password-file F --role R
   eval faces       face verification accuracy: --pairs FILE [--portrait-width PX]
+  eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
+  gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -100,10 +102,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return userCreate(ctx, rest[1:], os.Stdin, stdout, stderr)
 	case "eval":
-		if len(rest) == 0 || rest[0] != "faces" {
-			return errors.New("usage: kycd eval faces --pairs FILE")
+		switch {
+		case len(rest) > 0 && rest[0] == "faces":
+			return evalFaces(ctx, rest[1:], stdout, stderr)
+		case len(rest) > 0 && rest[0] == "documents":
+			return evalDocuments(ctx, rest[1:], stdout, stderr)
 		}
-		return evalFaces(ctx, rest[1:], stdout, stderr)
+		return errors.New("usage: kycd eval faces|documents ...")
+	case "gen-docs":
+		return genDocs(ctx, rest, stdout, stderr)
 	case "keygen":
 		fmt.Fprintln(stdout, seal.GenerateKeyText())
 		return nil

@@ -37,7 +37,7 @@ func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
 	cos, sin := math.Cos(a), math.Sin(a)
 	cx, cy := float64(outW)/2, float64(outH)/2
 	table := [3]float64{90 + 40*r.Float64(), 80 + 30*r.Float64(), 70 + 20*r.Float64()}
-	k := max(1, int(math.Ceil(1/scale)))
+	k := max(2, int(math.Ceil(1/scale))) // supersampled: no staircase edges
 	for y := 0; y < outH; y++ {
 		for x := 0; x < outW; x++ {
 			var sum [3]float64
@@ -49,13 +49,16 @@ func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
 					// Into the document's frame.
 					dx := (cos*px + sin*py) / scale
 					dy := (-sin*px + cos*py) / scale
-					ix, iy := int(dx+float64(img.W)/2), int(dy+float64(img.H)/2)
-					if ix < 0 || iy < 0 || ix >= img.W || iy >= img.H {
+					fx, fy := dx+float64(img.W)/2-0.5, dy+float64(img.H)/2-0.5
+					ix, iy := int(math.Floor(fx)), int(math.Floor(fy))
+					if ix < 0 || iy < 0 || ix+1 >= img.W || iy+1 >= img.H {
 						continue
 					}
 					inside++
+					ax, ay := fx-float64(ix), fy-float64(iy)
 					for c := 0; c < 3; c++ {
-						sum[c] += float64(img.Pix[3*(iy*img.W+ix)+c])
+						p := func(x, y int) float64 { return float64(img.Pix[3*(y*img.W+x)+c]) }
+						sum[c] += (p(ix, iy)*(1-ax)+p(ix+1, iy)*ax)*(1-ay) + (p(ix, iy+1)*(1-ax)+p(ix+1, iy+1)*ax)*ay
 					}
 				}
 			}
@@ -71,31 +74,12 @@ func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
 	if s.Blur > 0.2 {
 		out = blurImage(out, s.Blur)
 	}
-	switch s.Turn {
-	case 90:
-		out = turn(out)
-	case 180:
-		out = turn(turn(out))
-	case 270:
-		out = turn(turn(turn(out)))
-	}
+	out = out.Turn(s.Turn)
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, out.ToRGBA(), &jpeg.Options{Quality: s.Quality}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-// turn rotates 90° clockwise.
-func turn(m *face.Image) *face.Image {
-	out := &face.Image{W: m.H, H: m.W, Pix: make([]uint8, len(m.Pix))}
-	for y := 0; y < m.H; y++ {
-		for x := 0; x < m.W; x++ {
-			nx, ny := m.H-1-y, x
-			copy(out.Pix[3*(ny*out.W+nx):3*(ny*out.W+nx)+3], m.Pix[3*(y*m.W+x):3*(y*m.W+x)+3])
-		}
-	}
-	return out
 }
 
 func blurImage(m *face.Image, sigma float64) *face.Image {

@@ -182,6 +182,19 @@ func (m *Image) ToRGBA() *image.RGBA {
 	return out
 }
 
+// Turn returns the image rotated clockwise by deg, a multiple of 90.
+func (m *Image) Turn(deg int) *Image {
+	switch ((deg % 360) + 360) % 360 {
+	case 90:
+		return m.orient(6)
+	case 180:
+		return m.orient(3)
+	case 270:
+		return m.orient(8)
+	}
+	return m
+}
+
 // Mirror returns the image flipped left to right.
 func (m *Image) Mirror() *Image { return m.orient(2) }
 

@@ -18,6 +18,12 @@ func Allowed(f Format, line, pos int) string {
 	case TD1:
 		switch line {
 		case 0:
+			switch pos {
+			case 0:
+				return "ACI" // ICAO: a TD1 document code starts with A, C or I
+			case 1:
+				return Alphanumeric // the code's second character is the state's choice (the US prints C1)
+			}
 			if pos < 5 {
 				return Letters // document code and issuing state
 			}
@@ -38,6 +44,12 @@ func Allowed(f Format, line, pos int) string {
 	case TD2, TD3, MRVA, MRVB:
 		switch line {
 		case 0:
+			switch pos {
+			case 0:
+				return "ACIPV" // passports P, visas V, cards A, C, I
+			case 1:
+				return Alphanumeric
+			}
 			return Letters // code, state, names
 		case 1:
 			end := 35 // the composite of TD2
@@ -58,4 +70,46 @@ func Allowed(f Format, line, pos int) string {
 		}
 	}
 	return Alphanumeric
+}
+
+// Guarded is a field protected by a check digit: its span on a line and
+// where its check digit is. The composite guards several spans.
+type Guarded struct {
+	Field string
+	Cells [][2]int // line, position of every character the digit covers
+	Check [2]int   // line, position of the check digit
+}
+
+// Guards lists the check digits of a format with what each covers, the
+// composite last.
+func Guards(f Format) []Guarded {
+	m := &MRZ{Format: f}
+	fields, composite, at := m.layout()
+	var out []Guarded
+	for _, fl := range fields {
+		g := Guarded{Field: fl.name, Check: [2]int{fl.line, fl.check}}
+		for i := fl.start; i < fl.end; i++ {
+			g.Cells = append(g.Cells, [2]int{fl.line, i})
+		}
+		out = append(out, g)
+	}
+	if at[0] >= 0 {
+		g := Guarded{Field: "composite", Check: at}
+		for _, s := range composite {
+			for i := s.start; i < s.end; i++ {
+				g.Cells = append(g.Cells, [2]int{s.line, i})
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// Passes reports whether g's check digit matches its cells in lines.
+func (g Guarded) Passes(lines []string) bool {
+	b := make([]byte, len(g.Cells))
+	for i, c := range g.Cells {
+		b[i] = lines[c[0]][c[1]]
+	}
+	return CheckDigit(string(b)) == lines[g.Check[0]][g.Check[1]]
 }

@@ -235,8 +235,8 @@ func (g *gray) samplePatch(p []float32, c, u, v point, pitch, capHeight float64)
 			var sum float32
 			for sy := 0; sy < k; sy++ {
 				for sx := 0; sx < k; sx++ {
-					a := (float64(px)-patchW/2+(float64(sx)+0.5)/float64(k))*du
-					b := (float64(py)-patchH/2+(float64(sy)+0.5)/float64(k))*dv
+					a := (float64(px) - patchW/2 + (float64(sx)+0.5)/float64(k)) * du
+					b := (float64(py) - patchH/2 + (float64(sy)+0.5)/float64(k)) * dv
 					q := c.add(u.scale(a)).add(v.scale(b))
 					sum += g.bilinear(q.x, q.y)
 				}

@@ -13,10 +13,10 @@ type comp struct {
 	x0, y0, x1, y1 float64 // x1, y1 exclusive
 }
 
-func (c comp) w() float64     { return c.x1 - c.x0 }
-func (c comp) h() float64     { return c.y1 - c.y0 }
-func (c comp) center() point  { return point{(c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2} }
-func (c comp) swap() comp     { return comp{c.y0, c.x0, c.y1, c.x1} }
+func (c comp) w() float64    { return c.x1 - c.x0 }
+func (c comp) h() float64    { return c.y1 - c.y0 }
+func (c comp) center() point { return point{(c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2} }
+func (c comp) swap() comp    { return comp{c.y0, c.x0, c.y1, c.x1} }
 
 // binarize marks pixels darker than their neighbourhood (Bradley's
 // adaptive threshold over an integral image), which copes with uneven

@@ -2,11 +2,15 @@ package mrzscan
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/testenv"
 )
@@ -64,4 +68,61 @@ func TestSpecimens(t *testing.T) {
 		t.Logf("%s: read (conf %.0f, angle %.0f)\n%s\nwant\n%s", l.File, r.Confidence, r.Angle, got, *l.MRZ)
 	}
 	t.Logf("%d of %d exact", exact, total)
+	if exact < 20 {
+		t.Errorf("%d of %d exact; measured 20 (docs/accuracy.md)", exact, total)
+	}
+}
+
+// TestTurnsAndSkew reads a generated passport and ID card back at each
+// right-angle turn and at a skew either way.
+func TestTurnsAndSkew(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(11, 12))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(), "faces", "deepface", "img1.jpg"))
+	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
+		d := docgen.Random(r, kind, now)
+		front, back, err := docgen.Render(d, portrait, 12, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		side := front
+		if back != nil {
+			side = back
+		}
+		want := strings.Join(d.MRZ(), "\n")
+		for _, turn := range []int{0, 90, 180, 270} {
+			for _, skew := range []float64{-7, 4} {
+				jpg, err := docgen.Photograph(side, docgen.Shot{Width: 1400, Skew: skew, Turn: turn, Quality: 80, Margin: 0.08}, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				img, err := face.Decode(jpg, face.Limits{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := Read(img, Options{Now: now})
+				if err != nil {
+					t.Errorf("%s turned %d, skew %.0f: %v", kind, turn, skew, err)
+					continue
+				}
+				if got := strings.Join(res.MRZ.Lines, "\n"); got != want || !res.MRZ.Valid {
+					t.Errorf("%s turned %d, skew %.0f: read\n%s\nwant\n%s", kind, turn, skew, got, want)
+				}
+				// A photo turned clockwise shows text reading that way.
+				diff := math.Mod(math.Abs(res.Angle-float64(turn))+360, 360)
+				if diff > 15 && diff < 345 {
+					t.Errorf("%s turned %d, skew %.0f: angle %.1f", kind, turn, skew, res.Angle)
+				}
+			}
+		}
+	}
+}
+
+// TestNoMRZ: a page without a zone is not found, not invented.
+func TestNoMRZ(t *testing.T) {
+	for _, f := range []string{"face_recognition/examples__obama-480p.jpg", "deepface/couple.jpg"} {
+		if r, err := Read(loadImage(t, filepath.Join(testenv.TestData(), "faces", f)), Options{}); err == nil {
+			t.Errorf("%s: read an MRZ %q", f, r.Text)
+		}
+	}
 }

@@ -11,6 +11,7 @@ package mrzscan
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -131,13 +132,17 @@ type candidate struct {
 	parsed    *mrz.MRZ
 	valid     int // check digits that pass
 	meanScore float64
+	probs     [][]map[byte]float32 // each cell's reading probabilities
 }
 
+// better prefers the reading the font fits clearly better (an upside-down
+// or misplaced reading fits poorly), and between close ones the reading
+// with more passing check digits.
 func (c *candidate) better(o *candidate) bool {
-	if c.valid != o.valid {
-		return c.valid > o.valid
+	if math.Abs(c.meanScore-o.meanScore) > 0.05 || c.valid == o.valid {
+		return c.meanScore > o.meanScore
 	}
-	return c.meanScore > o.meanScore
+	return c.valid > o.valid
 }
 
 func (c *candidate) text() string {
@@ -230,12 +235,14 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 	default:
 		c.format = mrz.TD3
 	}
-	scores := map[byte]float32{}
+	scores, probs := map[byte]float32{}, map[byte]float32{}
+	net := classifier()
+	var fit float64
 	shifted := make([][][][]float32, len(geoms)) // line, cell, shift → patch
-	allowedAt := make([][]string, len(geoms))
+	cellProbs := make([][]map[byte]float32, len(geoms))
 	for li, lg := range geoms {
 		shifted[li] = make([][][]float32, n)
-		allowedAt[li] = make([]string, n)
+		cellProbs[li] = make([]map[byte]float32, n)
 		row := make([]cell, n)
 		for i := 0; i < n; i++ {
 			if li == 1 && i == 0 && len(geoms) == 2 && c.cells[0][0].best == 'V' {
@@ -246,8 +253,8 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 				}
 			}
 			allowed := mrz.Allowed(c.format, li, i)
-			allowedAt[li][i] = allowed
 			clear(scores)
+			clear(probs)
 			center := lg.cellCenter(i)
 			for _, sv := range []float64{-0.08, 0, 0.08} {
 				for _, su := range []float64{-0.12, 0, 0.12} {
@@ -259,72 +266,93 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 					}
 					shifted[li][i] = append(shifted[li][i], patch)
 					ref.score(patch, allowed, scores)
+					if net != nil {
+						net.probabilities(patch, allowed, probs)
+					}
 				}
 			}
 			row[i] = pick(scores)
+			fit += float64(row[i].bestScore)
+			if net != nil && len(shifted[li][i]) > 0 {
+				// The mean over the placements: one misplaced cell can look
+				// like anything, most of them cannot.
+				for ch := range probs {
+					probs[ch] /= float32(len(shifted[li][i]))
+				}
+				row[i] = pick(probs)
+				cellProbs[li][i] = maps.Clone(probs)
+			}
 		}
 		c.cells = append(c.cells, row)
 	}
-	// How well the font fits decides the direction: the document's own
-	// glyphs would fit an upside-down reading just as well.
-	var total float64
-	for _, row := range c.cells {
-		for _, x := range row {
-			total += float64(x.bestScore)
-		}
-	}
-	c.meanScore = total / float64(n*len(geoms))
-	c.selfCalibrate(shifted, allowedAt)
+	// How well the clean font fits decides the direction: the document's
+	// own glyphs, or a classifier's probabilities, would fit an upside-down
+	// reading too well.
+	c.meanScore = fit / float64(n*len(geoms))
+	c.agree(shifted, cellProbs)
+	c.probs = cellProbs
 	c.parse(now)
 	return c
 }
 
-// selfCalibrate settles letter-or-digit doubts in mixed fields (document
-// numbers, optional data) with the document's own glyphs. Cells where the
-// layout allows only digits (dates) or only letters (names), read with a
-// clear margin, show how this printer draws those characters. When a mixed
-// cell's two best readings are a letter and a digit, the one whose
-// exemplars on this document resemble the cell more wins, provided it has
-// exemplars at all. The font alone tells OCR-B's 0 from O poorly once a
-// printer has widened or blurred them.
-func (c *candidate) selfCalibrate(shifted [][][][]float32, allowedAt [][]string) {
-	ex := map[byte][][]float32{}
-	for li, row := range c.cells {
-		for i, x := range row {
-			a := allowedAt[li][i]
-			if a == mrz.Alphanumeric || len(shifted[li][i]) != 9 || x.bestScore < 0.6 || x.bestScore-x.secondScore < 0.04 {
-				continue
-			}
-			ex[x.best] = append(ex[x.best], shifted[li][i][4])
-		}
-	}
-	isDigit := func(b byte) bool { return b >= '0' && b <= '9' }
-	likeness := func(patches [][]float32, char byte) (float32, bool) {
-		var best float32 = -1
-		for _, e := range ex[char] {
-			for _, p := range patches {
-				var s float32
-				for j, x := range p {
-					s += x * e[j]
-				}
-				best = max(best, s)
+// agree makes cells that show the same glyph read as the same character.
+// A mixed field's cell (a document number may hold O or 0) takes the
+// reading that it and every near-identical cell of the zone support
+// together; cells where the layout allows only digits (dates) or only
+// letters (names) carry their constraint into the vote. This tells this
+// printer's 0 from its O where the glyph alone is ambiguous.
+func (c *candidate) agree(shifted [][][][]float32, probs [][]map[byte]float32) {
+	const same = 0.93 // correlation of two cells holding one glyph
+	type ref struct{ line, pos int }
+	var cells []ref
+	for li, row := range probs {
+		for i, p := range row {
+			if p != nil && len(shifted[li][i]) == 9 {
+				cells = append(cells, ref{li, i})
 			}
 		}
-		return best, len(ex[char]) > 0
 	}
-	for li, row := range c.cells {
-		for i := range row {
-			x := &row[i]
-			if allowedAt[li][i] != mrz.Alphanumeric || x.secondScore < 0 || isDigit(x.best) == isDigit(x.second) ||
-				x.best == '<' || x.second == '<' {
+	similar := func(a, b ref) bool {
+		ca := shifted[a.line][a.pos][4]
+		for _, p := range shifted[b.line][b.pos] {
+			var s float32
+			for j, x := range p {
+				s += x * ca[j]
+			}
+			if s >= same {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range cells {
+		pa := probs[a.line][a.pos]
+		if len(pa) < len(mrz.Alphanumeric) || c.cells[a.line][a.pos].best == '<' {
+			continue // only mixed fields are in doubt this way
+		}
+		score := map[byte]float64{}
+		for ch, p := range pa {
+			score[ch] = math.Log(float64(p) + 0.02)
+		}
+		for _, b := range cells {
+			if b == a || !similar(a, b) {
 				continue
 			}
-			sb, okb := likeness(shifted[li][i], x.best)
-			ss, oks := likeness(shifted[li][i], x.second)
-			if oks && (!okb || ss > sb) {
-				x.best, x.second = x.second, x.best
-				x.bestScore, x.secondScore = x.secondScore, x.bestScore
+			pb := probs[b.line][b.pos]
+			for ch := range score {
+				score[ch] += math.Log(float64(pb[ch]) + 0.02)
 			}
+		}
+		best := c.cells[a.line][a.pos].best
+		for ch, s := range score {
+			if s > score[best] {
+				best = ch
+			}
+		}
+		x := &c.cells[a.line][a.pos]
+		if best != x.best {
+			x.second, x.secondScore = x.best, x.bestScore
+			x.best, x.bestScore = best, pa[best]
 		}
 	}
 }
@@ -366,73 +394,148 @@ func (c *candidate) parse(now time.Time) {
 	}
 }
 
-// repair tries, for each failing check, every single cell's second-best
-// reading inside the checked field; a change is taken when exactly one
-// makes that check pass and the zone then has more passing checks. At
-// most mrz.MaxRepairs cells change.
+// repair mends failing check digits with the cells' second readings. For
+// each failing check it tries changing one cell it covers, then two, then
+// three (never more than mrz.MaxRepairs in the zone); a change is taken
+// only when exactly one of the fewest-change combinations makes the check
+// pass. Cells that another, passing check already vouches for are left
+// alone, and when the zone has a composite it must pass at the end, or
+// every repair is undone.
 func (c *candidate) repair(now time.Time) {
-	m := c.parsed
-	budget := mrz.MaxRepairs - len(m.Repaired)
-	for budget > 0 && !m.Valid {
-		type edit struct{ line, pos int }
-		var found []edit
-		for li, row := range c.cells {
-			for i, x := range row {
-				if x.secondScore < 0 || x.bestScore-x.secondScore > 0.2 {
-					continue
-				}
-				lines := strings.Split(c.text(), "\n")
-				b := []byte(lines[li])
-				b[i] = x.second
-				lines[li] = string(b)
-				t, err := mrz.Parse(strings.Join(lines, "\n"), now)
-				if err != nil {
-					continue
-				}
-				if passing(t) > c.valid {
-					found = append(found, edit{li, i})
-				}
+	lines := strings.Split(c.text(), "\n")
+	orig := slices.Clone(lines)
+	guards := mrz.Guards(c.format)
+	proven := map[[2]int]bool{}
+	for _, g := range guards {
+		if g.Field != "composite" && g.Passes(lines) {
+			for _, p := range append(g.Cells, g.Check) {
+				proven[p] = true
 			}
 		}
-		if len(found) != 1 {
-			return // nothing, or more than one way: not proven
+	}
+	budget := mrz.MaxRepairs
+	var repaired []string
+	set := func(ls []string, p [2]int, ch byte) {
+		b := []byte(ls[p[0]])
+		b[p[1]] = ch
+		ls[p[0]] = string(b)
+	}
+	for _, g := range guards {
+		if g.Passes(lines) {
+			continue
 		}
-		e := found[0]
-		x := &c.cells[e.line][e.pos]
-		before := passingNames(m)
-		x.best, x.second = x.second, x.best
-		x.bestScore, x.secondScore = x.secondScore, x.bestScore
-		t, _ := mrz.Parse(c.text(), now)
-		for _, ch := range t.Checks {
-			if ch.Valid && !slices.Contains(before, ch.Field) && ch.Field != "composite" {
-				t.Repaired = append(t.Repaired, ch.Field)
+		// Every other reading the classifier gives some weight to.
+		type edit struct {
+			at   [2]int
+			ch   byte
+			cost float64 // −log of its odds against the current reading
+		}
+		var alts [][]edit
+		for _, p := range append(slices.Clone(g.Cells), g.Check) {
+			if proven[p] || c.probs == nil || c.probs[p[0]][p[1]] == nil {
+				continue
+			}
+			var e []edit
+			pr := c.probs[p[0]][p[1]]
+			cur := float64(max(pr[lines[p[0]][p[1]]], 1e-6))
+			for ch, q := range pr {
+				if ch != lines[p[0]][p[1]] && q >= 0.001 {
+					e = append(e, edit{p, ch, math.Max(0, math.Log(cur/float64(q)))})
+				}
+			}
+			if len(e) > 0 {
+				alts = append(alts, e)
 			}
 		}
-		t.Repaired = append(m.Repaired, t.Repaired...)
-		c.parsed, m = t, t
-		c.valid = passing(t)
-		budget--
+		// The most likely way to make the check pass, if it is clearly more
+		// likely (by the classifier's odds) than the next way.
+		var best []edit
+		bestCost, nextCost := math.Inf(1), math.Inf(1)
+		for k := 1; k <= min(budget, 3); k++ {
+			combos(len(alts), k, func(idx []int) {
+				var walk func(d int, chosen []edit, cost float64)
+				walk = func(d int, chosen []edit, cost float64) {
+					if cost >= nextCost {
+						return
+					}
+					if d == len(idx) {
+						try := slices.Clone(lines)
+						for _, e := range chosen {
+							set(try, e.at, e.ch)
+						}
+						if !g.Passes(try) {
+							return
+						}
+						if cost < bestCost {
+							nextCost = bestCost
+							best, bestCost = slices.Clone(chosen), cost
+						} else {
+							nextCost = cost
+						}
+						return
+					}
+					for _, e := range alts[idx[d]] {
+						walk(d+1, append(chosen, e), cost+e.cost)
+					}
+				}
+				walk(0, nil, 0)
+			})
+		}
+		if best == nil || nextCost-bestCost < math.Log(20) || bestCost > math.Log(1000) {
+			continue // nothing, or not clearly the one: not proven
+		}
+		for _, e := range best {
+			set(lines, e.at, e.ch)
+		}
+		budget -= len(best)
+		repaired = append(repaired, g.Field)
+	}
+	if len(repaired) == 0 {
+		return
+	}
+	for _, g := range guards {
+		if g.Field == "composite" && !g.Passes(lines) {
+			return // the composite does not confirm the repairs
+		}
+	}
+	for li := range lines {
+		for i := range lines[li] {
+			if lines[li][i] != orig[li][i] {
+				x := &c.cells[li][i]
+				x.second, x.secondScore = x.best, x.bestScore
+				x.best, x.bestScore = lines[li][i], c.probs[li][i][lines[li][i]]
+			}
+		}
+	}
+	m, err := mrz.Parse(c.text(), now)
+	if err != nil {
+		return
+	}
+	m.Repaired = append(repaired, m.Repaired...)
+	c.parsed = m
+	c.valid = 0
+	for _, ch := range m.Checks {
+		if ch.Valid {
+			c.valid++
+		}
 	}
 }
 
-func passing(m *mrz.MRZ) int {
-	n := 0
-	for _, ch := range m.Checks {
-		if ch.Valid {
-			n++
+// combos calls fn with every k-subset of 0…n−1.
+func combos(n, k int, fn func([]int)) {
+	idx := make([]int, k)
+	var rec func(start, depth int)
+	rec = func(start, depth int) {
+		if depth == k {
+			fn(idx)
+			return
+		}
+		for i := start; i < n; i++ {
+			idx[depth] = i
+			rec(i+1, depth+1)
 		}
 	}
-	return n
-}
-
-func passingNames(m *mrz.MRZ) []string {
-	var out []string
-	for _, ch := range m.Checks {
-		if ch.Valid {
-			out = append(out, ch.Field)
-		}
-	}
-	return out
+	rec(0, 0)
 }
 
 // cellsEstimate guesses how many cells a line has from the spacing of its

@@ -16,6 +16,7 @@ import "C"
 
 import (
 	"errors"
+	"math"
 	"unsafe"
 
 	"github.com/kycd/kycd/internal/face"
@@ -25,7 +26,7 @@ import (
 var ErrNotFound = errors.New("pdf417: no barcode found")
 
 // Read decodes the first PDF417 symbol in img, returning its bytes and the
-// attempt that worked ("plain", "upscaled" or "smoothed").
+// attempt that worked ("plain", "upscaled", "smoothed" or "deskewed").
 func Read(img *face.Image) ([]byte, string, error) {
 	if data, err := read(img); err == nil {
 		return data, "plain", nil
@@ -37,6 +38,17 @@ func Read(img *face.Image) ([]byte, string, error) {
 	}
 	if data, err := read(smooth(img)); err == nil {
 		return data, "smoothed", nil
+	}
+	// zxing's PDF417 reader gives up beyond a few degrees of skew: turn the
+	// image straight and try again.
+	if a := skewAngle(img); math.Abs(a) > 1 {
+		straight := rotate(img, -a)
+		if data, err := read(straight); err == nil {
+			return data, "deskewed", nil
+		}
+		if data, err := read(smooth(straight)); err == nil {
+			return data, "deskewed", nil
+		}
 	}
 	return nil, "", ErrNotFound
 }

@@ -1,0 +1,379 @@
+package document
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kycd/kycd/internal/aamva"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/mrz"
+	"github.com/kycd/kycd/internal/mrzscan"
+	"github.com/kycd/kycd/internal/pdf417"
+)
+
+// Field is one extracted value: where it came from and how sure the reader
+// is (0–100).
+type Field struct {
+	Value      string  `json:"value"`
+	Confidence float64 `json:"confidence" doc:"0–100"`
+	Source     string  `json:"source" enum:"mrz,barcode,visual"`
+}
+
+// MRZReport is the machine-readable zone as read.
+type MRZReport struct {
+	Format     string           `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B"`
+	Lines      []string         `json:"lines"`
+	Checks     map[string]Check `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite"`
+	Valid      bool             `json:"valid" doc:"every check digit passes"`
+	Repaired   []string         `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
+	Confidence float64          `json:"confidence" doc:"0–100"`
+	Side       string           `json:"side" enum:"front,back"`
+}
+
+// Check is one check digit.
+type Check struct {
+	Printed  string `json:"printed"`
+	Computed string `json:"computed"`
+	Valid    bool   `json:"valid"`
+}
+
+// BarcodeReport is the PDF417 barcode as read.
+type BarcodeReport struct {
+	Format       string            `json:"format" enum:"PDF417"`
+	Standard     string            `json:"standard" enum:"AAMVA"`
+	Version      int               `json:"version"`
+	Jurisdiction string            `json:"jurisdiction"`
+	Fields       map[string]string `json:"fields" doc:"every element of the licence subfile by its AAMVA code (DAQ, DCS, ...)"`
+	Side         string            `json:"side" enum:"front,back"`
+}
+
+// PortraitReport is where the holder's photo is.
+type PortraitReport struct {
+	Side        string  `json:"side" enum:"front,back"`
+	BoundingBox Box     `json:"bounding_box"`
+	Confidence  float64 `json:"confidence" doc:"0–100"`
+}
+
+// Box is a rectangle as ratios (0–1) of the image.
+type Box struct {
+	Left   float64 `json:"left"`
+	Top    float64 `json:"top"`
+	Width  float64 `json:"width"`
+	Height float64 `json:"height"`
+}
+
+// Analysis is everything read from a document.
+type Analysis struct {
+	DocumentType   Type               `json:"document_type" enum:"passport,id_card,residence_permit,visa,drivers_license,unknown"`
+	IssuingCountry string             `json:"issuing_country" doc:"ISO 3166-1 alpha-3 when known"`
+	TypeSource     string             `json:"type_source" enum:"aamva,mrz,keywords,aspect_ratio,none"`
+	Fields         map[string]Field   `json:"fields"`
+	MRZ            *MRZReport         `json:"mrz,omitempty"`
+	Barcode        *BarcodeReport     `json:"barcode,omitempty"`
+	Portrait       *PortraitReport    `json:"portrait,omitempty"`
+	Quality        map[string]Quality `json:"quality" doc:"per side: front, back"`
+	Warnings       []string           `json:"warnings"`
+
+	// For the face match: the portrait's face, not serialized.
+	PortraitFace  *face.Face  `json:"-"`
+	PortraitImage *face.Image `json:"-"`
+}
+
+// Warning codes beyond the photo quality ones.
+const (
+	WarnUnreadable       = "document_unreadable"  // neither an MRZ nor a barcode could be read
+	WarnChecksumFailed   = "mrz_checksum_failed"  // a check digit fails
+	WarnRepaired         = "mrz_repaired"         // a check digit proved a correction
+	WarnExpired          = "document_expired"     // past its expiry date
+	WarnNoPortrait       = "no_face_on_document"  // no face found
+	WarnInconsistent     = "data_inconsistent"    // two sources disagree
+	WarnBackNeeded       = "back_side_needed"     // the data is probably on the back, which was not sent
+	WarnUnsupported      = "unsupported_document" // the type could not be told
+	WarnBarcodeMalformed = "barcode_malformed"    // a PDF417 was read but is not an AAMVA payload
+)
+
+// Analyzer reads documents. Faces finds the portrait; without it the
+// portrait is skipped.
+type Analyzer struct {
+	Faces  *face.Engine
+	Limits face.Limits
+	Now    func() time.Time
+}
+
+// Side is one image of the document.
+type Side struct {
+	Name string // front or back
+	Data []byte
+}
+
+type decoded struct {
+	name string
+	img  *face.Image
+}
+
+// Analyze decodes and reads the sides. Bad images fail with the decoder's
+// stable codes (unsupported_media, too_large, invalid); a readable image
+// with nothing recognisable is not an error: it comes back as type unknown
+// with warnings saying why.
+func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error) {
+	now := time.Now()
+	if a.Now != nil {
+		now = a.Now()
+	}
+	var imgs []decoded
+	for _, s := range sides {
+		if len(s.Data) == 0 {
+			continue
+		}
+		img, err := face.Decode(s.Data, a.Limits)
+		if err != nil {
+			var e *kyc.Error
+			if errors.As(err, &e) {
+				return nil, kyc.Errorf(e.Code, "%s: %s", s.Name, e.Message)
+			}
+			return nil, err
+		}
+		imgs = append(imgs, decoded{s.Name, img})
+	}
+	if len(imgs) == 0 {
+		return nil, kyc.Errorf(kyc.Invalid, "send the document's front image")
+	}
+	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}}
+	var m *mrz.MRZ
+	var card *aamva.Card
+	mrzTurn := map[string]int{} // side → clockwise turn that makes it upright
+	for _, d := range imgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q := AssessQuality(d.img)
+		an.Quality[d.name] = q
+		for _, w := range q.Warnings {
+			an.warn(w)
+		}
+		if m == nil {
+			if r, err := mrzscan.Read(d.img, mrzscan.Options{Now: now}); err == nil {
+				m = r.MRZ
+				an.MRZ = mrzReport(r, d.name)
+				// The text's direction says how the photo is turned.
+				mrzTurn[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
+			}
+		}
+		if card == nil && m == nil {
+			if data, _, err := pdf417.Read(d.img); err == nil {
+				c, err := aamva.Parse(string(data))
+				if err != nil {
+					an.warn(WarnBarcodeMalformed)
+				} else {
+					card = c
+					an.Barcode = barcodeReport(c, d.name)
+				}
+			}
+		}
+	}
+	if a.Faces != nil {
+		if err := an.findPortrait(ctx, a.Faces, imgs, mrzTurn); err != nil {
+			return nil, err
+		}
+	}
+	c := Classify(Evidence{MRZ: m, AAMVA: card})
+	an.DocumentType, an.IssuingCountry, an.TypeSource = c.Type, isoCountry(c.IssuingCountry), c.Source
+	switch {
+	case m != nil:
+		an.mrzFields(m, an.MRZ.Confidence, now)
+	case card != nil:
+		an.barcodeFields(card, now)
+	default:
+		an.warn(WarnUnreadable)
+		if len(imgs) == 1 && an.Portrait != nil {
+			an.warn(WarnBackNeeded)
+		}
+	}
+	if an.DocumentType == Unknown {
+		an.warn(WarnUnsupported)
+	}
+	an.Fields["ID_TYPE"] = Field{Value: an.DocumentType.Words(), Confidence: round1(100 * c.Confidence), Source: typeSource(c.Source)}
+	return an, nil
+}
+
+// findPortrait looks for the holder's face on each side: first turned
+// upright by what the MRZ said, then as sent, then at the other right
+// angles (a detector only finds upright faces). The box is reported in the
+// coordinates of the image as sent.
+func (an *Analysis) findPortrait(ctx context.Context, e *face.Engine, imgs []decoded, turns map[string]int) error {
+	for _, d := range imgs {
+		tries := []int{0, 90, 270, 180}
+		if t, ok := turns[d.name]; ok {
+			tries = []int{t}
+		}
+		for _, t := range tries {
+			img := d.img.Turn(t)
+			faces, err := e.Detect(ctx, img, 0)
+			if err != nil {
+				return err
+			}
+			f := face.Largest(faces)
+			if f == nil {
+				continue
+			}
+			an.PortraitFace, an.PortraitImage = f, img
+			x0, y0 := unturn(f.Box.X, f.Box.Y, t, d.img)
+			x1, y1 := unturn(f.Box.X+f.Box.W, f.Box.Y+f.Box.H, t, d.img)
+			an.Portrait = &PortraitReport{Side: d.name, Confidence: round1(100 * f.Confidence), BoundingBox: Box{
+				Left: clamp01(math.Min(x0, x1) / float64(d.img.W)), Top: clamp01(math.Min(y0, y1) / float64(d.img.H)),
+				Width: clamp01(math.Abs(x1-x0) / float64(d.img.W)), Height: clamp01(math.Abs(y1-y0) / float64(d.img.H))}}
+			return nil
+		}
+	}
+	an.warn(WarnNoPortrait)
+	return nil
+}
+
+// unturn maps a point of img turned clockwise by t back onto img.
+func unturn(x, y float64, t int, img *face.Image) (float64, float64) {
+	w, h := float64(img.W), float64(img.H)
+	switch t {
+	case 90:
+		return y, h - x
+	case 180:
+		return w - x, h - y
+	case 270:
+		return w - y, x
+	}
+	return x, y
+}
+
+func (an *Analysis) warn(w string) {
+	if !slices.Contains(an.Warnings, w) {
+		an.Warnings = append(an.Warnings, w)
+	}
+}
+
+func (an *Analysis) set(name, value string, conf float64, source string) {
+	if value == "" {
+		return
+	}
+	an.Fields[name] = Field{Value: value, Confidence: round1(conf), Source: source}
+}
+
+func mrzReport(r *mrzscan.Result, side string) *MRZReport {
+	m := r.MRZ
+	rep := &MRZReport{Format: string(m.Format), Lines: m.Lines, Checks: map[string]Check{}, Valid: m.Valid,
+		Repaired: append([]string{}, m.Repaired...), Confidence: r.Confidence, Side: side}
+	for _, c := range m.Checks {
+		rep.Checks[c.Field] = Check{Printed: c.Printed, Computed: c.Computed, Valid: c.Valid}
+	}
+	return rep
+}
+
+func (an *Analysis) mrzFields(m *mrz.MRZ, conf float64, now time.Time) {
+	checked := map[string]bool{}
+	for _, c := range m.Checks {
+		checked[c.Field] = c.Valid
+	}
+	// A field whose check digit passes is as sure as OCR gets; a failing
+	// or repaired one is not; names have no check digit at all.
+	fieldConf := func(check string) float64 {
+		c := conf
+		if v, ok := checked[check]; ok && v {
+			c = math.Max(c, 99)
+		} else if ok {
+			c = math.Min(c, 50)
+		}
+		if slices.Contains(m.Repaired, check) {
+			c = math.Min(c, 90)
+		}
+		return c
+	}
+	first, middle, _ := strings.Cut(m.GivenNames, " ")
+	an.set("LAST_NAME", m.Surname, conf, "mrz")
+	an.set("FIRST_NAME", first, conf, "mrz")
+	an.set("MIDDLE_NAME", middle, conf, "mrz")
+	an.set("DOCUMENT_NUMBER", m.DocumentNumber, fieldConf("document_number"), "mrz")
+	if !m.BirthDate.IsZero() {
+		an.set("DATE_OF_BIRTH", m.BirthDate.Format(time.DateOnly), fieldConf("date_of_birth"), "mrz")
+	}
+	if !m.ExpiryDate.IsZero() {
+		an.set("EXPIRATION_DATE", m.ExpiryDate.Format(time.DateOnly), fieldConf("expiration_date"), "mrz")
+		if m.ExpiryDate.Before(now) {
+			an.warn(WarnExpired)
+		}
+	}
+	an.set("SEX", m.Sex, conf, "mrz")
+	an.set("NATIONALITY", isoCountry(m.Nationality), conf, "mrz")
+	an.set("ISSUING_COUNTRY", isoCountry(m.IssuingState), conf, "mrz")
+	an.set("MRZ_CODE", strings.Join(m.Lines, "\n"), conf, "mrz")
+	if m.Format == mrz.TD3 && m.Optional1 != "" {
+		an.set("PERSONAL_NUMBER", m.Optional1, fieldConf("personal_number"), "mrz")
+	}
+	if !m.Valid {
+		an.warn(WarnChecksumFailed)
+	}
+	if len(m.Repaired) > 0 {
+		an.warn(WarnRepaired)
+	}
+}
+
+func barcodeReport(c *aamva.Card, side string) *BarcodeReport {
+	return &BarcodeReport{Format: "PDF417", Standard: "AAMVA", Version: c.Version, Jurisdiction: c.Jurisdiction.Code,
+		Fields: c.Elements, Side: side}
+}
+
+func (an *Analysis) barcodeFields(c *aamva.Card, now time.Time) {
+	const conf = 99 // PDF417 carries error correction: a read is exact
+	an.set("LAST_NAME", c.LastName, conf, "barcode")
+	an.set("FIRST_NAME", c.FirstName, conf, "barcode")
+	an.set("MIDDLE_NAME", c.MiddleName, conf, "barcode")
+	an.set("SUFFIX", c.Suffix, conf, "barcode")
+	an.set("DOCUMENT_NUMBER", c.DocumentNumber, conf, "barcode")
+	for name, t := range map[string]time.Time{"DATE_OF_BIRTH": c.BirthDate, "EXPIRATION_DATE": c.ExpiryDate, "DATE_OF_ISSUE": c.IssueDate} {
+		if !t.IsZero() {
+			an.set(name, t.Format(time.DateOnly), conf, "barcode")
+		}
+	}
+	if !c.ExpiryDate.IsZero() && c.ExpiryDate.Before(now) {
+		an.warn(WarnExpired)
+	}
+	an.set("SEX", c.Sex, conf, "barcode")
+	an.set("CITY_IN_ADDRESS", c.City, conf, "barcode")
+	an.set("STATE_IN_ADDRESS", c.State, conf, "barcode")
+	an.set("ZIP_CODE_IN_ADDRESS", c.PostalCode, conf, "barcode")
+	an.set("STATE_NAME", c.Jurisdiction.Name, conf, "barcode")
+	if c.Street != "" {
+		addr := c.Street + ", " + c.City + ", " + c.State + " " + c.PostalCode
+		an.set("ADDRESS", strings.TrimSpace(addr), conf, "barcode")
+	}
+	an.set("CLASS", c.Elements["DCA"], conf, "barcode")
+	an.set("RESTRICTIONS", c.Elements["DCB"], conf, "barcode")
+	an.set("ENDORSEMENTS", c.Elements["DCD"], conf, "barcode")
+	an.set("ISSUING_COUNTRY", c.Country, conf, "barcode")
+}
+
+// isoCountry turns ICAO's codes that are not ISO 3166 into ISO ones.
+func isoCountry(code string) string {
+	switch code {
+	case "D":
+		return "DEU"
+	case "GBD", "GBN", "GBO", "GBP", "GBS":
+		return "GBR"
+	}
+	return code
+}
+
+func typeSource(s string) string {
+	switch s {
+	case "aamva":
+		return "barcode"
+	case "mrz":
+		return "mrz"
+	}
+	return "visual"
+}
+
+func round1(v float64) float64  { return math.Round(v*10) / 10 }
+func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }

@@ -1,0 +1,57 @@
+package document
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/testenv"
+)
+
+// BenchmarkAnalyze reads generated documents of each kind, on one worker:
+// the per-document latency of POST /v1/documents/analyze without HTTP.
+func BenchmarkAnalyze(b *testing.B) {
+	e := testenv.FaceEngine(b)
+	dir := generated(b)
+	cases, err := docgen.ReadSet(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var docs [][]Side
+	for _, c := range cases {
+		sides, err := readSides(dir, c.Front, c.Back)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, sides)
+	}
+	a := &Analyzer{Faces: e}
+	i := 0
+	testenv.Measure(b, func() {
+		if _, err := a.Analyze(context.Background(), docs[i%len(docs)]...); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	})
+}
+
+// generated makes (once per test binary) a small set of documents.
+func generated(t testing.TB) string {
+	genOnce.Do(func() {
+		genDir, genErr = os.MkdirTemp("", "kycd-docs-")
+		if genErr != nil {
+			return
+		}
+		faces, _ := filepath.Glob(filepath.Join(testenv.TestData(), "faces", "face_recognition", "*.jpg"))
+		e := testenv.FaceEngine(t)
+		portrait := func(img *face.Image) (*face.Image, error) { return e.Portrait(context.Background(), img, 320, 85) }
+		genErr = docgen.Generate(genDir, 12, 42, faces, portrait, testNow, nil)
+	})
+	if genErr != nil {
+		t.Fatal(genErr)
+	}
+	return genDir
+}
