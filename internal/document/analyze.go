@@ -164,16 +164,21 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				mrzTurn[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
 			}
 		}
-		if card == nil && m == nil {
-			if data, _, err := pdf417.Read(d.img); err == nil {
-				c, err := aamva.Parse(string(data))
-				if err != nil {
-					an.warn(WarnBarcodeMalformed)
-				} else {
-					card = c
-					an.Barcode = barcodeReport(c, d.name)
-				}
+	}
+	// No MRZ: look for a licence's barcode, on the back first.
+	for i := len(imgs) - 1; i >= 0 && m == nil && card == nil; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		d := imgs[i]
+		if data, _, err := pdf417.Read(d.img); err == nil {
+			c, err := aamva.Parse(string(data))
+			if err != nil {
+				an.warn(WarnBarcodeMalformed)
+				continue
 			}
+			card = c
+			an.Barcode = barcodeReport(c, d.name)
 		}
 	}
 	if a.Faces != nil {

@@ -60,15 +60,14 @@ var (
 	clf     *mlp
 )
 
-// classifier returns the embedded network, or nil when none is embedded
-// (before the first training run).
+// classifier returns the embedded network.
 func classifier() *mlp {
 	clfOnce.Do(func() {
 		m := newMLP(0)
 		r := bytes.NewReader(classifierBin)
 		for _, p := range m.params() {
 			if binary.Read(r, binary.LittleEndian, p) != nil {
-				return
+				panic("mrzscan: classifier.bin is missing or truncated (go generate ./internal/mrzscan)")
 			}
 		}
 		clf = m
@@ -79,21 +78,25 @@ func classifier() *mlp {
 // forward fills hidden and logits for the input x (a normalized patch).
 func (m *mlp) forward(x, hidden, logits []float32) {
 	for j := 0; j < nHidden; j++ {
-		w := m.w1[j*nIn : (j+1)*nIn]
-		s := m.b1[j]
-		for i, v := range x {
-			s += v * w[i]
-		}
-		hidden[j] = max(s, 0)
+		hidden[j] = max(m.b1[j]+dot(x, m.w1[j*nIn:(j+1)*nIn]), 0)
 	}
 	for k := 0; k < nOut; k++ {
-		w := m.w2[k*nHidden : (k+1)*nHidden]
-		s := m.b2[k]
-		for j, h := range hidden {
-			s += h * w[j]
-		}
-		logits[k] = s
+		logits[k] = m.b2[k] + dot(hidden, m.w2[k*nHidden:(k+1)*nHidden])
 	}
+}
+
+// dot is a·b over four accumulators (len(a) a multiple of 4), about twice
+// as fast as the plain loop.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	for i := 0; i+3 < len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // inputScale turns a unit-norm patch into unit-variance inputs.

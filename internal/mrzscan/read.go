@@ -52,7 +52,10 @@ func Read(img *face.Image, o Options) (*Result, error) {
 	g, scale := workImage(img)
 	bin := binarize(g)
 	cs := components(bin, g.w, g.h, 5, float64(max(g.w, g.h))/8)
-	var best *candidate
+	// Place every plausible zone in both reading directions, rank the
+	// placements by how well the clean font fits their cells, and read
+	// only the few best in full.
+	var placed []*candidate
 	for _, transposed := range []bool{false, true} {
 		frame := cs
 		if transposed {
@@ -63,11 +66,22 @@ func Read(img *face.Image, o Options) (*Result, error) {
 		}
 		for _, z := range zones(chains(frame)) {
 			for _, flip := range []bool{false, true} {
-				c := readZone(g, z, transposed, flip, o.Now)
-				if c != nil && (best == nil || c.better(best)) {
-					best = c
+				if c := place(z, transposed, flip); c != nil {
+					c.fit(g)
+					placed = append(placed, c)
 				}
 			}
+		}
+	}
+	sort.Slice(placed, func(i, j int) bool { return placed[i].meanScore > placed[j].meanScore })
+	var best *candidate
+	for i, c := range placed {
+		if i >= 2 || c.meanScore < placed[0].meanScore-0.03 {
+			break
+		}
+		c.read(g, o.Now)
+		if best == nil || c.better(best) {
+			best = c
 		}
 	}
 	if best == nil || best.meanScore < 0.45 {
@@ -133,6 +147,9 @@ type candidate struct {
 	valid     int // check digits that pass
 	meanScore float64
 	probs     [][]map[byte]float32 // each cell's reading probabilities
+	geoms     []lineGeom           // where each line's cells are
+	n         int                  // cells per line
+	v         point                // the text's downward direction
 }
 
 // better prefers the reading the font fits clearly better (an upside-down
@@ -187,9 +204,10 @@ type lineGeom struct {
 
 func (l lineGeom) cellCenter(i int) point { return l.origin.add(l.u.scale(float64(i) * l.pitch)) }
 
-// readZone reads the lines of a zone (in the frame's coordinates) as an MRZ
-// read in the frame's left-to-right direction, or in the opposite one.
-func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candidate {
+// place lays the cells of a zone (chains in the frame's coordinates) out
+// in the image, read in the frame's left-to-right direction or in the
+// opposite one.
+func place(z []*chain, transposed, flip bool) *candidate {
 	n := 30
 	if len(z) == 2 {
 		n = 36
@@ -216,17 +234,15 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 	// Lines from the top of the text down.
 	v := geoms[0].u.perp()
 	sort.Slice(geoms, func(i, j int) bool { return geoms[i].origin.dot(v) < geoms[j].origin.dot(v) })
-
-	c := &candidate{angle: math.Mod(math.Atan2(geoms[0].u.y, geoms[0].u.x)*180/math.Pi+360, 360)}
+	c := &candidate{geoms: geoms, n: n, v: v, angle: math.Mod(math.Atan2(geoms[0].u.y, geoms[0].u.x)*180/math.Pi+360, 360)}
 	first, last := geoms[0], geoms[len(geoms)-1]
 	hu, hv := first.u.scale(first.pitch/2), v.scale(first.height*0.75)
 	c.corners = [4]point{
 		first.origin.sub(hu).sub(hv), first.cellCenter(n - 1).add(hu).sub(hv),
 		last.cellCenter(n - 1).add(hu).add(hv), last.origin.sub(hu).add(hv),
 	}
-	ref := reference()
 	// The format follows from the shape, and for 2 lines from the first
-	// letter (V: a visa).
+	// letter (V: a visa), once it is read.
 	switch {
 	case n == 30:
 		c.format = mrz.TD1
@@ -235,9 +251,44 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 	default:
 		c.format = mrz.TD3
 	}
-	scores, probs := map[byte]float32{}, map[byte]float32{}
+	return c
+}
+
+// fit measures how well clean OCR-B glyphs fit the cells (their mean best
+// correlation, allowing a small sideways shift): an upside-down or
+// misplaced reading fits poorly.
+func (c *candidate) fit(g *gray) {
+	ref := reference()
+	scores := map[byte]float32{}
+	patch := make([]float32, patchW*patchH)
+	var total float64
+	cells := 0
+	for li, lg := range c.geoms {
+		// Every other cell is enough to rank placements.
+		for i := 0; i < c.n; i += 2 {
+			cells++
+			clear(scores)
+			for _, su := range []float64{-0.12, 0, 0.12} {
+				p := lg.cellCenter(i).add(lg.u.scale(su * lg.pitch))
+				g.samplePatch(patch, p, lg.u, c.v, lg.pitch, lg.height)
+				if normalize(patch) {
+					ref.score(patch, mrz.Allowed(c.format, li, i), scores)
+				}
+			}
+			if len(scores) > 0 {
+				total += float64(pick(scores).bestScore)
+			}
+		}
+	}
+	c.meanScore = total / float64(cells)
+}
+
+// read classifies every cell, then settles doubts with the zone's own
+// glyphs and the check digits.
+func (c *candidate) read(g *gray, now time.Time) {
+	n, geoms, v := c.n, c.geoms, c.v
+	probs := map[byte]float32{}
 	net := classifier()
-	var fit float64
 	shifted := make([][][][]float32, len(geoms)) // line, cell, shift → patch
 	cellProbs := make([][]map[byte]float32, len(geoms))
 	for li, lg := range geoms {
@@ -253,7 +304,6 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 				}
 			}
 			allowed := mrz.Allowed(c.format, li, i)
-			clear(scores)
 			clear(probs)
 			center := lg.cellCenter(i)
 			for _, sv := range []float64{-0.08, 0, 0.08} {
@@ -265,34 +315,24 @@ func readZone(g *gray, z []*chain, transposed, flip bool, now time.Time) *candid
 						continue
 					}
 					shifted[li][i] = append(shifted[li][i], patch)
-					ref.score(patch, allowed, scores)
-					if net != nil {
-						net.probabilities(patch, allowed, probs)
-					}
+					net.probabilities(patch, allowed, probs)
 				}
 			}
-			row[i] = pick(scores)
-			fit += float64(row[i].bestScore)
-			if net != nil && len(shifted[li][i]) > 0 {
+			if len(shifted[li][i]) > 0 {
 				// The mean over the placements: one misplaced cell can look
 				// like anything, most of them cannot.
 				for ch := range probs {
 					probs[ch] /= float32(len(shifted[li][i]))
 				}
-				row[i] = pick(probs)
 				cellProbs[li][i] = maps.Clone(probs)
 			}
+			row[i] = pick(probs)
 		}
 		c.cells = append(c.cells, row)
 	}
-	// How well the clean font fits decides the direction: the document's
-	// own glyphs, or a classifier's probabilities, would fit an upside-down
-	// reading too well.
-	c.meanScore = fit / float64(n*len(geoms))
 	c.agree(shifted, cellProbs)
 	c.probs = cellProbs
 	c.parse(now)
-	return c
 }
 
 // agree makes cells that show the same glyph read as the same character.

@@ -4,10 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 
-extern "C" int kycd_read_pdf417(const unsigned char* rgb, int width, int height, int try_harder,
+extern "C" int kycd_read_pdf417(const unsigned char* lum, int width, int height, int try_harder,
                                 unsigned char** out, int* out_len) {
 	try {
-		ZXing::ImageView view(rgb, width, height, ZXing::ImageFormat::RGB);
+		ZXing::ImageView view(lum, width, height, ZXing::ImageFormat::Lum);
 		ZXing::DecodeHints hints;
 		hints.setFormats(ZXing::BarcodeFormat::PDF417);
 		hints.setTryHarder(try_harder != 0);

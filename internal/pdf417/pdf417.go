@@ -1,15 +1,15 @@
 // Package pdf417 reads the PDF417 barcode on the back of North American
 // driver's licences and ID cards, with zxing-cpp (Debian's libzxing-dev)
 // through a small cgo bridge: Go has no PDF417 reader. When the first read
-// fails it retries on an upscaled and on a smoothed copy, which rescue
-// small or noisy phone photos.
+// fails it retries on an upscaled, a smoothed and a straightened copy,
+// which rescue small, noisy or skewed phone photos.
 package pdf417
 
 /*
 #cgo CXXFLAGS: -std=c++17 -O2 -DZX_USE_UTF8
 #cgo LDFLAGS: -lZXing
 #include <stdlib.h>
-int kycd_read_pdf417(const unsigned char* rgb, int width, int height, int try_harder, unsigned char** out, int* out_len);
+int kycd_read_pdf417(const unsigned char* lum, int width, int height, int try_harder, unsigned char** out, int* out_len);
 int kycd_write_pdf417(const char* data, int len, unsigned char** out, int* width, int* height);
 */
 import "C"
@@ -25,24 +25,43 @@ import (
 // ErrNotFound means no PDF417 barcode could be read.
 var ErrNotFound = errors.New("pdf417: no barcode found")
 
+// gray is an 8-bit luminance image, the form zxing reads.
+type gray struct {
+	w, h int
+	pix  []uint8
+}
+
+func toGray(img *face.Image) *gray {
+	g := &gray{w: img.W, h: img.H, pix: make([]uint8, img.W*img.H)}
+	for i := range g.pix {
+		p := img.Pix[3*i : 3*i+3]
+		g.pix[i] = uint8((299*int(p[0]) + 587*int(p[1]) + 114*int(p[2]) + 500) / 1000)
+	}
+	return g
+}
+
 // Read decodes the first PDF417 symbol in img, returning its bytes and the
 // attempt that worked ("plain", "upscaled", "smoothed" or "deskewed").
 func Read(img *face.Image) ([]byte, string, error) {
-	if data, err := read(img); err == nil {
+	if img.W == 0 || img.H == 0 || len(img.Pix) < 3*img.W*img.H {
+		return nil, "", errors.New("pdf417: empty image")
+	}
+	g := toGray(img)
+	if data, err := read(g); err == nil {
 		return data, "plain", nil
 	}
-	if img.W*img.H <= 4_000_000 {
-		if data, err := read(upscale(img)); err == nil {
+	if g.w*g.h <= 4_000_000 {
+		if data, err := read(upscale(g)); err == nil {
 			return data, "upscaled", nil
 		}
 	}
-	if data, err := read(smooth(img)); err == nil {
+	if data, err := read(smooth(g)); err == nil {
 		return data, "smoothed", nil
 	}
 	// zxing's PDF417 reader gives up beyond a few degrees of skew: turn the
 	// image straight and try again.
-	if a := skewAngle(img); math.Abs(a) > 1 {
-		straight := rotate(img, -a)
+	if a := skewAngle(g); math.Abs(a) > 1 {
+		straight := rotate(g, -a)
 		if data, err := read(straight); err == nil {
 			return data, "deskewed", nil
 		}
@@ -53,13 +72,10 @@ func Read(img *face.Image) ([]byte, string, error) {
 	return nil, "", ErrNotFound
 }
 
-func read(img *face.Image) ([]byte, error) {
-	if img.W == 0 || img.H == 0 || len(img.Pix) < 3*img.W*img.H {
-		return nil, errors.New("pdf417: empty image")
-	}
+func read(g *gray) ([]byte, error) {
 	var out *C.uchar
 	var n C.int
-	rc := C.kycd_read_pdf417((*C.uchar)(unsafe.Pointer(&img.Pix[0])), C.int(img.W), C.int(img.H), 1, &out, &n)
+	rc := C.kycd_read_pdf417((*C.uchar)(unsafe.Pointer(&g.pix[0])), C.int(g.w), C.int(g.h), 1, &out, &n)
 	switch rc {
 	case 1:
 		defer C.free(unsafe.Pointer(out))
@@ -71,8 +87,8 @@ func read(img *face.Image) ([]byte, error) {
 }
 
 // Encode renders data as a PDF417 symbol with module×module-pixel modules
-// (rows three modules tall, as the standard advises) and a quiet zone of two
-// modules, black on white. Synthetic licences for tests and evaluation use it.
+// and a quiet zone of two modules, black on white. Synthetic licences for
+// tests and evaluation use it.
 func Encode(data []byte, module int) (*face.Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("pdf417: nothing to encode")
@@ -108,32 +124,50 @@ func Encode(data []byte, module int) (*face.Image, error) {
 }
 
 // upscale doubles the image (nearest neighbour keeps module edges sharp).
-func upscale(img *face.Image) *face.Image {
-	out := &face.Image{W: 2 * img.W, H: 2 * img.H, Pix: make([]uint8, 12*img.W*img.H)}
-	for y := 0; y < out.H; y++ {
-		for x := 0; x < out.W; x++ {
-			copy(out.Pix[3*(y*out.W+x):3*(y*out.W+x)+3], img.Pix[3*((y/2)*img.W+x/2):])
+func upscale(g *gray) *gray {
+	out := &gray{w: 2 * g.w, h: 2 * g.h, pix: make([]uint8, 4*g.w*g.h)}
+	for y := 0; y < out.h; y++ {
+		row := g.pix[(y/2)*g.w:]
+		for x := 0; x < out.w; x++ {
+			out.pix[y*out.w+x] = row[x/2]
 		}
 	}
 	return out
 }
 
-// smooth applies a 3×3 box blur, which steadies the binarisation of noisy
-// or JPEG-blocky photos.
-func smooth(img *face.Image) *face.Image {
-	out := &face.Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
-	for y := 0; y < img.H; y++ {
-		for x := 0; x < img.W; x++ {
-			for c := 0; c < 3; c++ {
-				sum, n := 0, 0
-				for yy := max(0, y-1); yy <= min(img.H-1, y+1); yy++ {
-					for xx := max(0, x-1); xx <= min(img.W-1, x+1); xx++ {
-						sum += int(img.Pix[3*(yy*img.W+xx)+c])
-						n++
-					}
-				}
-				out.Pix[3*(y*img.W+x)+c] = uint8(sum / n)
+// smooth applies a 3×3 box blur (separable running sums), which steadies
+// the binarisation of noisy or JPEG-blocky photos.
+func smooth(g *gray) *gray {
+	tmp := make([]uint16, len(g.pix))
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			s := uint16(g.pix[y*g.w+x])
+			n := uint16(1)
+			if x > 0 {
+				s += uint16(g.pix[y*g.w+x-1])
+				n++
 			}
+			if x+1 < g.w {
+				s += uint16(g.pix[y*g.w+x+1])
+				n++
+			}
+			tmp[y*g.w+x] = s * 3 / n // scaled to three taps
+		}
+	}
+	out := &gray{w: g.w, h: g.h, pix: make([]uint8, len(g.pix))}
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			s := uint32(tmp[y*g.w+x])
+			n := uint32(1)
+			if y > 0 {
+				s += uint32(tmp[(y-1)*g.w+x])
+				n++
+			}
+			if y+1 < g.h {
+				s += uint32(tmp[(y+1)*g.w+x])
+				n++
+			}
+			out.pix[y*g.w+x] = uint8(s / (3 * n))
 		}
 	}
 	return out

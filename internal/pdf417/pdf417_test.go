@@ -59,8 +59,8 @@ func TestNoBarcode(t *testing.T) {
 	if _, _, err := Read(img); err != ErrNotFound {
 		t.Errorf("Read(blank) = %v, want ErrNotFound", err)
 	}
-	if _, err := read(&face.Image{}); err == nil {
-		t.Error("read(empty) = nil error")
+	if _, _, err := Read(&face.Image{}); err == nil || err == ErrNotFound {
+		t.Errorf("Read(empty) = %v, want an empty-image error", err)
 	}
 }
 

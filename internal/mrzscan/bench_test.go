@@ -1,0 +1,34 @@
+package mrzscan
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/testenv"
+)
+
+// BenchmarkRead locates and reads the MRZ of a passport photographed
+// 1400 px wide with a 4° skew.
+func BenchmarkRead(b *testing.B) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 1))
+	portrait := loadImage(b, filepath.Join(testenv.TestData(), "faces", "deepface", "img1.jpg"))
+	front, _, err := docgen.Render(docgen.Random(r, docgen.Passport, now), portrait, 12, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jpg, _ := docgen.Photograph(front, docgen.Shot{Width: 1400, Skew: 4, Quality: 80, Margin: 0.08}, r)
+	img, err := face.Decode(jpg, face.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	testenv.Measure(b, func() {
+		if _, err := Read(img, Options{Now: now}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
