@@ -39,7 +39,8 @@ type Options struct {
 	DevMailbox    bool // serve GET /v1/dev/mailbox (dev mail mode only)
 	AuthRateLimit int  // state-changing /v1/auth requests per minute per address; 30 when 0
 
-	// Faces, when set, serves /v1/faces/*; MaxImagePixels bounds images.
+	// Faces, when set, serves /v1/faces/* and /v1/documents/analyze;
+	// MaxImagePixels bounds images.
 	Faces          *face.Engine
 	MaxImagePixels int
 
@@ -89,6 +90,7 @@ func New(opts Options) *Server {
 	}
 	if opts.Faces != nil {
 		s.registerFaces()
+		s.registerDocuments()
 	}
 	if opts.Accounts != nil && opts.DB != nil {
 		s.registerVerifications()

@@ -67,6 +67,7 @@ var routes = map[string]struct {
 	"POST /v1/liveness/{session_id}/frames":       {driver, func(*user) any { return map[string]string{} }},
 	"POST /v1/entities/detect":                    {signedIn, func(*user) any { return map[string]any{"text": "Surname: Doe", "types": []string{"pii"}} }},
 	"POST /v1/faces/detect":                       {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
+	"POST /v1/documents/analyze":                  {signedIn, func(*user) any { return map[string]string{"front": faceB64} }},
 	"POST /v1/faces/compare":                      {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
 }
 

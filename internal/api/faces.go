@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"math"
+	"slices"
 	"net/http"
 	"strconv"
 
@@ -133,15 +134,20 @@ type imageInput struct {
 	RawBody     []byte
 }
 
-func imageBody(doc string, parts map[string]string, fields map[string]string) *huma.RequestBody {
+// imageBody documents a request of image parts (required unless listed in
+// optional) and plain fields, as multipart or as base64 JSON.
+func imageBody(doc string, parts map[string]string, fields map[string]string, optional ...string) *huma.RequestBody {
 	props := map[string]*huma.Schema{}
 	jsonProps := map[string]*huma.Schema{}
 	var required []string
 	for name, d := range parts {
 		props[name] = &huma.Schema{Type: "string", Format: "binary", Description: d}
 		jsonProps[name] = &huma.Schema{Type: "string", ContentEncoding: "base64", Description: d}
-		required = append(required, name)
+		if !slices.Contains(optional, name) {
+			required = append(required, name)
+		}
 	}
+	slices.Sort(required)
 	for name, d := range fields {
 		props[name] = &huma.Schema{Type: "string", Description: d}
 		jsonProps[name] = &huma.Schema{Type: "number", Description: d}

@@ -152,6 +152,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			return nil, err
 		}
 		q := AssessQuality(d.img)
+		q.Sharpness, q.Brightness, q.Glare = round1(q.Sharpness), round1(q.Brightness), math.Round(q.Glare*1e4)/1e4
 		an.Quality[d.name] = q
 		for _, w := range q.Warnings {
 			an.warn(w)
@@ -230,8 +231,8 @@ func (an *Analysis) findPortrait(ctx context.Context, e *face.Engine, imgs []dec
 			x0, y0 := unturn(f.Box.X, f.Box.Y, t, d.img)
 			x1, y1 := unturn(f.Box.X+f.Box.W, f.Box.Y+f.Box.H, t, d.img)
 			an.Portrait = &PortraitReport{Side: d.name, Confidence: round1(100 * f.Confidence), BoundingBox: Box{
-				Left: clamp01(math.Min(x0, x1) / float64(d.img.W)), Top: clamp01(math.Min(y0, y1) / float64(d.img.H)),
-				Width: clamp01(math.Abs(x1-x0) / float64(d.img.W)), Height: clamp01(math.Abs(y1-y0) / float64(d.img.H))}}
+				Left: ratio(math.Min(x0, x1), d.img.W), Top: ratio(math.Min(y0, y1), d.img.H),
+				Width: ratio(math.Abs(x1-x0), d.img.W), Height: ratio(math.Abs(y1-y0), d.img.H)}}
 			return nil
 		}
 	}
@@ -381,4 +382,8 @@ func typeSource(s string) string {
 }
 
 func round1(v float64) float64  { return math.Round(v*10) / 10 }
-func clamp01(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+// ratio is v/of clamped to 0–1, to four decimals (a tenth of a pixel on
+// a 1000-pixel image is below what a detector can tell).
+func ratio(v float64, of int) float64 {
+	return math.Round(math.Max(0, math.Min(1, v/float64(of)))*1e4) / 1e4
+}

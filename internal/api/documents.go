@@ -1,0 +1,58 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/kycd/kycd/internal/document"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// AnalyzeOutput answers /v1/documents/analyze.
+type AnalyzeOutput struct {
+	Body *document.Analysis
+}
+
+func (s *Server) registerDocuments() {
+	a := &document.Analyzer{Faces: s.opts.Faces, Limits: face.Limits{MaxPixels: s.opts.MaxImagePixels}}
+	// Reading a document takes a core for a few hundred milliseconds: at
+	// most one analysis per core runs, the rest wait their turn.
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	huma.Register(s.api, huma.Operation{OperationID: "analyze-document", Method: http.MethodPost, Path: "/v1/documents/analyze",
+		Tags: []string{"Documents"}, Summary: "Read an identity document", Security: secured,
+		MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
+		Description: "Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, " +
+			"MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, " +
+			"MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, " +
+			"the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the " +
+			"front and, for ID cards and licences, the back. JPEG, PNG or WebP at any rotation. Bad images get 400, 413 or 415; " +
+			"a readable image with no document gets document_type unknown and warnings saying why.",
+		RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side (ID cards: the MRZ; licences: the barcode)"}, nil, "back"),
+	}, func(ctx context.Context, in *imageInput) (*AnalyzeOutput, error) {
+		if _, err := RequireUser(ctx); err != nil {
+			return nil, err
+		}
+		form, err := parseImageForm(in.ContentType, in.RawBody, "front", "back")
+		if err != nil {
+			return nil, err
+		}
+		if len(form.images["front"]) == 0 {
+			return nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
+		}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-ctx.Done():
+			return nil, kyc.Errorf(kyc.Unavailable, "the server is busy reading other documents; try again")
+		}
+		an, err := a.Analyze(ctx, document.Side{Name: "front", Data: form.images["front"]}, document.Side{Name: "back", Data: form.images["back"]})
+		if err != nil {
+			return nil, err
+		}
+		return &AnalyzeOutput{Body: an}, nil
+	})
+}
