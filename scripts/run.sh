@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}" # Tesseract: one thread per document reader
 exec bin/kycd serve "$@"

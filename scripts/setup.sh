@@ -24,6 +24,12 @@ need_pkg libc6-dev
 need_cmd pkg-config pkg-config
 need_cmd npm npm # fetches ONNX Runtime and the models from their npm packages
 need_pkg libzxing-dev # zxing-cpp: the PDF417 reader behind internal/pdf417
+need_pkg libtesseract-dev # Tesseract 5: the printed text of documents (gosseract)
+need_pkg libleptonica-dev
+need_pkg tesseract-ocr-eng # its English model
+if [ "$want_test" = 1 ]; then
+  need_pkg fonts-ocr-b # OCR-B for the synthetic documents of the tests and kycd gen-docs
+fi
 if [ "$want_test" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   need_cmd chromium chromium # the browser tests drive Debian's headless Chromium

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export KYCD_TOOLS_DIR="${KYCD_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kycd/bin}"
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}" # Tesseract: one thread per reader
 
 echo "==> go vet, staticcheck" >&2
 go vet ./...
@@ -20,15 +21,18 @@ if [ "$#" -gt 0 ]; then
   go test -race -count=1 -timeout 30m -v "$@" >"$log" 2>&1
   status=$?
 else
-  # The face package's accuracy tests run the real models over every test
-  # photograph; under the race detector they take ten times as long, so they
-  # run without it, and its concurrency test runs with it.
-  mapfile -t race_pkgs < <(go list ./... | grep -v '/internal/face$')
-  echo "==> go test -race (all but the face accuracy tests)" >&2
+  # The accuracy tests of the face engine and the document reader run the
+  # real models and OCR over every test image; under the race detector they
+  # take ten times as long, so they run without it, and the face engine's
+  # concurrency test runs with it (the API tests read documents with it).
+  accuracy='/internal/(face|document|mrzscan)$'
+  mapfile -t race_pkgs < <(go list ./... | grep -Ev "$accuracy")
+  mapfile -t accuracy_pkgs < <(go list ./... | grep -E "$accuracy")
+  echo "==> go test -race (all but the accuracy tests)" >&2
   go test -race -count=1 -timeout 30m -v "${race_pkgs[@]}" >"$log" 2>&1
   status=$?
-  echo "==> go test ./internal/face (accuracy on the real models)" >&2
-  go test -count=1 -timeout 30m -v ./internal/face/ >>"$log" 2>&1 || status=1
+  echo "==> go test (accuracy on the real models: face, document, mrzscan)" >&2
+  go test -count=1 -timeout 30m -v "${accuracy_pkgs[@]}" >>"$log" 2>&1 || status=1
   echo "==> go test -race -run TestConcurrentUse ./internal/face" >&2
   go test -race -count=1 -timeout 10m -v -run 'TestConcurrentUse|TestDecodeRefuses' ./internal/face/ >>"$log" 2>&1 || status=1
 fi

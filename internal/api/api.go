@@ -41,8 +41,9 @@ type Options struct {
 
 	// Faces, when set, serves /v1/faces/* and /v1/documents/analyze;
 	// MaxImagePixels bounds images.
-	Faces          *face.Engine
-	MaxImagePixels int
+	Faces            *face.Engine
+	MaxImagePixels   int
+	SkipDocumentText bool // Tesseract is missing: read documents from their MRZ and barcode only
 
 	// Liveness, when set with Accounts, serves the verification routes'
 	// liveness checks; PublicURL makes their stream and frames URLs.

@@ -18,7 +18,7 @@ type AnalyzeOutput struct {
 }
 
 func (s *Server) registerDocuments() {
-	a := &document.Analyzer{Faces: s.opts.Faces, Limits: face.Limits{MaxPixels: s.opts.MaxImagePixels}}
+	a := &document.Analyzer{Faces: s.opts.Faces, Limits: face.Limits{MaxPixels: s.opts.MaxImagePixels}, SkipText: s.opts.SkipDocumentText}
 	// Reading a document takes a core for a few hundred milliseconds: at
 	// most one analysis per core runs, the rest wait their turn.
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))

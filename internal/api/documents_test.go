@@ -140,7 +140,7 @@ func TestDocumentsAnalyzeBadInput(t *testing.T) {
 	}
 	// A blank page and a selfie: readable, no document.
 	for name, data := range map[string][]byte{
-		"blank": encodePNG(t, image.NewGray(image.Rect(0, 0, 900, 600))),
+		"blank":  encodePNG(t, image.NewGray(image.Rect(0, 0, 900, 600))),
 		"selfie": testPhoto(t, "face_recognition/examples__obama-480p.jpg"),
 	} {
 		r := e.must(e.multipartDo("/v1/documents/analyze", c, part{"front", name, "", data}), 200)

@@ -3,8 +3,8 @@ package api
 import (
 	"context"
 	"math"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/danielgtaylor/huma/v2"

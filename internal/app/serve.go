@@ -21,6 +21,7 @@ import (
 	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/config"
+	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
@@ -87,6 +88,16 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		return nil, err
 	}
 
+	skipText := false
+	if faces != nil {
+		if err := document.CheckOCR(); err != nil {
+			skipText = true
+			log.Warn("Tesseract is not installed (apt-get install tesseract-ocr-eng): documents are read from their MRZ and barcode only", "err", err)
+		} else if os.Getenv("OMP_THREAD_LIMIT") == "" {
+			log.Warn("OMP_THREAD_LIMIT is not set: Tesseract will start a thread per core for every document; set it to 1")
+		}
+	}
+
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
 	var smtp *mail.SMTP
@@ -111,20 +122,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	})
 
 	srv := api.New(api.Options{
-		Logger:         log,
-		Version:        Version,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
-		Checks:         map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
-		Accounts:       accounts,
-		DB:             db,
-		Cookie:         cookieConfig(cfg.PublicURL),
-		DevMailbox:     sender.Dev(),
-		AuthRateLimit:  cfg.AuthRateLimit,
-		Faces:          faces,
-		MaxImagePixels: cfg.MaxImagePixels,
-		Liveness:       livenessService(cfg, db, faces, blobs, keyring, log),
-		PublicURL:      cfg.PublicURL,
+		Logger:           log,
+		Version:          Version,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		HSTS:             strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:           map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Accounts:         accounts,
+		DB:               db,
+		Cookie:           cookieConfig(cfg.PublicURL),
+		DevMailbox:       sender.Dev(),
+		AuthRateLimit:    cfg.AuthRateLimit,
+		Faces:            faces,
+		SkipDocumentText: skipText,
+		MaxImagePixels:   cfg.MaxImagePixels,
+		Liveness:         livenessService(cfg, db, faces, blobs, keyring, log),
+		PublicURL:        cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log})

@@ -230,6 +230,12 @@ func (d Doc) Truth() Truth {
 		}
 		f["NATIONALITY"] = t.Country
 		f["ID_TYPE"] = map[Kind]string{Passport: "PASSPORT", IDCard: "IDENTIFICATION CARD"}[d.Kind]
+		// Printed only, not in the MRZ.
+		f["DATE_OF_ISSUE"] = d.IssueDate.Format(time.DateOnly)
+		f["PLACE_OF_BIRTH"] = d.PlaceOfBirth
+		if d.Kind == IDCard {
+			f["ADDRESS"] = d.Street + ", " + d.City
+		}
 		t.MRZ = strings.Join(d.MRZ(), "\n")
 	}
 	return t

@@ -3,6 +3,7 @@ package document
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -59,6 +60,15 @@ type PortraitReport struct {
 	Confidence  float64 `json:"confidence" doc:"0–100"`
 }
 
+// CrossCheck compares a value printed on the document with the one in the
+// MRZ or barcode.
+type CrossCheck struct {
+	Field   string `json:"field"`
+	Machine string `json:"machine" doc:"the MRZ's or barcode's value"`
+	Printed string `json:"printed" doc:"what the printed text says"`
+	Agrees  bool   `json:"agrees"`
+}
+
 // Box is a rectangle as ratios (0–1) of the image.
 type Box struct {
 	Left   float64 `json:"left"`
@@ -77,6 +87,7 @@ type Analysis struct {
 	Barcode        *BarcodeReport     `json:"barcode,omitempty"`
 	Portrait       *PortraitReport    `json:"portrait,omitempty"`
 	Quality        map[string]Quality `json:"quality" doc:"per side: front, back"`
+	CrossChecks    []CrossCheck       `json:"cross_checks" doc:"the printed text compared with the MRZ or barcode"`
 	Warnings       []string           `json:"warnings"`
 
 	// For the face match: the portrait's face, not serialized.
@@ -100,9 +111,10 @@ const (
 // Analyzer reads documents. Faces finds the portrait; without it the
 // portrait is skipped.
 type Analyzer struct {
-	Faces  *face.Engine
-	Limits face.Limits
-	Now    func() time.Time
+	Faces    *face.Engine
+	Limits   face.Limits
+	Now      func() time.Time
+	SkipText bool // skip reading the printed text (Tesseract)
 }
 
 // Side is one image of the document.
@@ -143,7 +155,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	if len(imgs) == 0 {
 		return nil, kyc.Errorf(kyc.Invalid, "send the document's front image")
 	}
-	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}}
+	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}, CrossChecks: []CrossCheck{}}
 	var m *mrz.MRZ
 	var card *aamva.Card
 	mrzTurn := map[string]int{} // side → clockwise turn that makes it upright
@@ -187,7 +199,23 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			return nil, err
 		}
 	}
-	c := Classify(Evidence{MRZ: m, AAMVA: card})
+	// The printed text: keywords for the type, the fields the MRZ and the
+	// barcode lack, and a cross-check of those they hold. A licence whose
+	// barcode was read needs none of it.
+	var text strings.Builder
+	var seen printed
+	if card == nil && !a.SkipText {
+		for _, d := range imgs {
+			t, err := printedText(d.img.Turn(mrzTurn[d.name]))
+			if err != nil {
+				return nil, fmt.Errorf("reading the printed text: %w", err)
+			}
+			text.WriteString(t)
+			text.WriteString("\n")
+			seen.merge(readLabels(t, false))
+		}
+	}
+	c := Classify(Evidence{MRZ: m, AAMVA: card, Text: text.String()})
 	an.DocumentType, an.IssuingCountry, an.TypeSource = c.Type, isoCountry(c.IssuingCountry), c.Source
 	switch {
 	case m != nil:
@@ -200,6 +228,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			an.warn(WarnBackNeeded)
 		}
 	}
+	an.printedFields(seen, now)
 	if an.DocumentType == Unknown {
 		an.warn(WarnUnsupported)
 	}
@@ -228,6 +257,9 @@ func (an *Analysis) findPortrait(ctx context.Context, e *face.Engine, imgs []dec
 				continue
 			}
 			an.PortraitFace, an.PortraitImage = f, img
+			if _, ok := turns[d.name]; !ok {
+				turns[d.name] = t // the face shows which way is up
+			}
 			x0, y0 := unturn(f.Box.X, f.Box.Y, t, d.img)
 			x1, y1 := unturn(f.Box.X+f.Box.W, f.Box.Y+f.Box.H, t, d.img)
 			an.Portrait = &PortraitReport{Side: d.name, Confidence: round1(100 * f.Confidence), BoundingBox: Box{
@@ -381,9 +413,113 @@ func typeSource(s string) string {
 	return "visual"
 }
 
-func round1(v float64) float64  { return math.Round(v*10) / 10 }
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
 // ratio is v/of clamped to 0–1, to four decimals (a tenth of a pixel on
 // a 1000-pixel image is below what a detector can tell).
 func ratio(v float64, of int) float64 {
 	return math.Round(math.Max(0, math.Min(1, v/float64(of)))*1e4) / 1e4
+}
+
+// printedFields adds what only the printed text holds, and compares what
+// both hold. Printed values are less sure than machine-readable ones.
+func (an *Analysis) printedFields(p printed, now time.Time) {
+	const conf = 70
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	known := map[string]bool{}
+	for _, f := range []string{"DATE_OF_BIRTH", "EXPIRATION_DATE"} {
+		if v := an.Fields[f].Value; v != "" {
+			known[v] = true
+		}
+	}
+	// The issue date: after its label, or else the one printed date that
+	// is neither the birth nor the expiry date and lies between them.
+	issue := p.issue
+	if issue.IsZero() && len(known) == 2 {
+		var others []time.Time
+		for _, t := range p.dates {
+			if !known[day(t)] && !slices.ContainsFunc(others, t.Equal) {
+				others = append(others, t)
+			}
+		}
+		if len(others) == 1 {
+			issue = others[0]
+		}
+	}
+	birth, _ := time.Parse(time.DateOnly, an.Fields["DATE_OF_BIRTH"].Value)
+	if !issue.IsZero() && !known[day(issue)] && !issue.After(now) && issue.After(birth) {
+		an.setIfMissing("DATE_OF_ISSUE", day(issue), conf)
+	}
+	an.setIfMissing("PLACE_OF_BIRTH", p.place, conf)
+	an.setIfMissing("ADDRESS", p.address, conf)
+	an.setIfMissing("LAST_NAME", p.surname, conf)
+	// Cross-checks: the machine-readable birth date must be printed, and
+	// the printed surname must be the MRZ's.
+	if b := an.Fields["DATE_OF_BIRTH"]; b.Source != "" && b.Source != "visual" && len(p.dates) > 0 {
+		printed := ""
+		for _, t := range p.dates {
+			if day(t) == b.Value {
+				printed = b.Value
+			}
+		}
+		an.crossCheck("DATE_OF_BIRTH", b.Value, printed, printed != "")
+	}
+	if s := an.Fields["LAST_NAME"]; s.Source != "" && s.Source != "visual" && p.surname != "" {
+		an.crossCheck("LAST_NAME", s.Value, p.surname, sameName(s.Value, p.surname))
+	}
+}
+
+func (an *Analysis) setIfMissing(name, value string, conf float64) {
+	if _, ok := an.Fields[name]; !ok {
+		an.set(name, value, conf, "visual")
+	}
+}
+
+func (an *Analysis) crossCheck(field, machine, printed string, agrees bool) {
+	an.CrossChecks = append(an.CrossChecks, CrossCheck{Field: field, Machine: machine, Printed: printed, Agrees: agrees})
+	if !agrees {
+		an.warn(WarnInconsistent)
+	}
+}
+
+// sameName compares a machine-readable surname with a printed one: the MRZ
+// transliterates (Ü → UE) and truncates, and OCR drops a letter now and
+// then, so letters only, a prefix or one edit apart count as the same.
+func sameName(machine, printed string) bool {
+	letters := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= 'A' && r <= 'Z' {
+				return r
+			}
+			return -1
+		}, fold(s))
+	}
+	a, b := letters(machine), letters(printed)
+	if a == "" || b == "" {
+		return true
+	}
+	if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) || strings.Contains(b, a) {
+		return true
+	}
+	return editDistance(a, b) <= 1
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

