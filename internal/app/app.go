@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case len(rest) > 0 && rest[0] == "documents":
 			return evalDocuments(ctx, rest[1:], stdout, stderr)
 		}
-		return errors.New("usage: kycd eval faces|documents ...")
+		return errors.New("usage: kycd eval faces|documents [options]")
 	case "gen-docs":
 		return genDocs(ctx, rest, stdout, stderr)
 	case "keygen":

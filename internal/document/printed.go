@@ -263,9 +263,7 @@ func withoutDates(s string) string {
 func splitDates(l string) []string {
 	var out []string
 	for _, re := range []*regexp.Regexp{dateISO, dateDMYText, dateNum} {
-		for _, m := range re.FindAllString(l, -1) {
-			out = append(out, m)
-		}
+		out = append(out, re.FindAllString(l, -1)...)
 		l = re.ReplaceAllString(l, " ")
 	}
 	return out

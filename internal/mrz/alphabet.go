@@ -27,7 +27,10 @@ func Allowed(f Format, line, pos int) string {
 			if pos < 5 {
 				return Letters // document code and issuing state
 			}
-			return Alphanumeric // number, its check (or < for long numbers), optional data
+			if pos == 14 {
+				return Digits // the number's check digit, or < when the number runs on
+			}
+			return Alphanumeric // number, optional data
 		case 1:
 			switch {
 			case pos <= 6 || pos >= 8 && pos <= 14 || pos == 29:

@@ -5,6 +5,12 @@ var toDigit = map[byte][]byte{'O': {'0'}, 'Q': {'0'}, 'D': {'0'}, 'U': {'0'}, 'I
 	'S': {'5'}, 'B': {'8'}, 'G': {'6'}, 'A': {'4'}}
 var toLetter = map[byte][]byte{'0': {'O', 'D'}, '1': {'I'}, '2': {'Z'}, '5': {'S'}, '8': {'B'}, '6': {'G'}, '4': {'A'}, '7': {'T'}}
 
+// Confusable returns the characters OCR commonly mistakes c for, across
+// the letter–digit line (O and 0, B and 8, Z and 2, ...).
+func Confusable(c byte) []byte {
+	return append(append([]byte{}, toDigit[c]...), toLetter[c]...)
+}
+
 // repair fixes fields whose check digit fails when changing confusable
 // characters makes it pass, and exactly one change of at most two
 // characters does; numeric fields (dates) may only hold digits, so letters

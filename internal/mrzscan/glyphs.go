@@ -196,13 +196,12 @@ func (g *gray) morph(r int) *gray {
 
 type point struct{ x, y float64 }
 
-func (p point) add(q point) point       { return point{p.x + q.x, p.y + q.y} }
-func (p point) scale(s float64) point   { return point{p.x * s, p.y * s} }
-func (p point) dot(q point) float64     { return p.x*q.x + p.y*q.y }
-func (p point) perp() point             { return point{-p.y, p.x} }
-func (p point) sub(q point) point       { return point{p.x - q.x, p.y - q.y} }
-func (p point) norm() point             { l := math.Hypot(p.x, p.y); return point{p.x / l, p.y / l} }
-func (g *gray) at(x, y float64) float32 { return g.bilinear(x, y) }
+func (p point) add(q point) point     { return point{p.x + q.x, p.y + q.y} }
+func (p point) scale(s float64) point { return point{p.x * s, p.y * s} }
+func (p point) dot(q point) float64   { return p.x*q.x + p.y*q.y }
+func (p point) perp() point           { return point{-p.y, p.x} }
+func (p point) sub(q point) point     { return point{p.x - q.x, p.y - q.y} }
+func (p point) norm() point           { l := math.Hypot(p.x, p.y); return point{p.x / l, p.y / l} }
 
 // bilinear samples g at (x, y), white outside.
 func (g *gray) bilinear(x, y float64) float32 {

@@ -28,7 +28,7 @@ var ErrNotFound = errors.New("mrzscan: no machine-readable zone found")
 // Result is a read zone.
 type Result struct {
 	MRZ        *mrz.MRZ
-	Text       string    // the lines as read, before any repair, joined by newlines
+	Text       string    // the lines as the classifier read them, before any repair, joined by newlines
 	Confidence float64   // 0–100: how well the cells match the glyphs, lowered by failing checks
 	Angle      float64   // the text's reading direction in degrees, clockwise from →
 	Corners    [4][2]int // the zone's corners in the image, clockwise from the top left of the text
@@ -147,6 +147,7 @@ type candidate struct {
 	valid     int // check digits that pass
 	meanScore float64
 	probs     [][]map[byte]float32 // each cell's reading probabilities
+	raw       string               // the text before repairs
 	geoms     []lineGeom           // where each line's cells are
 	n         int                  // cells per line
 	v         point                // the text's downward direction
@@ -175,7 +176,7 @@ func (c *candidate) text() string {
 }
 
 func (c *candidate) result(scale float64) *Result {
-	r := &Result{MRZ: c.parsed, Text: c.text(), Angle: c.angle}
+	r := &Result{MRZ: c.parsed, Text: c.raw, Angle: c.angle}
 	for i, p := range c.corners {
 		r.Corners[i] = [2]int{int(math.Round(p.x / scale)), int(math.Round(p.y / scale))}
 	}
@@ -418,6 +419,7 @@ func pick(scores map[byte]float32) cell {
 }
 
 func (c *candidate) parse(now time.Time) {
+	c.raw = c.text()
 	m, err := mrz.Parse(c.text(), now)
 	if err != nil {
 		return
@@ -434,109 +436,137 @@ func (c *candidate) parse(now time.Time) {
 	}
 }
 
-// repair mends failing check digits with the cells' second readings. For
-// each failing check it tries changing one cell it covers, then two, then
-// three (never more than mrz.MaxRepairs in the zone); a change is taken
-// only when exactly one of the fewest-change combinations makes the check
-// pass. Cells that another, passing check already vouches for are left
-// alone, and when the zone has a composite it must pass at the end, or
-// every repair is undone.
+// repair mends failing check digits with the cells' other readings (the
+// classifier's, and the common letter–digit look-alikes). It searches one,
+// two, then three changed cells among those the failing checks cover
+// (never more than mrz.MaxRepairs), keeping only changes after which every
+// check of the zone passes, and takes the most likely of them by the
+// classifier's odds if it is clearly more likely than the next: 20 times
+// when one check vouches for it, 4 times when two or more do (a wrong
+// change passes two checks by chance once in a hundred). Cells that a
+// passing check already vouches for are left alone.
 func (c *candidate) repair(now time.Time) {
 	lines := strings.Split(c.text(), "\n")
 	orig := slices.Clone(lines)
 	guards := mrz.Guards(c.format)
 	proven := map[[2]int]bool{}
+	var failing []mrz.Guarded
 	for _, g := range guards {
-		if g.Field != "composite" && g.Passes(lines) {
+		switch {
+		case !g.Passes(lines):
+			failing = append(failing, g)
+		case g.Field != "composite":
 			for _, p := range append(g.Cells, g.Check) {
 				proven[p] = true
 			}
 		}
 	}
-	budget := mrz.MaxRepairs
-	var repaired []string
-	set := func(ls []string, p [2]int, ch byte) {
-		b := []byte(ls[p[0]])
-		b[p[1]] = ch
-		ls[p[0]] = string(b)
+	if len(failing) == 0 || c.probs == nil {
+		return
 	}
-	for _, g := range guards {
-		if g.Passes(lines) {
-			continue
-		}
-		// Every other reading the classifier gives some weight to.
-		type edit struct {
-			at   [2]int
-			ch   byte
-			cost float64 // −log of its odds against the current reading
-		}
-		var alts [][]edit
+	type edit struct {
+		at   [2]int
+		ch   byte
+		cost float64 // −log of its odds against the current reading
+	}
+	var alts [][]edit
+	seen := map[[2]int]bool{}
+	for _, g := range failing {
 		for _, p := range append(slices.Clone(g.Cells), g.Check) {
-			if proven[p] || c.probs == nil || c.probs[p[0]][p[1]] == nil {
+			if proven[p] || seen[p] || c.probs[p[0]][p[1]] == nil {
 				continue
 			}
-			var e []edit
+			seen[p] = true
 			pr := c.probs[p[0]][p[1]]
-			cur := float64(max(pr[lines[p[0]][p[1]]], 1e-6))
+			now := lines[p[0]][p[1]]
+			cur := float64(max(pr[now], 1e-6))
+			costs := map[byte]float64{}
 			for ch, q := range pr {
-				if ch != lines[p[0]][p[1]] && q >= 0.001 {
-					e = append(e, edit{p, ch, math.Max(0, math.Log(cur/float64(q)))})
+				if ch != now && q >= 0.001 {
+					costs[ch] = math.Max(0, math.Log(cur/float64(q)))
 				}
+			}
+			// The letter–digit look-alikes are always worth a try, at the
+			// odds of a common OCR slip, however sure the classifier was.
+			for _, ch := range mrz.Confusable(now) {
+				if _, allowed := pr[ch]; allowed {
+					if c, ok := costs[ch]; !ok || c > confusionCost {
+						costs[ch] = confusionCost
+					}
+				}
+			}
+			var e []edit
+			for ch, cost := range costs {
+				e = append(e, edit{p, ch, cost})
 			}
 			if len(e) > 0 {
 				alts = append(alts, e)
 			}
 		}
-		// The most likely way to make the check pass, if it is clearly more
-		// likely (by the classifier's odds) than the next way.
-		var best []edit
-		bestCost, nextCost := math.Inf(1), math.Inf(1)
-		for k := 1; k <= min(budget, 3); k++ {
-			combos(len(alts), k, func(idx []int) {
-				var walk func(d int, chosen []edit, cost float64)
-				walk = func(d int, chosen []edit, cost float64) {
-					if cost >= nextCost {
-						return
-					}
-					if d == len(idx) {
-						try := slices.Clone(lines)
-						for _, e := range chosen {
-							set(try, e.at, e.ch)
-						}
-						if !g.Passes(try) {
-							return
-						}
-						if cost < bestCost {
-							nextCost = bestCost
-							best, bestCost = slices.Clone(chosen), cost
-						} else {
-							nextCost = cost
-						}
-						return
-					}
-					for _, e := range alts[idx[d]] {
-						walk(d+1, append(chosen, e), cost+e.cost)
-					}
+	}
+	set := func(ls []string, p [2]int, ch byte) {
+		b := []byte(ls[p[0]])
+		b[p[1]] = ch
+		ls[p[0]] = string(b)
+	}
+	allPass := func(ls []string) bool {
+		for _, g := range guards {
+			if !g.Passes(ls) {
+				return false
+			}
+		}
+		return true
+	}
+	var best []edit
+	bestCost, nextCost := math.Inf(1), math.Inf(1)
+	for k := 1; k <= mrz.MaxRepairs; k++ {
+		combos(len(alts), k, func(idx []int) {
+			var walk func(d int, chosen []edit, cost float64)
+			walk = func(d int, chosen []edit, cost float64) {
+				if cost >= nextCost {
+					return
 				}
-				walk(0, nil, 0)
-			})
+				if d == len(idx) {
+					try := slices.Clone(lines)
+					for _, e := range chosen {
+						set(try, e.at, e.ch)
+					}
+					if !allPass(try) {
+						return
+					}
+					if cost < bestCost {
+						nextCost = bestCost
+						best, bestCost = slices.Clone(chosen), cost
+					} else {
+						nextCost = cost
+					}
+					return
+				}
+				for _, e := range alts[idx[d]] {
+					walk(d+1, append(chosen, e), cost+e.cost)
+				}
+			}
+			walk(0, nil, 0)
+		})
+	}
+	margin := math.Log(20)
+	if len(failing) >= 2 {
+		margin = math.Log(4)
+	}
+	if best == nil || nextCost-bestCost < margin || bestCost > math.Log(1000) {
+		return // nothing, or not clearly the one: not proven
+	}
+	for _, e := range best {
+		set(lines, e.at, e.ch)
+	}
+	var repaired []string
+	for _, g := range failing {
+		if g.Field != "composite" {
+			repaired = append(repaired, g.Field)
 		}
-		if best == nil || nextCost-bestCost < math.Log(20) || bestCost > math.Log(1000) {
-			continue // nothing, or not clearly the one: not proven
-		}
-		for _, e := range best {
-			set(lines, e.at, e.ch)
-		}
-		budget -= len(best)
-		repaired = append(repaired, g.Field)
 	}
 	if len(repaired) == 0 {
-		return
-	}
-	for _, g := range guards {
-		if g.Field == "composite" && !g.Passes(lines) {
-			return // the composite does not confirm the repairs
-		}
+		repaired = []string{"composite"} // the change was in data only the composite covers
 	}
 	for li := range lines {
 		for i := range lines[li] {
@@ -560,6 +590,10 @@ func (c *candidate) repair(now time.Time) {
 		}
 	}
 }
+
+// confusionCost is −log of the odds given to a letter–digit look-alike
+// (1 in 20).
+var confusionCost = math.Log(20)
 
 // combos calls fn with every k-subset of 0…n−1.
 func combos(n, k int, fn func([]int)) {
