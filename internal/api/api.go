@@ -13,6 +13,7 @@ import (
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/store"
@@ -49,6 +50,9 @@ type Options struct {
 	// liveness checks; PublicURL makes their stream and frames URLs.
 	Liveness  *liveness.Service
 	PublicURL string
+
+	// Journey serves the verification case routes (with Accounts and DB).
+	Journey *journey.Service
 }
 
 // Server routes kycd's HTTP requests.
@@ -93,7 +97,7 @@ func New(opts Options) *Server {
 		s.registerFaces()
 		s.registerDocuments()
 	}
-	if opts.Accounts != nil && opts.DB != nil {
+	if opts.Accounts != nil && opts.DB != nil && opts.Journey != nil {
 		s.registerVerifications()
 	}
 	if opts.Accounts != nil {

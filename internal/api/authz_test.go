@@ -18,13 +18,15 @@ import (
 type rule int
 
 const (
-	public    rule = iota // anyone; the answer does not depend on who asks
-	signedIn              // any user or API key
-	person                // a signed-in user, not an API key
-	adminOnly             // the admin role
-	starter               // an applicant (their own case) or an API key
-	viewer                // the case's applicant, reviewers, admins, API keys; other applicants get 404
-	driver                // the case's applicant or an API key; other applicants 404, reviewers and admins 403
+	public       rule = iota // anyone; the answer does not depend on who asks
+	signedIn                 // any user or API key
+	person                   // a signed-in user, not an API key
+	adminOnly                // the admin role
+	starter                  // an applicant (their own case) or an API key
+	viewer                   // the case's applicant, reviewers, admins, API keys; other applicants get 404
+	driver                   // the case's applicant or an API key; other applicants 404, reviewers and admins 403
+	reviewerOnly             // reviewers and admins (users or API keys); applicants 403
+	eraser                   // the case's applicant or an admin (user or API key); other applicants 404, others 403
 )
 
 // routes is the authorization matrix's list: every operation of the API,
@@ -65,6 +67,17 @@ var routes = map[string]struct {
 	"GET /v1/liveness/{session_id}":               {viewer, nil},
 	"GET /v1/liveness/{session_id}/images/{name}": {viewer, nil},
 	"POST /v1/liveness/{session_id}/frames":       {driver, func(*user) any { return map[string]string{} }},
+	"POST /v1/verifications/{id}/documents":       {driver, func(*user) any { return map[string]string{"front": faceB64} }},
+	"POST /v1/verifications/{id}/submit":          {driver, nil},
+	"GET /v1/review/verifications":                {reviewerOnly, nil},
+	"POST /v1/verifications/{id}/decision":        {reviewerOnly, func(*user) any { return map[string]string{"outcome": "approved"} }},
+	"DELETE /v1/verifications/{id}":               {eraser, nil},
+	"GET /v1/verifications/{id}/audit":            {reviewerOnly, nil},
+	"GET /v1/verifications/{id}/images/{name}":    {viewer, nil},
+	"POST /v1/webhooks":                           {adminOnly, func(*user) any { return map[string]any{"url": "https://example.com/hook"} }},
+	"GET /v1/webhooks":                            {adminOnly, nil},
+	"GET /v1/webhooks/{id}/deliveries":            {adminOnly, nil},
+	"POST /v1/webhooks/deliveries/{id}/replay":    {adminOnly, nil},
 	"POST /v1/entities/detect":                    {signedIn, func(*user) any { return map[string]any{"text": "Surname: Doe", "types": []string{"pii"}} }},
 	"POST /v1/faces/detect":                       {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
 	"POST /v1/documents/analyze":                  {signedIn, func(*user) any { return map[string]string{"front": faceB64} }},
@@ -100,6 +113,10 @@ func allowed(r rule, principal string) bool {
 		return principal != "anonymous" && principal != "other applicant"
 	case driver:
 		return principal == "applicant" || strings.HasPrefix(principal, "api key")
+	case reviewerOnly:
+		return principal == "reviewer" || principal == "admin" || strings.HasPrefix(principal, "api key")
+	case eraser:
+		return principal == "applicant" || principal == "admin" || principal == "api key (admin)"
 	default:
 		return principal == "admin" || principal == "api key (admin)"
 	}
@@ -111,7 +128,7 @@ func denied(r rule, principal string) int {
 	switch {
 	case principal == "anonymous":
 		return 401
-	case (r == viewer || r == driver) && principal == "other applicant":
+	case (r == viewer || r == driver || r == eraser) && principal == "other applicant":
 		return 404
 	}
 	return 403
@@ -230,6 +247,9 @@ func (e *env) fillPath(path string, target *user) string {
 		if strings.Contains(path, "{session_id}") {
 			l := e.must(e.do("POST", "/v1/verifications/"+v.str("id")+"/liveness", nil, cred{bearer: target.access}), 201)
 			path = strings.ReplaceAll(path, "{session_id}", l.str("session_id"))
+		}
+		if strings.HasPrefix(path, "/v1/verifications/") {
+			return strings.ReplaceAll(path, "{name}", "front")
 		}
 		return strings.ReplaceAll(path, "{name}", "reference")
 	}

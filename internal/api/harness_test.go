@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/riverqueue/river"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,11 +18,14 @@ import (
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/password"
+	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/testenv"
@@ -63,12 +67,15 @@ type env struct {
 	accounts *account.Service
 	clk      *clock
 	logs     *syncBuffer
+	journey  *journey.Service
+	blobs    blob.Store
 }
 
 type envOptions struct {
 	rateLimit  int
 	dialect    string
 	challenges []liveness.Challenge // a fixed liveness challenge order
+	rules      journey.Rules
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -91,12 +98,32 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	lv := liveness.NewService(db, faceEngine(t), blobs, seal.NewKeyring(k), liveness.Options{Now: clk.Now, Fixed: o.challenges})
 	logs := &syncBuffer{}
+	j := journey.New(db, blobs, seal.NewKeyring(k), faceEngine(t), lv, &document.Analyzer{Faces: faceEngine(t)},
+		journey.Options{Now: clk.Now, Rules: o.rules})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	river.AddWorker(workers, &journey.AnalyzeWorker{S: j})
+	river.AddWorker(workers, &journey.ProcessWorker{S: j})
+	river.AddWorker(workers, &journey.DeliverWorker{S: j})
+	q, err := queue.New(db, workers, queue.Options{Workers: 2, PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.SetQueue(q)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		q.Stop(ctx)
+	})
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
-		Liveness: lv, PublicURL: "http://kyc.test"})
+		Liveness: lv, PublicURL: "http://kyc.test", Journey: j})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs}
+	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs}
 }
 
 // faceEngine is the test process's shared face engine.

@@ -23,6 +23,7 @@ import (
 	"github.com/kycd/kycd/internal/config"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/models"
@@ -98,8 +99,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 	}
 
+	lv := livenessService(cfg, db, faces, blobs, keyring, log)
+	analyzer := &document.Analyzer{Faces: faces, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
+	journeys := journey.New(db, blobs, keyring, faces, lv, analyzer, journey.Options{Rules: rules(cfg), Logger: log,
+		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
+
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	river.AddWorker(workers, &journey.DeliverWorker{S: journeys})
+	river.AddWorker(workers, &journey.RetentionWorker{S: journeys})
+	if faces != nil {
+		river.AddWorker(workers, &journey.AnalyzeWorker{S: journeys})
+		river.AddWorker(workers, &journey.ProcessWorker{S: journeys})
+	}
 	var smtp *mail.SMTP
 	if cfg.Mail != "dev" {
 		if smtp, err = mail.ParseSMTP(cfg.Mail); err != nil {
@@ -107,10 +119,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 		river.AddWorker(workers, &mail.SendWorker{SMTP: smtp, Keyring: keyring})
 	}
-	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log})
+	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log,
+		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(journey.RetentionPeriod),
+			func() (river.JobArgs, *river.InsertOpts) { return journey.RetentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}})
 	if err != nil {
 		return nil, err
 	}
+	journeys.SetQueue(q)
 	var sender mail.Sender = mail.DevSender{}
 	if smtp != nil {
 		sender = &mail.QueueSender{Queue: q, Keyring: keyring}
@@ -135,13 +150,30 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Faces:            faces,
 		SkipDocumentText: skipText,
 		MaxImagePixels:   cfg.MaxImagePixels,
-		Liveness:         livenessService(cfg, db, faces, blobs, keyring, log),
+		Liveness:         lv,
+		Journey:          journeys,
 		PublicURL:        cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
+}
+
+// rules are the decision rules from the configuration.
+func rules(cfg *config.Config) journey.Rules {
+	split := func(s string) []string {
+		var out []string
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return journey.Rules{MatchThreshold: float64(cfg.MatchThreshold), ReviewThreshold: float64(cfg.ReviewThreshold),
+		MinAge: cfg.MinAge, DocumentTypes: split(cfg.DocumentTypes), Countries: split(cfg.Countries),
+		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention}
 }
 
 // livenessService is nil without the face engine.

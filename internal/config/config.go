@@ -54,6 +54,15 @@ type Config struct {
 	// LivenessChallenges fixes the challenge order (dev mode only: demos
 	// and browser tests with a recorded camera).
 	LivenessChallenges string
+
+	// The decision rules of verifications.
+	MatchThreshold   int
+	ReviewThreshold  int
+	MinAge           int
+	DocumentTypes    string
+	Countries        string
+	MaxAttempts      int
+	Retention        time.Duration
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -119,6 +128,20 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceThreads }},
 	{name: "max-image-pixels", dflt: "40000000", help: "largest image accepted, in pixels, checked before decoding",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
+	{name: "match-threshold", dflt: "80", help: "face similarity (0-100) at or above which the selfie and the document's portrait are one person (80: 0.1% false matches)",
+		field: func(c *Config) any { return &c.MatchThreshold }},
+	{name: "review-threshold", dflt: "60", help: "below this similarity the faces are two people (face_mismatch); between it and match-threshold a reviewer decides",
+		field: func(c *Config) any { return &c.ReviewThreshold }},
+	{name: "min-age", dflt: "18", help: "applicants younger than this are rejected (underage)",
+		field: func(c *Config) any { return &c.MinAge }},
+	{name: "document-types", dflt: "passport,id_card,residence_permit,drivers_license", help: "accepted document types, comma-separated (others: unsupported_document)",
+		field: func(c *Config) any { return &c.DocumentTypes }},
+	{name: "document-countries", help: "accepted issuing countries, ISO 3166 alpha-3, comma-separated; any when empty",
+		field: func(c *Config) any { return &c.Countries }},
+	{name: "max-attempts", dflt: "5", help: "verifications an applicant may start in 24 hours",
+		field: func(c *Config) any { return &c.MaxAttempts }},
+	{name: "retention", dflt: "720h", help: "how long images and biometric data are kept after a decision (0 keeps them); a sweep erases them hourly",
+		field: func(c *Config) any { return &c.Retention }},
 	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer) instead of a random one",
 		field: func(c *Config) any { return &c.LivenessChallenges }},
 }
@@ -341,6 +364,17 @@ func (c *Config) Validate() error {
 	}
 	if c.FaceWorkers < 0 || c.FaceThreads < 1 || c.MaxImagePixels < 1_000_000 {
 		return errors.New("face-workers must be 0 or more, face-threads at least 1 and max-image-pixels at least 1000000")
+	}
+	if c.MatchThreshold < 1 || c.MatchThreshold > 100 || c.ReviewThreshold < 0 || c.ReviewThreshold > c.MatchThreshold {
+		return errors.New("match-threshold must be 1-100 and review-threshold between 0 and match-threshold")
+	}
+	if c.MinAge < 0 || c.MaxAttempts < 1 || c.Retention < 0 {
+		return errors.New("min-age must be 0 or more, max-attempts at least 1 and retention 0 or more")
+	}
+	for _, t := range strings.Split(c.DocumentTypes, ",") {
+		if !slices.Contains([]string{"passport", "id_card", "residence_permit", "visa", "drivers_license"}, t) {
+			return fmt.Errorf("document-types: unknown type %q (passport, id_card, residence_permit, visa, drivers_license)", t)
+		}
 	}
 	if c.LivenessChallenges != "" {
 		if c.Mode != ModeDev {

@@ -68,7 +68,23 @@ type Verification struct {
 	Version   int64 // optimistic-concurrency counter, bumped by every update
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	DocumentStatus string    // "", pending (analysis queued), done, failed
+	Similarity     *float64  // the face match, 0–100, once computed
+	Reasons        []string  // reason codes of the decision
+	DecidedBy      string    // "auto" or the reviewer's user id
+	DecidedAt      time.Time // zero until decided
+	SubmittedAt    time.Time
+	ErasedAt       time.Time
+	Details        []byte // sealed by the caller: the document's analysis, notes (personal data)
 }
+
+// Document statuses.
+const (
+	DocumentPending = "pending"
+	DocumentDone    = "done"
+	DocumentFailed  = "failed"
+)
 
 // Validate checks the fields a new verification must have.
 func (v *Verification) Validate() error {

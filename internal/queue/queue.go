@@ -31,6 +31,8 @@ type Options struct {
 	// JobTimeout cancels a job's context after this long; 5 minutes when 0.
 	JobTimeout time.Duration
 	Logger     *slog.Logger
+	// Periodic jobs are enqueued on a schedule by the elected leader.
+	Periodic []*river.PeriodicJob
 }
 
 // Queue enqueues and works jobs.
@@ -59,6 +61,7 @@ func New(db *store.DB, workers *river.Workers, opts Options) (*Queue, error) {
 	if working {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
+		cfg.PeriodicJobs = opts.Periodic
 	}
 	// Neither database/sql driver can LISTEN, so workers poll.
 	cfg.PollOnly = true

@@ -5,20 +5,39 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
 )
 
-const verificationColumns = "id, COALESCE(user_id, ''), reference, status, version, created_at, updated_at"
+const verificationColumns = `id, COALESCE(user_id, ''), reference, status, version, created_at, updated_at,
+	document_status, similarity, reasons, decided_by, decided_at, submitted_at, erased_at, details`
 
 func scanVerification(row interface{ Scan(...any) error }) (*kyc.Verification, error) {
 	var v kyc.Verification
-	err := row.Scan(&v.ID, &v.UserID, &v.Reference, &v.Status, &v.Version, &v.CreatedAt, &v.UpdatedAt)
+	var sim sql.NullFloat64
+	var reasons string
+	var decided, submitted, erased sql.NullTime
+	err := row.Scan(&v.ID, &v.UserID, &v.Reference, &v.Status, &v.Version, &v.CreatedAt, &v.UpdatedAt,
+		&v.DocumentStatus, &sim, &reasons, &v.DecidedBy, &decided, &submitted, &erased, &v.Details)
 	if err != nil {
 		return nil, err
 	}
 	v.CreatedAt, v.UpdatedAt = v.CreatedAt.UTC(), v.UpdatedAt.UTC()
+	if sim.Valid {
+		v.Similarity = &sim.Float64
+	}
+	v.Reasons = splitList(reasons)
+	v.DecidedAt, v.SubmittedAt, v.ErasedAt = utcOrZero(decided), utcOrZero(submitted), utcOrZero(erased)
 	return &v, nil
+}
+
+func utcOrZero(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
 }
 
 // CreateVerification stores a new verification, setting its version and
@@ -84,6 +103,74 @@ func (c conn) SetVerificationStatus(ctx context.Context, id string, version int6
 	}
 	cur.Status, cur.Version, cur.UpdatedAt = to, version+1, now
 	return cur, nil
+}
+
+// SaveVerification writes every mutable field of v, provided the record is
+// still at v.Version (optimistic concurrency) and, when the status changes,
+// the state machine allows the move. It is the one way a verification
+// changes after creation; v's Version and UpdatedAt are bumped.
+func (c conn) SaveVerification(ctx context.Context, v *kyc.Verification) error {
+	cur, err := c.GetVerification(ctx, v.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Version != v.Version {
+		return kyc.Errorf(kyc.Conflict, "verification %s changed meanwhile (version %d, not %d): reload and retry", v.ID, cur.Version, v.Version)
+	}
+	if cur.Status != v.Status {
+		if err := kyc.CanTransition(cur.Status, v.Status); err != nil {
+			return err
+		}
+	}
+	var sim sql.NullFloat64
+	if v.Similarity != nil {
+		sim = sql.NullFloat64{Float64: *v.Similarity, Valid: true}
+	}
+	now := c.timestamp()
+	res, err := c.exec(ctx, `UPDATE verifications SET status = $1, version = version + 1, updated_at = $2,
+		document_status = $3, similarity = $4, reasons = $5, decided_by = $6, decided_at = $7, submitted_at = $8,
+		erased_at = $9, details = $10
+		WHERE id = $11 AND version = $12`, string(v.Status), now, v.DocumentStatus, sim, strings.Join(v.Reasons, ","),
+		v.DecidedBy, nullTime(v.DecidedAt), nullTime(v.SubmittedAt), nullTime(v.ErasedAt), v.Details, v.ID, v.Version)
+	if err != nil {
+		return fmt.Errorf("save verification: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return kyc.Errorf(kyc.Conflict, "verification %s changed meanwhile: reload and retry", v.ID)
+	}
+	v.Version++
+	v.UpdatedAt = now
+	return nil
+}
+
+// CountVerifications counts a user's verifications created since a time.
+func (c conn) CountVerifications(ctx context.Context, userID string, since time.Time) (int, error) {
+	var n int
+	err := c.queryRow(ctx, `SELECT COUNT(*) FROM verifications WHERE user_id = $1 AND created_at >= $2`, userID, since.UTC()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count verifications: %w", err)
+	}
+	return n, nil
+}
+
+// DueForRetention lists decided verifications whose decision is older than
+// before and whose data is not yet erased.
+func (c conn) DueForRetention(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	rows, err := c.query(ctx, `SELECT id FROM verifications
+		WHERE decided_at IS NOT NULL AND decided_at < $1 AND erased_at IS NULL ORDER BY decided_at LIMIT $2`, before.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due for retention: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // VerificationFilter selects verifications for ListVerifications.

@@ -1,0 +1,132 @@
+package journey
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/queue"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// Erase removes a case's images and personal and biometric data: the
+// document and portrait images, the liveness images and state (they hold
+// the face embedding), the face template and the sealed details. A
+// tombstone stays (id, reference, status erased, the decision's reasons and
+// times) and so does the audit trail. The case's applicant or an admin may
+// erase it; blobs are deleted by jobs enqueued in the same transaction, so
+// they go exactly when the records do, and are retried until gone.
+func (s *Service) Erase(ctx context.Context, p *kyc.Principal, id string) (*kyc.Verification, error) {
+	v, err := s.db.GetVerification(ctx, id)
+	if err != nil || !CanView(p, v) {
+		return nil, kyc.Errorf(kyc.NotFound, "verification %s not found", id)
+	}
+	own := p.UserID != "" && p.UserID == v.UserID
+	if !own && !p.Has(kyc.RoleAdmin) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an admin can erase a verification")
+	}
+	if v.Status == kyc.StatusProcessing {
+		return nil, kyc.Errorf(kyc.Conflict, "the verification is being decided; erase it once it is decided")
+	}
+	return v, s.erase(ctx, v, p.ID(), "request")
+}
+
+func (s *Service) erase(ctx context.Context, v *kyc.Verification, actor, why string) error {
+	if v.Status == kyc.StatusErased {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		blobs, err := tx.ListBlobs(ctx, v.ID)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for _, b := range blobs {
+			keys = append(keys, b.Key)
+		}
+		// Liveness images are recorded on their session.
+		if l, err := tx.LatestLiveness(ctx, v.ID, ""); err == nil {
+			keys = append(keys, l.ReferenceKey)
+			keys = append(keys, l.AuditKeys...)
+		}
+		if err := s.deleteLater(ctx, tx, keys...); err != nil {
+			return err
+		}
+		if err := tx.DeleteLivenessSessions(ctx, v.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteFaceTemplate(ctx, v.ID); err != nil {
+			return err
+		}
+		v.Status, v.Details, v.ErasedAt, v.DocumentStatus = kyc.StatusErased, nil, s.o.Now(), ""
+		if err := tx.SaveVerification(ctx, v); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.erased", ActorID: actor, SubjectID: v.ID,
+			Detail: map[string]string{"why": why}})
+	})
+}
+
+// deleteLater forgets blob records and queues the objects' deletion, in tx.
+func (s *Service) deleteLater(ctx context.Context, tx *store.Tx, keys ...string) error {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if _, err := tx.DeleteBlob(ctx, k); err != nil {
+			return err
+		}
+		if _, err := s.queue.Enqueue(ctx, tx, queue.DeleteBlobArgs{Key: k}, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RetentionArgs is the periodic retention sweep.
+type RetentionArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RetentionArgs) Kind() string { return "retention_sweep" }
+
+// RetentionWorker erases decided cases whose retention has passed.
+type RetentionWorker struct {
+	river.WorkerDefaults[RetentionArgs]
+	S *Service
+}
+
+// Work implements river.Worker.
+func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs]) error {
+	_, err := w.S.Sweep(ctx)
+	return err
+}
+
+// Sweep erases every decided case older than the retention; it returns how
+// many it erased.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	if s.o.Rules.Retention <= 0 {
+		return 0, nil
+	}
+	n := 0
+	for {
+		ids, err := s.db.DueForRetention(ctx, s.o.Now().Add(-s.o.Rules.Retention), 100)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		for _, id := range ids {
+			v, err := s.db.GetVerification(ctx, id)
+			if err != nil {
+				return n, err
+			}
+			if err := s.erase(ctx, v, "system", "retention"); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// RetentionPeriod is how often the sweep runs.
+const RetentionPeriod = time.Hour

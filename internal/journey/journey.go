@@ -1,0 +1,281 @@
+// Package journey is the KYC case from start to decision: the applicant's
+// document is stored and read in the background, the submitted case is
+// decided by rules over the liveness result, the face match, a duplicate
+// search and the document, borderline cases go to a reviewer, integrators
+// hear about it through signed webhooks, and the data is erased on request
+// or when its retention ends. Every state change goes through
+// store.SaveVerification (the state machine and optimistic concurrency) in
+// a transaction with its audit event and the jobs and deliveries it causes.
+package journey
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/document"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/queue"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// Rules decide a case.
+type Rules struct {
+	MatchThreshold     float64       // similarity (0–100) at or above which the selfie and the portrait are one person; 80
+	ReviewThreshold    float64       // below it they are two people (face_mismatch); between the two a reviewer decides; 60
+	DuplicateThreshold float64       // another applicant's face this similar is a duplicate_face; 90
+	MinAge             int           // underage below it; 18
+	DocumentTypes      []string      // accepted types; passport, id_card, residence_permit, drivers_license
+	Countries          []string      // accepted issuing countries (ISO alpha-3); any when empty
+	MaxAttempts        int           // verifications an applicant may start in 24 hours; 5
+	Retention          time.Duration // images and biometric data kept after the decision; 0 keeps them
+}
+
+// DefaultRules are the rules when none are configured.
+func DefaultRules() Rules {
+	return Rules{MatchThreshold: face.DefaultThreshold, ReviewThreshold: 60, DuplicateThreshold: 90, MinAge: 18,
+		DocumentTypes: []string{"passport", "id_card", "residence_permit", "drivers_license"}, MaxAttempts: 5}
+}
+
+// Reason codes of decisions (API.md).
+const (
+	ReasonLivenessFailed = "liveness_failed"
+	ReasonFaceMismatch   = "face_mismatch"
+	ReasonFaceUncertain  = "face_match_uncertain"
+	ReasonNoFace         = "no_face_on_document"
+	ReasonUnreadable     = "document_unreadable"
+	ReasonExpired        = "document_expired"
+	ReasonChecksum       = "mrz_checksum_failed"
+	ReasonInconsistent   = "data_inconsistent"
+	ReasonUnderage       = "underage"
+	ReasonUnsupported    = "unsupported_document"
+	ReasonDuplicate      = "duplicate_face"
+	ReasonTooMany        = "too_many_attempts"
+	ReasonReviewer       = "reviewer_decision"
+)
+
+// Webhook events.
+const (
+	EventCreated     = "verification.created"
+	EventCompleted   = "verification.completed"
+	EventNeedsReview = "verification.needs_review"
+)
+
+// Events lists the events a webhook may subscribe to.
+var Events = []string{EventCreated, EventCompleted, EventNeedsReview}
+
+// Details is a case's personal data, sealed into the verification record.
+type Details struct {
+	Document      *document.Analysis `json:"document,omitempty"`
+	DocumentError string             `json:"document_error,omitempty"`
+	Front         string             `json:"front,omitempty"` // blob keys
+	Back          string             `json:"back,omitempty"`
+	Portrait      string             `json:"portrait,omitempty"`
+	PortraitFace  []float32          `json:"portrait_embedding,omitempty"`
+	Duplicates    []string           `json:"duplicates,omitempty"` // other verifications with the same face
+	Note          string             `json:"note,omitempty"`       // the reviewer's
+}
+
+// Options configure a Service.
+type Options struct {
+	Rules  Rules
+	Logger *slog.Logger
+	Now    func() time.Time
+	// HTTPClient sends webhooks; a client with a 10-second timeout when nil.
+	HTTPClient *http.Client
+	Limits     face.Limits
+}
+
+// Service runs the journey.
+type Service struct {
+	db       *store.DB
+	blobs    blob.Store
+	keyring  *seal.Keyring
+	faces    *face.Engine
+	liveness *liveness.Service
+	analyzer *document.Analyzer
+	queue    *queue.Queue
+	o        Options
+}
+
+// New returns the service; call SetQueue before use (the queue's workers
+// need the service first).
+func New(db *store.DB, blobs blob.Store, keyring *seal.Keyring, faces *face.Engine, lv *liveness.Service, analyzer *document.Analyzer, o Options) *Service {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	d := DefaultRules()
+	r := &o.Rules
+	if r.MatchThreshold == 0 {
+		r.MatchThreshold = d.MatchThreshold
+	}
+	if r.ReviewThreshold == 0 {
+		r.ReviewThreshold = d.ReviewThreshold
+	}
+	if r.DuplicateThreshold == 0 {
+		r.DuplicateThreshold = d.DuplicateThreshold
+	}
+	if r.MinAge == 0 {
+		r.MinAge = d.MinAge
+	}
+	if len(r.DocumentTypes) == 0 {
+		r.DocumentTypes = d.DocumentTypes
+	}
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = d.MaxAttempts
+	}
+	return &Service{db: db, blobs: blobs, keyring: keyring, faces: faces, liveness: lv, analyzer: analyzer, o: o}
+}
+
+// SetQueue gives the service the queue it enqueues on.
+func (s *Service) SetQueue(q *queue.Queue) { s.queue = q }
+
+// Rules returns the rules in force.
+func (s *Service) Rules() Rules { return s.o.Rules }
+
+func detailsAAD(id string) []byte { return []byte("verification details " + id) }
+
+// Details opens a verification's sealed details.
+func (s *Service) Details(v *kyc.Verification) (*Details, error) {
+	d := &Details{}
+	if len(v.Details) == 0 {
+		return d, nil
+	}
+	b, err := s.keyring.Open(v.Details, detailsAAD(v.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open details of %s: %w", v.ID, err)
+	}
+	return d, json.Unmarshal(b, d)
+}
+
+func (s *Service) setDetails(v *kyc.Verification, d *Details) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	v.Details, err = s.keyring.Seal(b, detailsAAD(v.ID))
+	return err
+}
+
+// canDrive: the case's applicant or an integrator's API key.
+func canDrive(p *kyc.Principal, v *kyc.Verification) bool {
+	return p != nil && ((p.UserID != "" && p.UserID == v.UserID) || p.APIKeyID != "")
+}
+
+// CanView adds reviewers and admins to the drivers.
+func CanView(p *kyc.Principal, v *kyc.Verification) bool {
+	return canDrive(p, v) || p != nil && p.Has(kyc.RoleReviewer, kyc.RoleAdmin)
+}
+
+// load finds a verification that p may see, and may drive when drive is
+// set (others' cases are not found; reviewers get forbidden).
+func (s *Service) load(ctx context.Context, p *kyc.Principal, id string, drive bool) (*kyc.Verification, error) {
+	v, err := s.db.GetVerification(ctx, id)
+	if err != nil || !CanView(p, v) {
+		return nil, kyc.Errorf(kyc.NotFound, "verification %s not found", id)
+	}
+	if drive && !canDrive(p, v) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can do this")
+	}
+	return v, nil
+}
+
+// Get returns a verification p may see.
+func (s *Service) Get(ctx context.Context, p *kyc.Principal, id string) (*kyc.Verification, error) {
+	return s.load(ctx, p, id, false)
+}
+
+// Create starts a case: an applicant's own, or an integrator's with its
+// reference. Applicants may start MaxAttempts a day.
+func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string) (*kyc.Verification, error) {
+	if p.APIKeyID == "" && !p.Has(kyc.RoleApplicant) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only applicants and integrators start verifications")
+	}
+	now := s.o.Now()
+	if p.UserID != "" && p.APIKeyID == "" {
+		n, err := s.db.CountVerifications(ctx, p.UserID, now.Add(-24*time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		if n >= s.o.Rules.MaxAttempts {
+			return nil, &kyc.Error{Code: kyc.RateLimited, RetryAfter: 24 * time.Hour,
+				Message: fmt.Sprintf("%s: %d verifications started in 24 hours; try again tomorrow", ReasonTooMany, n)}
+		}
+	}
+	userID := p.UserID
+	if p.APIKeyID != "" {
+		userID = ""
+	}
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: userID, Reference: reference}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateVerification(ctx, v); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, EventCreated, v); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.created", ActorID: p.ID(), SubjectID: v.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// AuditView records that p looked at a case (reviewers and admins only:
+// applicants and integrators seeing their own cases is not news).
+func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verification, what string) {
+	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) || canDrive(p, v) {
+		return
+	}
+	err := s.db.AppendAudit(ctx, &store.AuditEvent{Action: "verification.viewed", ActorID: p.ID(), SubjectID: v.ID,
+		Detail: map[string]string{"what": what}})
+	if err != nil {
+		s.o.Logger.Warn("audit of a view failed", "verification", v.ID, "err", err)
+	}
+}
+
+// Review lists cases for reviewers, newest first.
+func (s *Service) Review(ctx context.Context, p *kyc.Principal, status kyc.Status, limit int) ([]*kyc.Verification, error) {
+	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
+		return nil, kyc.Errorf(kyc.Forbidden, "the review queue is for reviewers")
+	}
+	if status != "" && !status.Valid() {
+		return nil, kyc.Errorf(kyc.Invalid, "unknown status %q", status)
+	}
+	return s.db.ListVerifications(ctx, store.VerificationFilter{Status: status, Limit: limit})
+}
+
+func contains(list []string, v string) bool { return slices.Contains(list, v) }
+
+// Image returns a document image of a case: front, back or portrait.
+func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) ([]byte, error) {
+	v, err := s.load(ctx, p, id, false)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.Details(v)
+	if err != nil {
+		return nil, err
+	}
+	key := map[string]string{"front": d.Front, "back": d.Back, "portrait": d.Portrait}[name]
+	if key == "" {
+		return nil, kyc.Errorf(kyc.NotFound, "verification %s has no %s image", id, name)
+	}
+	s.AuditView(ctx, p, v, "image "+name)
+	return s.blobs.Get(ctx, key)
+}
