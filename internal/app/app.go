@@ -36,6 +36,7 @@ Commands:
   eval faces       face verification accuracy: --pairs FILE [--portrait-width PX]
   eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
+  audit verify     check the audit trail's hash chain; fails on tampering
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -109,6 +110,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return evalDocuments(ctx, rest[1:], stdout, stderr)
 		}
 		return errors.New("usage: kycd eval faces|documents [options]")
+	case "audit":
+		if len(rest) == 0 || rest[0] != "verify" {
+			return errors.New("usage: kycd audit verify [options]")
+		}
+		cfg, _, err := loadConfig("audit verify", rest[1:], stdout, stderr)
+		if err != nil {
+			return err
+		}
+		return auditVerify(ctx, cfg, stdout)
 	case "gen-docs":
 		return genDocs(ctx, rest, stdout, stderr)
 	case "keygen":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -119,7 +120,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 		river.AddWorker(workers, &mail.SendWorker{SMTP: smtp, Keyring: keyring})
 	}
-	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log,
+	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log, JobTimeout: cfg.JobTimeout,
 		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(journey.RetentionPeriod),
 			func() (river.JobArgs, *river.InsertOpts) { return journey.RetentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}})
 	if err != nil {
@@ -325,6 +326,26 @@ func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("database migrated", "dialect", db.Dialect(), "schema_version", v)
+	return nil
+}
+
+// auditVerify implements `kycd audit verify`: it walks the hash chain of
+// the audit trail and fails at the first event that was changed, removed
+// or inserted.
+func auditVerify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bad, n, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if bad != 0 {
+		return fmt.Errorf("the audit trail is broken at event %d of %d: it was changed, removed or inserted after the fact", bad, n)
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d events, every hash chained to the one before\n", n)
 	return nil
 }
 

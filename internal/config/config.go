@@ -43,6 +43,7 @@ type Config struct {
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 	JobWorkers      int
+	JobTimeout      time.Duration
 	DBMaxConns      int
 	AuthRateLimit   int
 	Argon2MemoryKiB int
@@ -56,13 +57,13 @@ type Config struct {
 	LivenessChallenges string
 
 	// The decision rules of verifications.
-	MatchThreshold   int
-	ReviewThreshold  int
-	MinAge           int
-	DocumentTypes    string
-	Countries        string
-	MaxAttempts      int
-	Retention        time.Duration
+	MatchThreshold  int
+	ReviewThreshold int
+	MinAge          int
+	DocumentTypes   string
+	Countries       string
+	MaxAttempts     int
+	Retention       time.Duration
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -128,6 +129,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceThreads }},
 	{name: "max-image-pixels", dflt: "40000000", help: "largest image accepted, in pixels, checked before decoding",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
+	{name: "job-timeout", dflt: "5m", help: "a background job is cancelled after this long; a job whose process died is run again 10 s after it",
+		field: func(c *Config) any { return &c.JobTimeout }},
 	{name: "match-threshold", dflt: "80", help: "face similarity (0-100) at or above which the selfie and the document's portrait are one person (80: 0.1% false matches)",
 		field: func(c *Config) any { return &c.MatchThreshold }},
 	{name: "review-threshold", dflt: "60", help: "below this similarity the faces are two people (face_mismatch); between it and match-threshold a reviewer decides",
@@ -364,6 +367,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FaceWorkers < 0 || c.FaceThreads < 1 || c.MaxImagePixels < 1_000_000 {
 		return errors.New("face-workers must be 0 or more, face-threads at least 1 and max-image-pixels at least 1000000")
+	}
+	if c.JobTimeout < time.Second {
+		return errors.New("job-timeout must be at least 1s")
 	}
 	if c.MatchThreshold < 1 || c.MatchThreshold > 100 || c.ReviewThreshold < 0 || c.ReviewThreshold > c.MatchThreshold {
 		return errors.New("match-threshold must be 1-100 and review-threshold between 0 and match-threshold")

@@ -52,8 +52,11 @@ func New(db *store.DB, workers *river.Workers, opts Options) (*Queue, error) {
 		FetchPollInterval: cmpOr(opts.PollInterval, 500*time.Millisecond),
 		FetchCooldown:     50 * time.Millisecond,
 		JobTimeout:        cmpOr(opts.JobTimeout, 5*time.Minute),
-		RetryPolicy:       opts.RetryPolicy,
-		MaxAttempts:       20,
+		// A job still "running" this long after it started belonged to a
+		// process that died (SIGKILL, power loss): run it again.
+		RescueStuckJobsAfter: cmpOr(opts.JobTimeout, 5*time.Minute) + 10*time.Second,
+		RetryPolicy:          opts.RetryPolicy,
+		MaxAttempts:          20,
 		// Keep finished jobs a week for operators to inspect, then prune.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 	}
