@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		PublicURL:        cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
-		DevMailbox: sender.Dev(), Logger: log})
+		DevMailbox: sender.Dev(), Logger: log, Journey: journeys})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
 }

@@ -1,5 +1,6 @@
 // Package web serves kycd's pages for people: sign up, confirm, sign in,
-// forgotten password, account and two-factor set-up, and the dev mailbox.
+// forgotten password, account and two-factor set-up, the dev mailbox, the
+// applicant's verification flow and the reviewers' console.
 // Pages are rendered on the server from templates embedded in the binary,
 // work without JavaScript and fit a phone screen.
 package web
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -32,6 +35,20 @@ var staticFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
+	"t":    t,
+	// num formats a score, pointer or not, to one decimal.
+	"num": func(v any) string {
+		switch x := v.(type) {
+		case *float64:
+			if x == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*x, 'f', 1, 64)
+		case float64:
+			return strconv.FormatFloat(x, 'f', 1, 64)
+		}
+		return ""
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
 // Options configure the pages.
@@ -41,6 +58,9 @@ type Options struct {
 	Cookie     api.CookieConfig
 	DevMailbox bool
 	Logger     *slog.Logger
+	// Journey serves the applicant's flow (/verify) and the review console
+	// (/review) when set.
+	Journey *journey.Service
 }
 
 // Handler serves the pages.
@@ -74,6 +94,15 @@ func Register(mux *http.ServeMux, opts Options) {
 	mux.HandleFunc("POST /account/mfa/setup", h.mfaSetup)
 	mux.HandleFunc("POST /account/mfa/verify", h.mfaVerify)
 	mux.HandleFunc("GET /liveness", h.liveness)
+	if opts.Journey != nil {
+		mux.HandleFunc("GET /verify", h.verify)
+		mux.HandleFunc("POST /verify/start", h.verifyStart)
+		mux.HandleFunc("POST /verify/document", h.verifyDocument)
+		mux.HandleFunc("POST /verify/submit", h.verifySubmit)
+		mux.HandleFunc("GET /review", h.queue)
+		mux.HandleFunc("GET /review/{id}", h.reviewCase)
+		mux.HandleFunc("POST /review/{id}/decision", h.decideCase)
+	}
 	if opts.DevMailbox {
 		mux.HandleFunc("GET /dev/mailbox", h.mailbox)
 	}

@@ -53,6 +53,12 @@
       r.id = "result";
       r.className = ok ? "notice" : "error";
       r.dataset.status = msg.result.status;
+      const next = new URLSearchParams(location.search).get("next");
+      if (ok && next && next.startsWith("/") && !next.startsWith("//")) {
+        const a = document.createElement("a");
+        a.id = "continue"; a.className = "button"; a.href = next; a.textContent = "Continue";
+        r.after(a);
+      }
       r.textContent = ok ? "Liveness confirmed. You can continue." :
         "We could not confirm it was you (" + msg.result.reasons.join(", ") + "). Try again in good light, following each instruction.";
       $("bar").style.width = ok ? "100%" : $("bar").style.width;
