@@ -20,12 +20,12 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // generatedDoc renders one document of kind from a fixed seed, so its
 // bytes, and the analysis of them, are the same on every run.
-func generatedDoc(t *testing.T, kind docgen.Kind, seed uint64, turn int) (front, back []byte) {
+func generatedDoc(t testing.TB, kind docgen.Kind, seed uint64, turn int) (front, back []byte) {
 	return generatedDocOf(t, "face_recognition/examples__obama-480p.jpg", kind, seed, turn)
 }
 
 // generatedDocOf renders a document whose portrait is cut from photo.
-func generatedDocOf(t *testing.T, photoName string, kind docgen.Kind, seed uint64, turn int) (front, back []byte) {
+func generatedDocOf(t testing.TB, photoName string, kind docgen.Kind, seed uint64, turn int) (front, back []byte) {
 	t.Helper()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(seed, seed))

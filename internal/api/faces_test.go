@@ -45,7 +45,7 @@ func (e *env) multipartDo(path string, c cred, parts ...part) res {
 	return e.send(req, c)
 }
 
-func testPhoto(t *testing.T, name string) []byte {
+func testPhoto(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", name))
 	if err != nil {

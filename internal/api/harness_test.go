@@ -61,7 +61,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // env is a complete account stack on a real SQLite database behind a real
 // HTTP server.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	db       *store.DB
 	accounts *account.Service
@@ -78,7 +78,7 @@ type envOptions struct {
 	rules      journey.Rules
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	if o.dialect == "" {
 		o.dialect = store.SQLite
@@ -127,7 +127,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 }
 
 // faceEngine is the test process's shared face engine.
-func faceEngine(t *testing.T) *face.Engine { return testenv.FaceEngine(t) }
+func faceEngine(t testing.TB) *face.Engine { return testenv.FaceEngine(t) }
 
 // res is an HTTP response, decoded.
 type res struct {

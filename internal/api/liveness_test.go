@@ -98,7 +98,7 @@ func TestLivenessOverHTTP(t *testing.T) {
 var frameCache = map[string][]byte{}
 
 // framesFor builds the frames that act out cs: a neutral frame before each.
-func framesFor(t *testing.T, cs []string) [][]byte {
+func framesFor(t testing.TB, cs []string) [][]byte {
 	get := func(name string, photo string, mirror bool, share float64) []byte {
 		if f, ok := frameCache[name]; ok {
 			return f
