@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 )
 
@@ -311,5 +312,99 @@ func TestJourneyOverAPI(t *testing.T) {
 	}
 	if ts, _ := e.db.FaceTemplates(t.Context(), ""); len(ts) != 2 {
 		t.Errorf("%d face templates left, want the 2 of the other cases", len(ts))
+	}
+}
+
+// TestRetentionAndExpiry: the hourly sweep expires a case abandoned for a
+// week and erases a decided case once its retention has passed.
+func TestRetentionAndExpiry(t *testing.T) {
+	e := newEnv(t, envOptions{challenges: performableOrder, rules: journey.Rules{Retention: 24 * time.Hour}})
+	u := e.newUser("retention@example.com")
+	e.withRoles(u, kyc.RoleAdmin)
+	e.signIn(u, "")
+	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"reviewer"}}, cred{bearer: u.access}), 201)
+	c := cred{bearer: key.str("key")}
+	decided, r := e.runCase(c, "kept-a-day", "face_recognition/examples__obama-480p.jpg", 3)
+	if r.str("status") != "approved" {
+		t.Fatalf("case: %s", r.raw)
+	}
+	abandoned := e.must(e.do("POST", "/v1/verifications", map[string]string{"reference": "left"}, c), 201).str("id")
+	blobs, _ := e.db.ListBlobs(t.Context(), decided)
+	if len(blobs) == 0 {
+		t.Fatal("no blobs recorded")
+	}
+	if n, err := e.journey.Sweep(t.Context()); err != nil || n != 0 {
+		t.Fatalf("sweep before the retention: %d %v", n, err)
+	}
+	e.clk.Advance(8 * 24 * time.Hour)
+	n, err := e.journey.Sweep(t.Context())
+	if err != nil || n != 1 {
+		t.Fatalf("sweep after 8 days erased %d (%v), want 1", n, err)
+	}
+	v, _ := e.db.GetVerification(t.Context(), decided)
+	if v.Status != kyc.StatusErased || len(v.Details) != 0 || v.ErasedAt.IsZero() {
+		t.Errorf("decided case after its retention: %+v", v)
+	}
+	if a, _ := e.db.GetVerification(t.Context(), abandoned); a.Status != kyc.StatusExpired {
+		t.Errorf("abandoned case: %s", a.Status)
+	}
+	for _, b := range blobs {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := e.blobs.Get(t.Context(), b.Key); kyc.ErrorCode(err) == kyc.NotFound {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s survived the retention", b.Key)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// The expired case is erased by the next sweep a day after it expired.
+	e.clk.Advance(25 * time.Hour)
+	if n, err := e.journey.Sweep(t.Context()); err != nil || n != 1 {
+		t.Errorf("second sweep erased %d (%v), want the expired case", n, err)
+	}
+}
+
+// TestConcurrentSubmit: five submits of one case at once queue it once.
+func TestConcurrentSubmit(t *testing.T) {
+	e := newEnv(t, envOptions{challenges: performableOrder})
+	u := e.newUser("racer@example.com")
+	c := cred{bearer: u.access}
+	vid := e.must(e.do("POST", "/v1/verifications", nil, c), 201).str("id")
+	e.passLiveness(vid, c)
+	front, _ := generatedDoc(t, docgen.Passport, 3, 0)
+	e.must(e.multipartDo("/v1/verifications/"+vid+"/documents", c, part{"front", "p.jpg", "image/jpeg", front}), 202)
+	statuses := make(chan int, 5)
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Go(func() { statuses <- e.do("POST", "/v1/verifications/"+vid+"/submit", nil, c).status })
+	}
+	wg.Wait()
+	close(statuses)
+	won := 0
+	for s := range statuses {
+		switch s {
+		case 202:
+			won++
+		case 409:
+		default:
+			t.Errorf("a submit answered %d", s)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d submits won, want 1", won)
+	}
+	r := e.waitFor(vid, c, "a decision", func(r res) bool { return r.str("status") == "approved" })
+	evs, _ := e.db.ListAudit(t.Context(), vid, 100)
+	n := 0
+	for _, ev := range evs {
+		if ev.Action == "verification.decided" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("decided %d times: %s", n, r.raw)
 	}
 }

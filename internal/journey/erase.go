@@ -91,7 +91,8 @@ type RetentionArgs struct{}
 // Kind implements river.JobArgs.
 func (RetentionArgs) Kind() string { return "retention_sweep" }
 
-// RetentionWorker erases decided cases whose retention has passed.
+// RetentionWorker expires abandoned cases and erases decided ones whose
+// retention has passed.
 type RetentionWorker struct {
 	river.WorkerDefaults[RetentionArgs]
 	S *Service
@@ -103,9 +104,42 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 	return err
 }
 
-// Sweep erases every decided case older than the retention; it returns how
-// many it erased.
+// StaleAfter is how long an unfinished case (not submitted) may sit before
+// it expires.
+const StaleAfter = 7 * 24 * time.Hour
+
+// expireStale moves cases abandoned before submission to expired; their
+// data then follows the retention like a decision's.
+func (s *Service) expireStale(ctx context.Context) (int, error) {
+	ids, err := s.db.StaleVerifications(ctx, s.o.Now().Add(-StaleAfter), 500)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		v, err := s.db.GetVerification(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		v.Status, v.DecidedBy, v.DecidedAt = kyc.StatusExpired, "system", s.o.Now()
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.SaveVerification(ctx, v); err != nil {
+				return err
+			}
+			return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.expired", ActorID: "system", SubjectID: v.ID})
+		})
+		if err != nil && kyc.ErrorCode(err) != kyc.Conflict { // a conflict: the applicant came back meanwhile
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// Sweep expires abandoned cases and erases every decided or expired case
+// older than the retention; it returns how many it erased.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
+	if _, err := s.expireStale(ctx); err != nil {
+		return 0, err
+	}
 	if s.o.Rules.Retention <= 0 {
 		return 0, nil
 	}

@@ -173,6 +173,26 @@ func (c conn) DueForRetention(ctx context.Context, before time.Time, limit int) 
 	return ids, rows.Err()
 }
 
+// StaleVerifications lists unfinished cases (not yet submitted) untouched
+// since before.
+func (c conn) StaleVerifications(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	rows, err := c.query(ctx, `SELECT id FROM verifications
+		WHERE status IN ('created', 'liveness_passed', 'document_submitted') AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale verifications: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // VerificationFilter selects verifications for ListVerifications.
 type VerificationFilter struct {
 	Status kyc.Status // any when empty
