@@ -64,9 +64,11 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 	}
 	v.Status, v.DocumentStatus = kyc.StatusDocumentSubmitted, kyc.DocumentPending
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		for kind, key := range map[string]string{"document_front": d.Front, "document_back": d.Back} {
-			if key != "" {
-				if err := tx.AddBlob(ctx, &store.Blob{Key: key, VerificationID: v.ID, Kind: kind, Size: int64(len(front))}); err != nil {
+		for _, b := range []store.Blob{{Key: d.Front, Kind: "document_front", Size: int64(len(front))},
+			{Key: d.Back, Kind: "document_back", Size: int64(len(back))}} {
+			if b.Key != "" {
+				b.VerificationID = v.ID
+				if err := tx.AddBlob(ctx, &b); err != nil {
 					return err
 				}
 			}
