@@ -408,3 +408,14 @@ func TestConcurrentSubmit(t *testing.T) {
 		t.Errorf("decided %d times: %s", n, r.raw)
 	}
 }
+
+// TestSpoofReview: with the rule on, a liveness check the passive model was
+// not sure of (confidence under the setting) sends the case to a reviewer.
+func TestSpoofReview(t *testing.T) {
+	e := newEnv(t, envOptions{challenges: performableOrder, rules: journey.Rules{SpoofReview: 100}})
+	u := e.newUser("spoof@example.com")
+	_, r := e.runCase(cred{bearer: u.access}, "", "face_recognition/examples__obama-480p.jpg", 3)
+	if r.str("status") != "needs_review" || !slices.Contains(reasons(r), "spoof_detected") {
+		t.Fatalf("%s", r.raw)
+	}
+}

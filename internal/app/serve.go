@@ -174,7 +174,7 @@ func rules(cfg *config.Config) journey.Rules {
 	}
 	return journey.Rules{MatchThreshold: float64(cfg.MatchThreshold), ReviewThreshold: float64(cfg.ReviewThreshold),
 		MinAge: cfg.MinAge, DocumentTypes: split(cfg.DocumentTypes), Countries: split(cfg.Countries),
-		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention}
+		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention, SpoofReview: float64(cfg.SpoofReview)}
 }
 
 // livenessService is nil without the face engine.

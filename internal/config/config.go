@@ -64,6 +64,7 @@ type Config struct {
 	Countries       string
 	MaxAttempts     int
 	Retention       time.Duration
+	SpoofReview     int
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -143,6 +144,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.Countries }},
 	{name: "max-attempts", dflt: "5", help: "verifications an applicant may start in 24 hours",
 		field: func(c *Config) any { return &c.MaxAttempts }},
+	{name: "spoof-review", dflt: "0", help: "a passed liveness check whose confidence (60-100: passive anti-spoofing and face consistency) is below this goes to a reviewer (spoof_detected); 0 turns it off",
+		field: func(c *Config) any { return &c.SpoofReview }},
 	{name: "retention", dflt: "720h", help: "how long images and biometric data are kept after a decision (0 keeps them); a sweep erases them hourly",
 		field: func(c *Config) any { return &c.Retention }},
 	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer) instead of a random one",
@@ -373,6 +376,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MatchThreshold < 1 || c.MatchThreshold > 100 || c.ReviewThreshold < 0 || c.ReviewThreshold > c.MatchThreshold {
 		return errors.New("match-threshold must be 1-100 and review-threshold between 0 and match-threshold")
+	}
+	if c.SpoofReview < 0 || c.SpoofReview > 100 {
+		return errors.New("spoof-review must be 0-100")
 	}
 	if c.MinAge < 0 || c.MaxAttempts < 1 || c.Retention < 0 {
 		return errors.New("min-age must be 0 or more, max-attempts at least 1 and retention 0 or more")

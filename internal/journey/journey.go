@@ -36,6 +36,7 @@ type Rules struct {
 	DocumentTypes      []string      // accepted types; passport, id_card, residence_permit, drivers_license
 	Countries          []string      // accepted issuing countries (ISO alpha-3); any when empty
 	MaxAttempts        int           // verifications an applicant may start in 24 hours; 5
+	SpoofReview        float64       // a passed liveness check with a confidence (60–100) under this goes to a reviewer (spoof_detected); 0: off
 	Retention          time.Duration // images and biometric data kept after the decision; 0 keeps them
 }
 
@@ -48,6 +49,7 @@ func DefaultRules() Rules {
 // Reason codes of decisions (API.md).
 const (
 	ReasonLivenessFailed = "liveness_failed"
+	ReasonSpoof          = "spoof_detected"
 	ReasonFaceMismatch   = "face_mismatch"
 	ReasonFaceUncertain  = "face_match_uncertain"
 	ReasonNoFace         = "no_face_on_document"

@@ -185,6 +185,11 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 			reject = append(reject, ReasonFaceMismatch)
 		}
 	}
+	// The passive anti-spoofing model and the face's consistency across
+	// the challenges, when they were unconvinced: a person looks.
+	if len(ref) > 0 && r.SpoofReview > 0 && s.livenessConfidence(ctx, v.ID) < r.SpoofReview {
+		review = append(review, ReasonSpoof)
+	}
 	// The duplicate search: this face on another applicant's case.
 	if len(ref) > 0 {
 		dups, err := s.duplicates(ctx, v, ref)
@@ -210,6 +215,15 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 		out.status, out.reasons = kyc.StatusApproved, []string{}
 	}
 	return out, nil
+}
+
+// livenessConfidence is the confidence of the case's passed liveness check.
+func (s *Service) livenessConfidence(ctx context.Context, id string) float64 {
+	l, err := s.db.LatestLiveness(ctx, id, "succeeded")
+	if err != nil {
+		return 0
+	}
+	return l.Confidence
 }
 
 // duplicates finds earlier cases of other applicants whose face is this

@@ -53,6 +53,7 @@ var english = map[string]string{
 	"advice.underage":             "You must be of age to be verified.",
 	"advice.unsupported_document": "This kind of document is not accepted. Use a passport, ID card, residence permit or driving licence.",
 	"advice.duplicate_face":       "This face is already verified on another account.",
+	"advice.spoof_detected":       "We could not be sure the selfie was taken live.",
 	"advice.liveness_failed":      "The selfie check did not pass. Try again in good light, following each instruction.",
 	"advice.reviewer_decision":    "A reviewer decided your case.",
 }
