@@ -31,12 +31,7 @@ func journeyInBrowser(t *testing.T, p *proc, email, pw, camera, doc string) (sta
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(css("main")))
 		t.Fatalf("%s: %s: %v\n%s\nkycd log:\n%s", email, step, err, html, p.stderr.String())
 	}
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(p.url+"/signin"),
-		chromedp.SendKeys(css("#email"), email),
-		chromedp.SendKeys(css("#password"), pw),
-		chromedp.Submit(css("#password")),
-		chromedp.WaitVisible(css("#account-email")),
+	if err := chromedp.Do(ctx, append(signIn(p.url, email, pw),
 		chromedp.Navigate(p.url+"/"),
 		chromedp.Click(css("#home-verify")),
 		chromedp.Click(css("#verify-start")),
@@ -44,7 +39,7 @@ func journeyInBrowser(t *testing.T, p *proc, email, pw, camera, doc string) (sta
 		chromedp.Click(css("#start")),
 		chromedp.WaitVisible(css("#continue")),
 		chromedp.Click(css("#continue")),
-	); err != nil {
+	)...); err != nil {
 		fail("selfie check", err)
 	}
 	if err := chromedp.Do(ctx,
@@ -125,12 +120,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 	ctx := newBrowser(t)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(p.url+"/signin"),
-		chromedp.SendKeys(css("#email"), "rita@example.com"),
-		chromedp.SendKeys(css("#password"), pw),
-		chromedp.Submit(css("#password")),
-		chromedp.WaitVisible(css("#account-email")),
+	err := chromedp.Do(ctx, append(signIn(p.url, "rita@example.com", pw),
 		chromedp.Navigate(p.url+"/review"),
 		chromedp.Click(css("#cases a")),
 		chromedp.WaitVisible(css("#case-fields")),
@@ -138,7 +128,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(css("#note"), "Same person, new account: checked by phone."),
 		chromedp.Click(css("#approve")),
 		chromedp.WaitVisible(css(`#case-status[data-status="approved"]`)),
-	)
+	)...)
 	if err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(css("main")))
 		t.Fatalf("review console: %v\n%s", err, html)

@@ -33,6 +33,17 @@ func signedUpUser(t *testing.T, base, email, pw string) {
 	res.Body.Close()
 }
 
+// signIn is the browser steps of signing in at the /signin page.
+func signIn(base, email, pw string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/signin"),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), pw),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#account-email")),
+	}
+}
+
 // livenessInBrowser signs in and runs the liveness page with a fake camera
 // playing mjpeg, returning the result's status.
 func livenessInBrowser(t *testing.T, p *proc, email, pw string, mjpeg []byte) string {
@@ -47,17 +58,12 @@ func livenessInBrowser(t *testing.T, p *proc, email, pw string, mjpeg []byte) st
 		chromedp.Flag("use-file-for-fake-video-capture", file),
 	)
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(p.url+"/signin"),
-		chromedp.SendKeys(css("#email"), email),
-		chromedp.SendKeys(css("#password"), pw),
-		chromedp.Submit(css("#password")),
-		chromedp.WaitVisible(css("#account-email")),
+	err := chromedp.Do(ctx, append(signIn(p.url, email, pw),
 		chromedp.Navigate(p.url+"/liveness"),
 		chromedp.WaitVisible(css("#start")),
 		chromedp.Click(css("#start")),
 		chromedp.WaitVisible(css("#result")),
-	)
+	)...)
 	if err != nil {
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(css("main")))
 		t.Fatalf("liveness page: %v\n%s\nkycd log:\n%s", err, html, p.stderr.String())

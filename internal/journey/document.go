@@ -115,11 +115,8 @@ type AnalyzeWorker struct {
 // unreadable image is an outcome (document failed), not a retry.
 func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) error {
 	s := w.S
-	v, err := s.db.GetVerification(ctx, job.Args.VerificationID)
+	v, err := s.forJob(ctx, job.Args.VerificationID)
 	if err != nil {
-		if kyc.ErrorCode(err) == kyc.NotFound {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	if v.DocumentStatus != kyc.DocumentPending {

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
@@ -280,4 +282,14 @@ func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) 
 	}
 	s.AuditView(ctx, p, v, "image "+name)
 	return s.blobs.Get(ctx, key)
+}
+
+// forJob loads a job's verification; a case that no longer exists cancels
+// the job instead of retrying it.
+func (s *Service) forJob(ctx context.Context, id string) (*kyc.Verification, error) {
+	v, err := s.db.GetVerification(ctx, id)
+	if err != nil && kyc.ErrorCode(err) == kyc.NotFound {
+		return nil, river.JobCancel(err)
+	}
+	return v, err
 }

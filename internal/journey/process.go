@@ -66,11 +66,8 @@ type ProcessWorker struct {
 // alone, and a document still being read makes the job wait.
 func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
 	s := w.S
-	v, err := s.db.GetVerification(ctx, job.Args.VerificationID)
+	v, err := s.forJob(ctx, job.Args.VerificationID)
 	if err != nil {
-		if kyc.ErrorCode(err) == kyc.NotFound {
-			return river.JobCancel(err)
-		}
 		return err
 	}
 	if v.Status != kyc.StatusProcessing {

@@ -105,59 +105,52 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) verifyStart(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := h.signedIn(w, r)
-	if !ok {
-		return
-	}
-	if _, err := h.opts.Journey.Create(r.Context(), p, ""); err != nil {
-		redirect(w, r, "/verify", url.Values{"error": {kyc.ErrorMessage(err)}})
-		return
-	}
-	redirect(w, r, "/verify", nil)
+	h.step(w, r, false, func(p *kyc.Principal, _ *kyc.Verification) error {
+		_, err := h.opts.Journey.Create(r.Context(), p, "")
+		return err
+	})
 }
 
 func (h *Handler) verifyDocument(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := h.signedIn(w, r)
-	if !ok {
-		return
-	}
-	v := h.latestCase(r.Context(), p.UserID)
-	if v == nil {
-		redirect(w, r, "/verify", nil)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		redirect(w, r, "/verify", url.Values{"error": {"The upload is too large or incomplete; photos up to 15 MB each."}})
-		return
-	}
-	read := func(name string) []byte {
-		f, _, err := r.FormFile(name)
-		if err != nil {
-			return nil
+	h.step(w, r, true, func(p *kyc.Principal, v *kyc.Verification) error {
+		r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return kyc.Errorf(kyc.TooLarge, "The upload is too large or incomplete; photos up to 15 MB each.")
 		}
-		defer f.Close()
-		b, _ := io.ReadAll(f)
-		return b
-	}
-	if _, err := h.opts.Journey.UploadDocument(r.Context(), p, v.ID, read("front"), read("back")); err != nil {
-		redirect(w, r, "/verify", url.Values{"error": {kyc.ErrorMessage(err)}})
-		return
-	}
-	redirect(w, r, "/verify", nil)
+		read := func(name string) []byte {
+			f, _, err := r.FormFile(name)
+			if err != nil {
+				return nil
+			}
+			defer f.Close()
+			b, _ := io.ReadAll(f)
+			return b
+		}
+		_, err := h.opts.Journey.UploadDocument(r.Context(), p, v.ID, read("front"), read("back"))
+		return err
+	})
 }
 
 func (h *Handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
+	h.step(w, r, true, func(p *kyc.Principal, v *kyc.Verification) error {
+		_, err := h.opts.Journey.Submit(r.Context(), p, v.ID)
+		return err
+	})
+}
+
+// step runs one step of the applicant's flow on their newest case (when
+// needsCase) and goes back to /verify, with the error when it failed.
+func (h *Handler) step(w http.ResponseWriter, r *http.Request, needsCase bool, fn func(p *kyc.Principal, v *kyc.Verification) error) {
 	p, _, ok := h.signedIn(w, r)
 	if !ok {
 		return
 	}
 	v := h.latestCase(r.Context(), p.UserID)
-	if v == nil {
+	if needsCase && v == nil {
 		redirect(w, r, "/verify", nil)
 		return
 	}
-	if _, err := h.opts.Journey.Submit(r.Context(), p, v.ID); err != nil {
+	if err := fn(p, v); err != nil {
 		redirect(w, r, "/verify", url.Values{"error": {kyc.ErrorMessage(err)}})
 		return
 	}
