@@ -49,17 +49,21 @@ func reference() *templates {
 	return ref
 }
 
-func buildTemplates() *templates {
-	var geo struct {
-		Alphabet  string  `json:"alphabet"`
-		Styles    int     `json:"styles"`
-		CellWidth int     `json:"cell_width"`
-		RowHeight int     `json:"row_height"`
-		OriginX   int     `json:"origin_x"`
-		Baseline  int     `json:"baseline"`
-		Advance   float64 `json:"advance"`
-		CapHeight float64 `json:"cap_height"`
-	}
+// geometry says where the glyphs are in glyphs.png (see genatlas).
+type geometry struct {
+	Alphabet  string  `json:"alphabet"`
+	Styles    int     `json:"styles"`
+	CellWidth int     `json:"cell_width"`
+	RowHeight int     `json:"row_height"`
+	OriginX   int     `json:"origin_x"`
+	Baseline  int     `json:"baseline"`
+	Advance   float64 `json:"advance"`
+	CapHeight float64 `json:"cap_height"`
+}
+
+// embeddedAtlas decodes the embedded glyphs and their geometry.
+func embeddedAtlas() (geometry, *gray) {
+	var geo geometry
 	if err := json.Unmarshal(geometryJSON, &geo); err != nil {
 		panic("mrzscan: geometry.json: " + err.Error())
 	}
@@ -67,7 +71,11 @@ func buildTemplates() *templates {
 	if err != nil {
 		panic("mrzscan: glyphs.png: " + err.Error())
 	}
-	g := toGray(m)
+	return geo, toGray(m)
+}
+
+func buildTemplates() *templates {
+	geo, g := embeddedAtlas()
 	t := &templates{}
 	for i := 0; i < len(geo.Alphabet); i++ {
 		for s := 0; s < geo.Styles; s++ {

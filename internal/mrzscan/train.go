@@ -1,10 +1,7 @@
 package mrzscan
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"math"
 )
@@ -19,23 +16,8 @@ type atlas struct {
 }
 
 func loadAtlas() *atlas {
-	var geo struct {
-		Styles    int     `json:"styles"`
-		CellWidth int     `json:"cell_width"`
-		RowHeight int     `json:"row_height"`
-		OriginX   int     `json:"origin_x"`
-		Baseline  int     `json:"baseline"`
-		Advance   float64 `json:"advance"`
-		CapHeight float64 `json:"cap_height"`
-	}
-	if err := json.Unmarshal(geometryJSON, &geo); err != nil {
-		panic(err)
-	}
-	m, err := png.Decode(bytes.NewReader(atlasPNG))
-	if err != nil {
-		panic(err)
-	}
-	a := &atlas{g: toGray(m), styles: geo.Styles, cellWidth: geo.CellWidth, rowHeight: geo.RowHeight, originX: geo.OriginX,
+	geo, g := embeddedAtlas()
+	a := &atlas{g: g, styles: geo.Styles, cellWidth: geo.CellWidth, rowHeight: geo.RowHeight, originX: geo.OriginX,
 		baseline: geo.Baseline, advance: geo.Advance, capHeight: geo.CapHeight, cells: map[[3]int]*gray{}}
 	for c := 0; c < nOut; c++ {
 		for s := 0; s < a.styles; s++ {

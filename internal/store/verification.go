@@ -156,41 +156,33 @@ func (c conn) CountVerifications(ctx context.Context, userID string, since time.
 // DueForRetention lists decided verifications whose decision is older than
 // before and whose data is not yet erased.
 func (c conn) DueForRetention(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	rows, err := c.query(ctx, `SELECT id FROM verifications
+	return c.ids(ctx, "due for retention", `SELECT id FROM verifications
 		WHERE decided_at IS NOT NULL AND decided_at < $1 AND erased_at IS NULL ORDER BY decided_at LIMIT $2`, before.UTC(), limit)
-	if err != nil {
-		return nil, fmt.Errorf("due for retention: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // StaleVerifications lists unfinished cases (not yet submitted) untouched
 // since before.
 func (c conn) StaleVerifications(ctx context.Context, before time.Time, limit int) ([]string, error) {
-	rows, err := c.query(ctx, `SELECT id FROM verifications
+	return c.ids(ctx, "stale verifications", `SELECT id FROM verifications
 		WHERE status IN ('created', 'liveness_passed', 'document_submitted') AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before.UTC(), limit)
+}
+
+// ids runs a query of one text column.
+func (c conn) ids(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	rows, err := c.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("stale verifications: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
-	var ids []string
+	var out []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		ids = append(ids, id)
+		out = append(out, id)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }
 
 // VerificationFilter selects verifications for ListVerifications.
