@@ -44,7 +44,7 @@ func (a *atlas) cell(r *rng, char, style, weight int) *gray {
 // out its patch with the errors a real reader makes in placing the cell.
 func (a *atlas) sample(r *rng, char int, patch []float32) {
 	style, weight := r.intn(a.styles), r.intn(7)-3
-	pitch := a.advance * r.uniform(0.8, 1.2) // glyph width against pitch varies by printer
+	pitch := a.advance * r.uniform(0.88, 1.15) // glyph width against pitch varies by printer
 	chars := [3]int{r.intn(nOut), char, r.intn(nOut)}
 	if r.float() < 0.3 {
 		chars[0] = nOut - 1
