@@ -37,6 +37,7 @@ Commands:
   eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
   audit verify     check the audit trail's hash chain; fails on tampering
+  keys rotate      re-wrap every stored secret under a new master key: --new-key-file F
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -110,6 +111,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return evalDocuments(ctx, rest[1:], stdout, stderr)
 		}
 		return errors.New("usage: kycd eval faces|documents [options]")
+	case "keys":
+		if len(rest) == 0 || rest[0] != "rotate" {
+			return errors.New("usage: kycd keys rotate --new-key-file FILE [options]")
+		}
+		return keysRotate(ctx, rest[1:], stdout, stderr)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			return errors.New("usage: kycd audit verify [options]")

@@ -17,6 +17,7 @@ import (
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/testenv"
+	"github.com/kycd/kycd/internal/totp"
 )
 
 // api is an HTTP client of one kycd process with a bearer token.
@@ -271,4 +272,35 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err == nil || !bytes.Contains([]byte(out), []byte("the audit trail is broken at event")) {
 		t.Fatalf("tampered trail: %v\n%s", err, out)
 	}
+}
+
+// TestKeysRotateCommand: a TOTP secret sealed under the dev key still
+// works after `kycd keys rotate` when kycd restarts with the new key only.
+func TestKeysRotateCommand(t *testing.T) {
+	dataDir := t.TempDir()
+	p := startKycd(t, "KYCD_DATA_DIR="+dataDir)
+	signedUpUser(t, p.url, "rot@example.com", "correct-horse-battery")
+	a := api{t: t, base: p.url}
+	a.token = a.json("POST", "/v1/auth/signin", map[string]string{"email": "rot@example.com", "password": "correct-horse-battery"}, 200)["access_token"].(string)
+	secret := a.json("POST", "/v1/auth/totp/setup", nil, 200)["secret"].(string)
+	p.stop(t)
+
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	out, _ := exec.Command(kycdBin, "keygen").Output()
+	os.WriteFile(newKey, out, 0o600)
+	cmd := exec.Command(kycdBin, "keys", "rotate", "--new-key-file", newKey)
+	cmd.Env = append(os.Environ(), "KYCD_DATA_DIR="+dataDir)
+	if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("re-wrapped 0 objects and 1 database values")) {
+		t.Fatalf("kycd keys rotate: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(dataDir, "master.key")) // the old key is gone
+	p = startKycd(t, "KYCD_DATA_DIR="+dataDir, "KYCD_MASTER_KEY_FILE="+newKey)
+	a = api{t: t, base: p.url}
+	a.token = a.json("POST", "/v1/auth/signin", map[string]string{"email": "rot@example.com", "password": "correct-horse-battery"}, 200)["access_token"].(string)
+	raw, err := totp.Decode(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.json("POST", "/v1/auth/totp/verify", map[string]string{"code": totp.Code(raw, totp.StepAt(time.Now()))}, 200)
+	p.stop(t)
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/kycd/kycd/internal/models"
 	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/queue"
+	"github.com/kycd/kycd/internal/rotate"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/web"
@@ -346,6 +347,50 @@ func auditVerify(ctx context.Context, cfg *config.Config, stdout io.Writer) erro
 		return fmt.Errorf("the audit trail is broken at event %d of %d: it was changed, removed or inserted after the fact", bad, n)
 	}
 	fmt.Fprintf(stdout, "audit trail intact: %d events, every hash chained to the one before\n", n)
+	return nil
+}
+
+// keysRotate implements `kycd keys rotate --new-key-file F`: everything
+// sealed under the configured master key is re-wrapped under the new one.
+func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	own, rest, err := splitFlags(args, "new-key-file")
+	if err != nil {
+		return err
+	}
+	if own["new-key-file"] == "" {
+		return errors.New("usage: kycd keys rotate --new-key-file FILE [options] (make FILE with: kycd keygen > FILE; chmod 600 FILE)")
+	}
+	cfg, log, err := loadConfig("keys rotate", rest, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	next, err := seal.LoadKeyFile(own["new-key-file"])
+	if err != nil {
+		return err
+	}
+	current, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	if current.PrimaryID() == next.ID() {
+		return errors.New("the new key is the key in use")
+	}
+	db, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	raw, err := blob.OpenRaw(ctx, cfg.BlobURL)
+	if err != nil {
+		return err
+	}
+	c, err := rotate.Run(ctx, db, raw, current.Rotated(next), stderr)
+	if err != nil {
+		return fmt.Errorf("rotation stopped (run it again to finish; nothing is lost): %w", err)
+	}
+	fmt.Fprintf(stdout, "re-wrapped %d objects and %d database values under key %s (%d were already under it)\n"+
+		"now point KYCD_MASTER_KEY_FILE at %s and restart every kycd process; keep the old key with your backups\n",
+		c.Objects, c.Values, next.ID(), c.Skipped, own["new-key-file"])
 	return nil
 }
 

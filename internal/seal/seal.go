@@ -149,6 +149,16 @@ func NewKeyring(primary *Key, older ...*Key) *Keyring {
 	return kr
 }
 
+// Rotated returns a keyring that seals under next and still opens what kr
+// can open: the keyring of a key rotation.
+func (kr *Keyring) Rotated(next *Key) *Keyring {
+	out := &Keyring{primary: next, byID: map[[idSize]byte]*Key{next.id: next}}
+	for id, k := range kr.byID {
+		out.byID[id] = k
+	}
+	return out
+}
+
 // PrimaryID is the ID of the key new messages are sealed under.
 func (kr *Keyring) PrimaryID() string { return kr.primary.ID() }
 
