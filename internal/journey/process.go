@@ -249,9 +249,11 @@ func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []flo
 
 func templateAAD(id string) []byte { return []byte("face template " + id) }
 
+// age is the number of birthdays passed by now. It compares month and day,
+// not the day of the year, which a leap year shifts by one after February.
 func age(birth, now time.Time) int {
 	a := now.Year() - birth.Year()
-	if now.YearDay() < birth.YearDay() {
+	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
 		a--
 	}
 	return a
