@@ -158,7 +158,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}, CrossChecks: []CrossCheck{}}
 	var m *mrz.MRZ
 	var card *aamva.Card
-	mrzTurn := map[string]int{} // side → clockwise turn that makes it upright
+	turns := map[string]int{} // side → clockwise turn that makes it upright (from its MRZ, else its face)
 	for _, d := range imgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -174,7 +174,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				m = r.MRZ
 				an.MRZ = mrzReport(r, d.name)
 				// The text's direction says how the photo is turned.
-				mrzTurn[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
+				turns[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
 			}
 		}
 	}
@@ -195,7 +195,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 		}
 	}
 	if a.Faces != nil {
-		if err := an.findPortrait(ctx, a.Faces, imgs, mrzTurn); err != nil {
+		if err := an.findPortrait(ctx, a.Faces, imgs, turns); err != nil {
 			return nil, err
 		}
 	}
@@ -206,7 +206,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var seen printed
 	if card == nil && !a.SkipText {
 		for _, d := range imgs {
-			t, err := printedText(d.img.Turn(mrzTurn[d.name]))
+			t, err := printedText(d.img.Turn(turns[d.name]))
 			if err != nil {
 				return nil, fmt.Errorf("reading the printed text: %w", err)
 			}

@@ -76,7 +76,7 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
-		if _, err := s.queue.Enqueue(ctx, tx, AnalyzeArgs{VerificationID: v.ID, Version: v.Version}, nil); err != nil {
+		if _, err := s.queue.Enqueue(ctx, tx, AnalyzeArgs{VerificationID: v.ID}, nil); err != nil {
 			return err
 		}
 		if err := s.deleteLater(ctx, tx, old...); err != nil {
@@ -99,7 +99,6 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 // AnalyzeArgs queues the reading of a case's document.
 type AnalyzeArgs struct {
 	VerificationID string `json:"verification_id"`
-	Version        int64  `json:"version"` // the upload it belongs to
 }
 
 // Kind implements river.JobArgs.

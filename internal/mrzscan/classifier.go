@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"math"
+	"strings"
 	"sync"
 )
 
@@ -113,14 +114,14 @@ func (m *mlp) probabilities(patch []float32, allowed string, out map[byte]float3
 	m.forward(x[:], hidden[:], logits[:])
 	mx := float32(math.Inf(-1))
 	for k := 0; k < nOut; k++ {
-		if bytes.IndexByte([]byte(allowed), alphabet[k]) >= 0 {
+		if strings.IndexByte(allowed, alphabet[k]) >= 0 {
 			mx = max(mx, logits[k])
 		}
 	}
 	var sum float64
 	var p [nOut]float64
 	for k := 0; k < nOut; k++ {
-		if bytes.IndexByte([]byte(allowed), alphabet[k]) >= 0 {
+		if strings.IndexByte(allowed, alphabet[k]) >= 0 {
 			p[k] = math.Exp(float64(logits[k] - mx))
 			sum += p[k]
 		}
