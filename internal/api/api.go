@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/kycd/kycd/internal/account"
+	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
@@ -40,11 +41,12 @@ type Options struct {
 	DevMailbox    bool // serve GET /v1/dev/mailbox (dev mail mode only)
 	AuthRateLimit int  // state-changing /v1/auth requests per minute per address; 30 when 0
 
-	// Faces, when set, serves /v1/faces/* and /v1/documents/analyze;
-	// MaxImagePixels bounds images.
-	Faces            *face.Engine
-	MaxImagePixels   int
-	SkipDocumentText bool // Tesseract is missing: read documents from their MRZ and barcode only
+	// Faces, when set, serves /v1/faces/*; MaxImagePixels bounds images.
+	// Documents, when set, serves /v1/documents/analyze (the same reader
+	// the verification journey uses).
+	Faces          *face.Engine
+	MaxImagePixels int
+	Documents      *document.Analyzer
 
 	// Liveness, when set with Accounts, serves the verification routes'
 	// liveness checks; PublicURL makes their stream and frames URLs.
@@ -95,6 +97,8 @@ func New(opts Options) *Server {
 	}
 	if opts.Faces != nil {
 		s.registerFaces()
+	}
+	if opts.Documents != nil {
 		s.registerDocuments()
 	}
 	if opts.Accounts != nil && opts.DB != nil && opts.Journey != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/kycd/kycd/internal/document"
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 )
 
@@ -18,7 +17,7 @@ type AnalyzeOutput struct {
 }
 
 func (s *Server) registerDocuments() {
-	a := &document.Analyzer{Faces: s.opts.Faces, Limits: face.Limits{MaxPixels: s.opts.MaxImagePixels}, SkipText: s.opts.SkipDocumentText}
+	a := s.opts.Documents
 	// Reading a document takes a core for a few hundred milliseconds: at
 	// most one analysis per core runs, the rest wait their turn.
 	slots := make(chan struct{}, runtime.GOMAXPROCS(0))

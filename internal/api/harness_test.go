@@ -98,8 +98,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	lv := liveness.NewService(db, faceEngine(t), blobs, seal.NewKeyring(k), liveness.Options{Now: clk.Now, Fixed: o.challenges})
 	logs := &syncBuffer{}
-	j := journey.New(db, blobs, seal.NewKeyring(k), faceEngine(t), lv, &document.Analyzer{Faces: faceEngine(t)},
-		journey.Options{Now: clk.Now, Rules: o.rules})
+	docs := &document.Analyzer{Faces: faceEngine(t)}
+	j := journey.New(db, blobs, seal.NewKeyring(k), faceEngine(t), lv, docs, journey.Options{Now: clk.Now, Rules: o.rules})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
 	river.AddWorker(workers, &journey.AnalyzeWorker{S: j})
@@ -120,7 +120,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	})
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
-		Liveness: lv, PublicURL: "http://kyc.test", Journey: j})
+		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs}

@@ -139,27 +139,36 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	})
 
 	srv := api.New(api.Options{
-		Logger:           log,
-		Version:          Version,
-		MaxBodyBytes:     cfg.MaxBodyBytes,
-		HSTS:             strings.HasPrefix(cfg.PublicURL, "https://"),
-		Checks:           map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
-		Accounts:         accounts,
-		DB:               db,
-		Cookie:           cookieConfig(cfg.PublicURL),
-		DevMailbox:       sender.Dev(),
-		AuthRateLimit:    cfg.AuthRateLimit,
-		Faces:            faces,
-		SkipDocumentText: skipText,
-		MaxImagePixels:   cfg.MaxImagePixels,
-		Liveness:         lv,
-		Journey:          journeys,
-		PublicURL:        cfg.PublicURL,
+		Logger:         log,
+		Version:        Version,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:         map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Accounts:       accounts,
+		DB:             db,
+		Cookie:         cookieConfig(cfg.PublicURL),
+		DevMailbox:     sender.Dev(),
+		AuthRateLimit:  cfg.AuthRateLimit,
+		Faces:          faces,
+		Documents:      documentsFor(faces, analyzer),
+		MaxImagePixels: cfg.MaxImagePixels,
+		Liveness:       lv,
+		Journey:        journeys,
+		PublicURL:      cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log, Journey: journeys})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
+}
+
+// documentsFor is the document reader the API serves: none without the
+// face engine (the models are not installed), like the face routes.
+func documentsFor(faces *face.Engine, a *document.Analyzer) *document.Analyzer {
+	if faces == nil {
+		return nil
+	}
+	return a
 }
 
 // rules are the decision rules from the configuration.
