@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -222,7 +221,7 @@ func (s *Server) registerJourney() {
 			case "all":
 				status = ""
 			}
-			vs, err := j.Review(ctx, p, status, in.Limit)
+			vs, err := j.Review(ctx, p, status, in.Q, in.Limit)
 			if err != nil {
 				return nil, err
 			}
@@ -233,9 +232,6 @@ func (s *Server) registerJourney() {
 			}{}
 			out.Body.Verifications = []VerificationBody{}
 			for _, v := range vs {
-				if q := strings.TrimSpace(in.Q); q != "" && v.ID != q && !strings.Contains(v.Reference, q) {
-					continue
-				}
 				out.Body.Verifications = append(out.Body.Verifications, s.verificationBody(ctx, v))
 			}
 			return out, nil

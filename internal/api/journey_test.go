@@ -215,6 +215,13 @@ func TestJourneyOverAPI(t *testing.T) {
 	if list := queue.body["verifications"].([]any); len(list) != 1 || list[0].(map[string]any)["id"] != dup {
 		t.Fatalf("review queue: %s", queue.raw)
 	}
+	// Search: by reference (contained) and by id.
+	for q, want := range map[string]int{"status=all&q=crm-": 3, "status=all&q=" + dup: 1, "status=all&q=nobody": 0} {
+		found := e.must(e.do("GET", "/v1/review/verifications?"+q, nil, rc), 200)
+		if n := len(found.body["verifications"].([]any)); n != want {
+			t.Errorf("search %s: %d cases, want %d", q, n, want)
+		}
+	}
 	// The reviewer opens the case: selfie reference, portrait, fields.
 	opened := e.must(e.do("GET", "/v1/verifications/"+dup, nil, rc), 200)
 	if d, _ := opened.body["document"].(map[string]any); d == nil || d["fields"] == nil || len(d["image_urls"].([]any)) < 2 {

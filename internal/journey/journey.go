@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -253,15 +254,21 @@ func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verifi
 	}
 }
 
-// Review lists cases for reviewers, newest first.
-func (s *Service) Review(ctx context.Context, p *kyc.Principal, status kyc.Status, limit int) ([]*kyc.Verification, error) {
+// Review lists cases for reviewers, newest first: those in status (any
+// when empty) among the newest limit, narrowed by q to the case with that
+// id or the cases whose reference contains q.
+func (s *Service) Review(ctx context.Context, p *kyc.Principal, status kyc.Status, q string, limit int) ([]*kyc.Verification, error) {
 	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
 		return nil, kyc.Errorf(kyc.Forbidden, "the review queue is for reviewers")
 	}
 	if status != "" && !status.Valid() {
 		return nil, kyc.Errorf(kyc.Invalid, "unknown status %q", status)
 	}
-	return s.db.ListVerifications(ctx, store.VerificationFilter{Status: status, Limit: limit})
+	vs, err := s.db.ListVerifications(ctx, store.VerificationFilter{Status: status, Limit: limit})
+	if q = strings.TrimSpace(q); err != nil || q == "" {
+		return vs, err
+	}
+	return slices.DeleteFunc(vs, func(v *kyc.Verification) bool { return v.ID != q && !strings.Contains(v.Reference, q) }), nil
 }
 
 func contains(list []string, v string) bool { return slices.Contains(list, v) }

@@ -189,18 +189,12 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 	if status == "all" {
 		filter = ""
 	}
-	vs, err := h.opts.Journey.Review(r.Context(), p, filter, 200)
+	vs, err := h.opts.Journey.Review(r.Context(), p, filter, q, 200)
 	if err != nil {
 		h.fail(w, r, "queue.html", err, pg)
 		return
 	}
-	var rows []*kyc.Verification
-	for _, v := range vs {
-		if q == "" || v.ID == q || v.Reference == q {
-			rows = append(rows, v)
-		}
-	}
-	pg.Data["Cases"] = rows
+	pg.Data["Cases"] = vs
 	h.render(w, r, "queue.html", 200, pg)
 }
 
