@@ -271,8 +271,6 @@ func (s *Service) Review(ctx context.Context, p *kyc.Principal, status kyc.Statu
 	return slices.DeleteFunc(vs, func(v *kyc.Verification) bool { return v.ID != q && !strings.Contains(v.Reference, q) }), nil
 }
 
-func contains(list []string, v string) bool { return slices.Contains(list, v) }
-
 // Image returns a document image of a case: front, back or portrait.
 func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) ([]byte, error) {
 	v, err := s.load(ctx, p, id, false)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,7 +40,7 @@ func (s *Service) CreateWebhook(ctx context.Context, p *kyc.Principal, rawURL st
 		events = Events
 	}
 	for _, e := range events {
-		if !contains(Events, e) {
+		if !slices.Contains(Events, e) {
 			return nil, "", kyc.Errorf(kyc.Invalid, "unknown event %q (want one of %v)", e, Events)
 		}
 	}
@@ -90,7 +91,7 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, event string, v *kyc.V
 		return err
 	}
 	for _, h := range hooks {
-		if !h.DisabledAt.IsZero() || !contains(h.Events, event) {
+		if !h.DisabledAt.IsZero() || !slices.Contains(h.Events, event) {
 			continue
 		}
 		p := Payload{ID: kyc.NewID(nil, "dlv"), Event: event, CreatedAt: s.o.Now().UTC(), Data: PayloadData{
