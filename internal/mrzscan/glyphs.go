@@ -208,7 +208,6 @@ func (p point) add(q point) point     { return point{p.x + q.x, p.y + q.y} }
 func (p point) scale(s float64) point { return point{p.x * s, p.y * s} }
 func (p point) dot(q point) float64   { return p.x*q.x + p.y*q.y }
 func (p point) perp() point           { return point{-p.y, p.x} }
-func (p point) sub(q point) point     { return point{p.x - q.x, p.y - q.y} }
 func (p point) norm() point           { l := math.Hypot(p.x, p.y); return point{p.x / l, p.y / l} }
 
 // bilinear samples g at (x, y), white outside.

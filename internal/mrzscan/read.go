@@ -28,11 +28,9 @@ var ErrNotFound = errors.New("mrzscan: no machine-readable zone found")
 // Result is a read zone.
 type Result struct {
 	MRZ        *mrz.MRZ
-	Text       string    // the lines as the classifier read them, before any repair, joined by newlines
-	Confidence float64   // 0–100: how well the cells match the glyphs, lowered by failing checks
-	Angle      float64   // the text's reading direction in degrees, clockwise from →
-	Corners    [4][2]int // the zone's corners in the image, clockwise from the top left of the text
-	CharScores [][]float64
+	Text       string  // the lines as the classifier read them, before any repair, joined by newlines
+	Confidence float64 // 0–100: how well the cells match the glyphs, lowered by failing checks
+	Angle      float64 // the text's reading direction in degrees, clockwise from →
 }
 
 // Options tune Read.
@@ -49,7 +47,7 @@ func Read(img *face.Image, o Options) (*Result, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
-	g, scale := workImage(img)
+	g := workImage(img)
 	bin := binarize(g)
 	cs := components(bin, g.w, g.h, 5, float64(max(g.w, g.h))/8)
 	// Place every plausible zone in both reading directions, rank the
@@ -87,13 +85,13 @@ func Read(img *face.Image, o Options) (*Result, error) {
 	if best == nil || best.meanScore < 0.45 {
 		return nil, ErrNotFound
 	}
-	return best.result(scale), nil
+	return best.result(), nil
 }
 
 // workImage converts img to grey, shrunk so its longer side is at most
 // maxWork, or enlarged twice when it is small (under 900 px), which keeps
 // the characters of low-resolution scans apart.
-func workImage(img *face.Image) (*gray, float64) {
+func workImage(img *face.Image) *gray {
 	long := max(img.W, img.H)
 	scale := 1.0
 	switch {
@@ -110,7 +108,7 @@ func workImage(img *face.Image) (*gray, float64) {
 		src.pix[i] = 0.299*float32(p[0]) + 0.587*float32(p[1]) + 0.114*float32(p[2])
 	}
 	if scale == 1 {
-		return src, 1
+		return src
 	}
 	k := int(math.Ceil(1 / scale))
 	for y := 0; y < h; y++ {
@@ -128,7 +126,7 @@ func workImage(img *face.Image) (*gray, float64) {
 			g.pix[y*w+x] = sum / float32(k*k)
 		}
 	}
-	return g, scale
+	return g
 }
 
 // cell is one read character with its best and second-best reading.
@@ -141,7 +139,6 @@ type cell struct {
 type candidate struct {
 	format    mrz.Format
 	cells     [][]cell
-	corners   [4]point
 	angle     float64
 	parsed    *mrz.MRZ
 	valid     int // check digits that pass
@@ -175,18 +172,8 @@ func (c *candidate) text() string {
 	return strings.Join(lines, "\n")
 }
 
-func (c *candidate) result(scale float64) *Result {
+func (c *candidate) result() *Result {
 	r := &Result{MRZ: c.parsed, Text: c.raw, Angle: c.angle}
-	for i, p := range c.corners {
-		r.Corners[i] = [2]int{int(math.Round(p.x / scale)), int(math.Round(p.y / scale))}
-	}
-	for _, l := range c.cells {
-		s := make([]float64, len(l))
-		for j, x := range l {
-			s[j] = float64(x.bestScore)
-		}
-		r.CharScores = append(r.CharScores, s)
-	}
 	conf := 100 * math.Max(0, math.Min(1, (c.meanScore-0.4)/0.5))
 	if !c.parsed.Valid {
 		conf *= 0.6
@@ -236,12 +223,6 @@ func place(z []*chain, transposed, flip bool) *candidate {
 	v := geoms[0].u.perp()
 	sort.Slice(geoms, func(i, j int) bool { return geoms[i].origin.dot(v) < geoms[j].origin.dot(v) })
 	c := &candidate{geoms: geoms, n: n, v: v, angle: math.Mod(math.Atan2(geoms[0].u.y, geoms[0].u.x)*180/math.Pi+360, 360)}
-	first, last := geoms[0], geoms[len(geoms)-1]
-	hu, hv := first.u.scale(first.pitch/2), v.scale(first.height*0.75)
-	c.corners = [4]point{
-		first.origin.sub(hu).sub(hv), first.cellCenter(n - 1).add(hu).sub(hv),
-		last.cellCenter(n - 1).add(hu).add(hv), last.origin.sub(hu).add(hv),
-	}
 	// The format follows from the shape, and for 2 lines from the first
 	// letter (V: a visa), once it is read.
 	switch {
