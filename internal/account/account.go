@@ -144,29 +144,48 @@ func (s *Service) sendCode(ctx context.Context, tx *store.Tx, u *kyc.User, purpo
 	return s.mail.Send(ctx, tx, m)
 }
 
-// checkCode verifies a code for purpose. A wrong try is counted even though
-// the caller fails, so it is written in its own transaction.
-func (s *Service) checkCode(ctx context.Context, u *kyc.User, purpose, code string) error {
-	var result error
+// wrongCode is the answer to a code that does not match, whatever the
+// reason: no account, no code sent, or another code.
+func wrongCode() error { return kyc.Errorf(kyc.Invalid, "wrong code") }
+
+// checkCode takes one of the tries of a user's code for purpose and compares
+// it, returning the code's hash for the caller to spend (store.SpendCode) in
+// the transaction of what the code allows. The try is counted first, in its
+// own transaction, so that parallel guesses share MaxCodeTries between them.
+// An unknown user (userID "") costs the same work and answers "wrong code".
+func (s *Service) checkCode(ctx context.Context, userID, purpose, code string) (string, error) {
+	var c *store.Code
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		c, err := tx.GetCode(ctx, u.ID, purpose)
-		if err != nil {
-			result = kyc.Errorf(kyc.Invalid, "wrong code")
-			return nil
-		}
-		switch {
-		case s.now().After(c.ExpiresAt):
-			result = kyc.Errorf(kyc.Expired, "the code has expired: ask for a new one")
-		case c.Attempts >= MaxCodeTries:
-			result = kyc.Errorf(kyc.Expired, "too many wrong tries: ask for a new code")
-		case !equalHash(c.Hash, hashSecret(u.ID, purpose, strings.TrimSpace(code))):
-			result = kyc.Errorf(kyc.Invalid, "wrong code")
-			return tx.CountCodeAttempt(ctx, u.ID, purpose)
-		}
-		return nil
-	})
-	if err != nil {
+		var err error
+		c, err = tx.TryCode(ctx, or0(userID, "usr_none"), purpose, MaxCodeTries)
 		return err
+	})
+	switch {
+	case kyc.ErrorCode(err) == kyc.NotFound:
+		return "", wrongCode()
+	case err != nil:
+		return "", err
+	case s.now().After(c.ExpiresAt):
+		return "", kyc.Errorf(kyc.Expired, "the code has expired: ask for a new one")
+	case !equalHash(c.Hash, hashSecret(userID, purpose, strings.TrimSpace(code))):
+		return "", wrongCode()
 	}
-	return result
+	return c.Hash, nil
+}
+
+// spendCode spends a matched code in tx; a code already spent by a
+// parallel request is a wrong code for this one.
+func spendCode(ctx context.Context, tx *store.Tx, userID, purpose, hash string) error {
+	ok, err := tx.SpendCode(ctx, userID, purpose, hash)
+	if err == nil && !ok {
+		return wrongCode()
+	}
+	return err
+}
+
+func or0(s, dflt string) string {
+	if s == "" {
+		return dflt
+	}
+	return s
 }

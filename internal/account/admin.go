@@ -45,7 +45,7 @@ func (s *Service) SetRoles(ctx context.Context, p *kyc.Principal, userID string,
 	var u *kyc.User
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = tx.GetUser(ctx, userID); err != nil {
+		if u, err = tx.LockUser(ctx, userID); err != nil {
 			return err
 		}
 		if userID == p.UserID && u.HasRole(kyc.RoleAdmin) && !slices.Contains(roles, kyc.RoleAdmin) {
@@ -53,7 +53,7 @@ func (s *Service) SetRoles(ctx context.Context, p *kyc.Principal, userID string,
 		}
 		before := joinRoles(u.Roles)
 		u.Roles = roles
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := tx.SetUserRoles(ctx, u.ID, roles); err != nil {
 			return err
 		}
 		return audit(ctx, tx, "admin.roles.change", p.ID(), u.ID, map[string]string{"from": before, "to": joinRoles(roles)})
@@ -67,24 +67,24 @@ func (s *Service) SetDisabled(ctx context.Context, p *kyc.Principal, userID stri
 	var u *kyc.User
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if u, err = tx.GetUser(ctx, userID); err != nil {
+		if u, err = tx.LockUser(ctx, userID); err != nil {
 			return err
 		}
 		if userID == p.UserID && disabled {
 			return kyc.Errorf(kyc.Conflict, "you cannot disable your own account")
 		}
-		action := "admin.user.enable"
+		action, from, to := "admin.user.enable", kyc.UserDisabled, kyc.UserConfirmed
 		if disabled {
-			action = "admin.user.disable"
-			u.Status = kyc.UserDisabled
+			action, from, to = "admin.user.disable", u.Status, kyc.UserDisabled
 			if err := tx.RevokeUserTokens(ctx, u.ID); err != nil {
 				return err
 			}
-		} else if u.Status == kyc.UserDisabled {
-			u.Status = kyc.UserConfirmed
 		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
+		if u.Status == from {
+			if _, err := tx.SetUserStatus(ctx, u.ID, from, to); err != nil {
+				return err
+			}
+			u.Status = to
 		}
 		return audit(ctx, tx, action, p.ID(), u.ID, nil)
 	})

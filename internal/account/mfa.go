@@ -21,13 +21,16 @@ func (s *Service) TOTPSetup(ctx context.Context, p *kyc.Principal) (secret, otpa
 		return "", "", kyc.Errorf(kyc.Conflict, "two-factor authentication is already on")
 	}
 	raw := totp.NewSecret()
-	u.TOTPSecret, err = s.keyring.Seal(raw, []byte("totp:"+u.ID))
+	sealed, err := s.keyring.Seal(raw, []byte("totp:"+u.ID))
 	if err != nil {
 		return "", "", err
 	}
-	u.TOTPLastStep = 0
-	if err := s.db.UpdateUser(ctx, u); err != nil {
+	ok, err := s.db.SetTOTPSecret(ctx, u.ID, sealed)
+	if err != nil {
 		return "", "", err
+	}
+	if !ok {
+		return "", "", kyc.Errorf(kyc.Conflict, "two-factor authentication is already on")
 	}
 	return totp.Encode(raw), totp.URL(s.opts.Issuer, u.Email, raw), nil
 }
@@ -45,8 +48,8 @@ func (s *Service) TOTPVerify(ctx context.Context, p *kyc.Principal, code string)
 	if u.TOTPSecret == nil {
 		return nil, kyc.Errorf(kyc.Conflict, "start with the set-up step: no secret was made yet")
 	}
-	step, err := s.checkMFA(ctx, u, code)
-	if err != nil || step == 0 {
+	step, err := s.checkTOTP(u, code)
+	if err != nil {
 		return nil, kyc.Errorf(kyc.Invalid, "wrong code: check the time on your device and try the next code")
 	}
 	codes := make([]string, RecoveryCodes)
@@ -56,9 +59,14 @@ func (s *Service) TOTPVerify(ctx context.Context, p *kyc.Principal, code string)
 		hashes[i] = recoveryHash(u.ID, codes[i])
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.MFAEnabled, u.TOTPLastStep = true, step
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		// Only with the secret the code was checked against: a second set-up
+		// meanwhile replaced it, and that one's owner must verify it.
+		ok, err := tx.EnableMFA(ctx, u.ID, u.TOTPSecret, step)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return kyc.Errorf(kyc.Conflict, "the set-up changed meanwhile (or this code was used): scan the newest QR code and try again")
 		}
 		if err := tx.SetRecoveryCodes(ctx, u.ID, hashes); err != nil {
 			return err

@@ -2,6 +2,9 @@ package account
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -13,8 +16,6 @@ import (
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/totp"
 )
-
-var timeZero time.Time
 
 // Tokens are what a sign-in or refresh issues.
 type Tokens struct {
@@ -47,100 +48,171 @@ func lockedErr(d time.Duration) error {
 
 // SignIn checks an e-mail and password (and the TOTP or recovery code when
 // MFA is on) and issues a web session and an access/refresh token pair.
+//
+// Every attempt is counted against the address before the password is
+// checked (store.TakeLoginAttempt), whether or not the address has an
+// account, so parallel guesses share the attempts before the lockout and an
+// unknown address answers like a known one: the same statuses, the same
+// work. The success writes only what it means to change, under the user's
+// row lock: a disable, role change or password reset made meanwhile stands,
+// and a TOTP code is spent once however many requests carry it.
 func (s *Service) SignIn(ctx context.Context, email, pw, mfaCode string) (*Tokens, error) {
 	wrong := kyc.Errorf(kyc.Unauthorized, "wrong e-mail address or password")
-	u, err := s.userByEmail(ctx, email)
+	key := s.loginKey(email)
+	n, until, err := s.takeAttempt(ctx, key)
 	if err != nil {
-		password.Verify(pw, s.dummy, s.opts.Password) // same work as for a real account
-		s.db.InTx(ctx, func(tx *store.Tx) error {
-			return audit(ctx, tx, "auth.signin.failure", "anonymous", "", map[string]string{"reason": "unknown_account"})
-		})
-		return nil, wrong
+		return nil, err
 	}
-	now := s.now()
-	if now.Before(u.LockedUntil) {
-		s.db.InTx(ctx, func(tx *store.Tx) error {
-			return audit(ctx, tx, "auth.signin.failure", u.ID, u.ID, map[string]string{"reason": "locked"})
-		})
-		return nil, lockedErr(u.LockedUntil.Sub(now))
+	u, uerr := s.userByEmail(ctx, email) // looked up even when locked: the same work either way
+	actor := "anonymous"
+	if uerr == nil {
+		actor = u.ID
 	}
-	ok, rehash := password.Verify(pw, u.PasswordHash, s.opts.Password)
-	if !ok {
-		return nil, s.failSignIn(ctx, u, "password", wrong)
+	if n == 0 {
+		s.auditFailure(ctx, actor, "locked")
+		return nil, lockedErr(until.Sub(s.now()))
+	}
+	hash := s.dummy
+	if uerr == nil {
+		hash = u.PasswordHash
+	}
+	ok, rehash := password.Verify(pw, hash, s.opts.Password)
+	switch {
+	case uerr != nil:
+		return nil, s.failSignIn(ctx, actor, "unknown_account", n, wrong)
+	case !ok:
+		return nil, s.failSignIn(ctx, actor, "wrong_password", n, wrong)
 	}
 	switch u.Status {
 	case kyc.UserDisabled:
+		s.releaseAttempt(ctx, key)
 		return nil, kyc.Errorf(kyc.Forbidden, "this account is disabled")
 	case kyc.UserUnconfirmed:
+		s.releaseAttempt(ctx, key)
 		return nil, kyc.Errorf(kyc.Forbidden, "confirm your e-mail address first: enter the code we sent you")
 	}
-	usedRecovery := ""
+	var step int64
+	usedRecovery := false
 	if u.MFAEnabled {
-		if strings.TrimSpace(mfaCode) == "" {
+		code := strings.TrimSpace(mfaCode)
+		if code == "" {
+			s.releaseAttempt(ctx, key) // the password was right: asking for the code is no failure
 			return nil, kyc.Errorf(kyc.MFARequired, "enter the code from your authenticator app")
 		}
-		step, err := s.checkMFA(ctx, u, mfaCode)
-		if err == nil && step == 0 {
-			// A recovery code: spend it now, once, whatever happens next.
-			var used bool
-			if used, err = s.db.UseRecoveryCode(ctx, u.ID, recoveryHash(u.ID, mfaCode)); err == nil && !used {
-				err = errors.New("unknown or used recovery code")
+		mfaWrong := kyc.Errorf(kyc.Unauthorized, "wrong authenticator code")
+		if strings.Contains(code, "-") {
+			// A recovery code: spent now, once, whatever happens next.
+			used, err := s.db.UseRecoveryCode(ctx, u.ID, recoveryHash(u.ID, code))
+			if err != nil {
+				return nil, err
 			}
-			usedRecovery = "true"
-		}
-		if err != nil {
-			return nil, s.failSignIn(ctx, u, "mfa", kyc.Errorf(kyc.Unauthorized, "wrong authenticator code"))
-		}
-		if step > 0 {
-			u.TOTPLastStep = step
+			if !used {
+				return nil, s.failSignIn(ctx, actor, "wrong_mfa", n, mfaWrong)
+			}
+			usedRecovery = true
+		} else if step, err = s.checkTOTP(u, code); err != nil {
+			return nil, s.failSignIn(ctx, actor, "wrong_mfa", n, mfaWrong)
 		}
 	}
+	newHash := ""
+	if rehash {
+		newHash = password.Hash(pw, s.opts.Password) // before the transaction: it takes a while
+	}
 	var tokens *Tokens
+	var failure string
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.FailedLogins, u.LockedUntil = 0, timeZero
-		if rehash {
-			u.PasswordHash = password.Hash(pw, s.opts.Password)
-		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		cur, err := tx.LockUser(ctx, u.ID)
+		if err != nil {
 			return err
 		}
-		var err error
+		switch {
+		case cur.PasswordHash != u.PasswordHash:
+			failure = "password_changed" // reset or changed while this attempt was checked
+			return nil
+		case cur.Status != kyc.UserConfirmed:
+			failure = "disabled"
+			return nil
+		}
+		if step > 0 {
+			spent, err := tx.UseTOTPStep(ctx, u.ID, step)
+			if err != nil {
+				return err
+			}
+			if !spent {
+				failure = "replayed_mfa"
+				return nil
+			}
+		}
+		if err := tx.ClearLoginAttempts(ctx, key); err != nil {
+			return err
+		}
+		if newHash != "" {
+			if _, err := tx.SetPassword(ctx, u.ID, u.PasswordHash, newHash); err != nil {
+				return err
+			}
+		}
 		if tokens, err = s.issue(ctx, tx, u.ID, kyc.NewID(nil, "fam"), true); err != nil {
 			return err
 		}
 		detail := map[string]string{"mfa": fmt.Sprint(u.MFAEnabled)}
-		if usedRecovery != "" {
+		if usedRecovery {
 			detail["recovery_code"] = "used"
 		}
-		if rehash {
+		if newHash != "" {
 			detail["password_rehashed"] = "true"
 		}
 		return audit(ctx, tx, "auth.signin.success", u.ID, u.ID, detail)
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, err
+	case failure == "disabled":
+		return nil, kyc.Errorf(kyc.Forbidden, "this account is disabled")
+	case failure == "replayed_mfa":
+		return nil, s.failSignIn(ctx, actor, "wrong_mfa", n, kyc.Errorf(kyc.Unauthorized, "wrong authenticator code"))
+	case failure != "":
+		return nil, s.failSignIn(ctx, actor, "wrong_password", n, wrong)
 	}
 	return tokens, nil
 }
 
-// failSignIn counts a failed attempt, locks the account from the fifth,
-// audits it, and returns fail (or the lock).
-func (s *Service) failSignIn(ctx context.Context, u *kyc.User, factor string, fail error) error {
+// loginKey is the key an address's attempts are counted under: a keyed hash
+// of the address as typed (lower-cased), so the table holds no addresses and
+// unknown ones are counted like known ones.
+func (s *Service) loginKey(email string) string {
+	m := hmac.New(sha256.New, s.keyring.IndexKey("login attempts"))
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// takeAttempt counts an attempt against key; it returns 0 and the end of
+// the lock while the key is locked.
+func (s *Service) takeAttempt(ctx context.Context, key string) (n int, until time.Time, err error) {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		n, until, err = tx.TakeLoginAttempt(ctx, key, lockFor)
+		return err
+	})
+	return n, until, err
+}
+
+// releaseAttempt gives back an attempt whose password was right but that
+// could not go on (MFA code missing, account unconfirmed or disabled).
+func (s *Service) releaseAttempt(ctx context.Context, key string) {
+	if err := s.db.ReleaseLoginAttempt(ctx, key); err != nil {
+		s.opts.Logger.Warn("release a sign-in attempt", "err", err)
+	}
+}
+
+// failSignIn audits the n-th failed attempt (and the lockout it starts) and
+// returns fail: the attempt itself was counted before it was checked.
+func (s *Service) failSignIn(ctx context.Context, actor, reason string, n int, fail error) error {
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.FailedLogins++
-		lock := lockFor(u.FailedLogins)
-		if lock > 0 {
-			u.LockedUntil = s.now().Add(lock)
-		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		detail := map[string]string{"reason": reason, "failed_attempts": fmt.Sprint(n)}
+		if err := audit(ctx, tx, "auth.signin.failure", actor, subjectOf(actor), detail); err != nil {
 			return err
 		}
-		detail := map[string]string{"reason": "wrong_" + factor, "failed_attempts": fmt.Sprint(u.FailedLogins)}
-		if err := audit(ctx, tx, "auth.signin.failure", u.ID, u.ID, detail); err != nil {
-			return err
-		}
-		if lock > 0 {
-			return audit(ctx, tx, "auth.lockout", u.ID, u.ID, map[string]string{"seconds": fmt.Sprint(int(lock.Seconds()))})
+		if lock := lockFor(n); lock > 0 {
+			return audit(ctx, tx, "auth.lockout", actor, subjectOf(actor), map[string]string{"seconds": fmt.Sprint(int(lock.Seconds()))})
 		}
 		return nil
 	})
@@ -150,19 +222,30 @@ func (s *Service) failSignIn(ctx context.Context, u *kyc.User, factor string, fa
 	return fail
 }
 
-// checkMFA accepts a TOTP code (returning its step) or, in the form
-// xxxxx-xxxxx, an unused recovery code (returning step 0; the caller spends
-// it in its transaction).
-func (s *Service) checkMFA(ctx context.Context, u *kyc.User, code string) (int64, error) {
-	code = strings.TrimSpace(code)
-	if strings.Contains(code, "-") {
-		return 0, nil
+func (s *Service) auditFailure(ctx context.Context, actor, reason string) {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		return audit(ctx, tx, "auth.signin.failure", actor, subjectOf(actor), map[string]string{"reason": reason})
+	})
+	if err != nil {
+		s.opts.Logger.Warn("audit a failed sign-in", "err", err)
 	}
+}
+
+func subjectOf(actor string) string {
+	if actor == "anonymous" {
+		return ""
+	}
+	return actor
+}
+
+// checkTOTP checks a TOTP code against the user's secret and returns its
+// time step; the caller spends the step (store.UseTOTPStep).
+func (s *Service) checkTOTP(u *kyc.User, code string) (int64, error) {
 	secret, err := s.keyring.Open(u.TOTPSecret, []byte("totp:"+u.ID))
 	if err != nil {
 		return 0, fmt.Errorf("open totp secret: %w", err)
 	}
-	step, ok := totp.Validate(secret, code, s.now(), u.TOTPLastStep)
+	step, ok := totp.Validate(secret, strings.TrimSpace(code), s.now(), u.TOTPLastStep)
 	if !ok {
 		return 0, errors.New("wrong code")
 	}

@@ -30,29 +30,30 @@ func (s *Service) SignUp(ctx context.Context, email, pw string) (*kyc.User, erro
 	return u, nil
 }
 
-// Confirm checks the e-mailed code and confirms the account. Confirming a
-// confirmed account again succeeds.
+// Confirm checks the e-mailed code and confirms the account. Every failure
+// answers "wrong code" (or "expired" once the code's tries or time are
+// used), after the same work, whether the address has an account, is
+// confirmed already or is disabled: the answer tells nothing about it.
 func (s *Service) Confirm(ctx context.Context, email, code string) error {
 	u, err := s.userByEmail(ctx, email)
+	userID := ""
+	if err == nil {
+		userID = u.ID
+	}
+	hash, err := s.checkCode(ctx, userID, "confirm", code)
 	if err != nil {
-		return kyc.Errorf(kyc.Invalid, "wrong code")
-	}
-	if u.Status == kyc.UserConfirmed {
-		return nil
-	}
-	if u.Status != kyc.UserUnconfirmed {
-		return kyc.Errorf(kyc.Forbidden, "this account is disabled")
-	}
-	if err := s.checkCode(ctx, u, "confirm", code); err != nil {
 		return err
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.Status = kyc.UserConfirmed
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := spendCode(ctx, tx, u.ID, "confirm", hash); err != nil {
 			return err
 		}
-		if err := tx.DeleteCode(ctx, u.ID, "confirm"); err != nil {
+		ok, err := tx.SetUserStatus(ctx, u.ID, kyc.UserUnconfirmed, kyc.UserConfirmed)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return kyc.Errorf(kyc.Forbidden, "this account is disabled")
 		}
 		return audit(ctx, tx, "auth.confirm", u.ID, u.ID, nil)
 	})
@@ -86,28 +87,35 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 }
 
 // ResetPassword sets a new password with a reset code, revokes every session
-// and token of the account and lifts any lockout.
+// and token of the account and lifts any lockout. The new password is
+// checked against the policy first, before anything about the account, and
+// an unknown or disabled address answers "wrong code" after the same work.
 func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword string) error {
-	u, err := s.userByEmail(ctx, email)
-	if err != nil || u.Status == kyc.UserDisabled {
-		return kyc.Errorf(kyc.Invalid, "wrong code")
-	}
 	if err := s.opts.Policy.Check(newPassword); err != nil {
 		return err
 	}
-	if err := s.checkCode(ctx, u, "reset", code); err != nil {
+	u, err := s.userByEmail(ctx, email)
+	userID := ""
+	if err == nil && u.Status != kyc.UserDisabled {
+		userID = u.ID
+	}
+	hash, err := s.checkCode(ctx, userID, "reset", code)
+	if err != nil {
 		return err
 	}
+	newHash := password.Hash(newPassword, s.opts.Password)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.PasswordHash = password.Hash(newPassword, s.opts.Password)
-		u.FailedLogins, u.LockedUntil = 0, timeZero
-		if u.Status == kyc.UserUnconfirmed {
-			u.Status = kyc.UserConfirmed // the code proved the address
-		}
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		if err := spendCode(ctx, tx, u.ID, "reset", hash); err != nil {
 			return err
 		}
-		if err := tx.DeleteCode(ctx, u.ID, "reset"); err != nil {
+		ok, err := tx.ResetPassword(ctx, u.ID, newHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return wrongCode() // disabled meanwhile
+		}
+		if err := tx.ClearLoginAttempts(ctx, s.loginKey(u.Email)); err != nil {
 			return err
 		}
 		if err := tx.RevokeUserTokens(ctx, u.ID); err != nil {
@@ -118,21 +126,39 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword st
 }
 
 // ChangePassword replaces a signed-in user's password after checking the
-// current one, and revokes their other sessions and tokens.
+// current one, and revokes their sessions and tokens. Wrong current
+// passwords count towards the lockout like wrong sign-ins (a stolen session
+// must not be a way to guess the password), and the change applies only if
+// the password is still the one checked.
 func (s *Service) ChangePassword(ctx context.Context, p *kyc.Principal, current, newPassword string) error {
 	u, err := s.db.GetUser(ctx, p.UserID)
 	if err != nil {
 		return err
 	}
-	if ok, _ := password.Verify(current, u.PasswordHash, s.opts.Password); !ok {
-		return kyc.Errorf(kyc.Invalid, "the current password is wrong")
-	}
 	if err := s.opts.Policy.Check(newPassword); err != nil {
 		return err
 	}
+	key := s.loginKey(u.Email)
+	n, until, err := s.takeAttempt(ctx, key)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return lockedErr(until.Sub(s.now()))
+	}
+	if ok, _ := password.Verify(current, u.PasswordHash, s.opts.Password); !ok {
+		return s.failSignIn(ctx, u.ID, "wrong_current_password", n, kyc.Errorf(kyc.Invalid, "the current password is wrong"))
+	}
+	newHash := password.Hash(newPassword, s.opts.Password)
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		u.PasswordHash = password.Hash(newPassword, s.opts.Password)
-		if err := tx.UpdateUser(ctx, u); err != nil {
+		ok, err := tx.SetPassword(ctx, u.ID, u.PasswordHash, newHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return kyc.Errorf(kyc.Conflict, "the password was changed meanwhile: sign in again")
+		}
+		if err := tx.ClearLoginAttempts(ctx, key); err != nil {
 			return err
 		}
 		if err := tx.RevokeUserTokens(ctx, u.ID); err != nil {

@@ -76,6 +76,7 @@ type envOptions struct {
 	dialect    string
 	challenges []liveness.Challenge // a fixed liveness challenge order
 	rules      journey.Rules
+	argon2     password.Params // the password hash cost; a cheap one when zero
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -89,8 +90,11 @@ func newEnv(t testing.TB, o envOptions) *env {
 	clk := &clock{t: time.Now().UTC()}
 	db := testenv.OpenDB(t, testenv.DatabaseURL(t, o.dialect), clk.Now)
 	k, _ := seal.ParseKey(seal.GenerateKeyText())
+	if o.argon2 == (password.Params{}) {
+		o.argon2 = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}
+	}
 	accounts := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{
-		Password: password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}, Now: clk.Now, PublicURL: "https://kyc.example.com",
+		Password: o.argon2, Now: clk.Now, PublicURL: "https://kyc.example.com",
 	})
 	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir(), seal.NewKeyring(k))
 	if err != nil {
@@ -187,6 +191,74 @@ func (e *env) send(req *http.Request, c cred) res {
 	return out
 }
 
+// try is do for goroutines: it returns the error instead of failing the
+// test (t.Fatal may not be called off the test's goroutine).
+func (e *env) try(method, path string, body any, c cred) (res, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		return res{}, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	if c.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "__Host-kycd_session", Value: c.cookie})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return res{}, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := res{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	json.Unmarshal(raw, &out.body)
+	return out, nil
+}
+
+// parallel sends n requests at once (request i made by req(i)) and returns
+// the answers in order. The requests wait at a barrier so they really race.
+func (e *env) parallel(n int, req func(i int) (method, path string, body any, c cred)) []res {
+	e.t.Helper()
+	out := make([]res, n)
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			m, p, b, c := req(i)
+			start.Wait()
+			out[i], errs[i] = e.try(m, p, b, c)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	for _, err := range errs {
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// statuses counts the answers by HTTP status.
+func statuses(rs []res) map[int]int {
+	m := map[int]int{}
+	for _, r := range rs {
+		m[r.status]++
+	}
+	return m
+}
+
 // must checks a response's status.
 func (e *env) must(r res, status int) res {
 	e.t.Helper()
@@ -252,13 +324,7 @@ func (e *env) signIn(u *user, code string) res {
 // made by `kycd user create`.
 func (e *env) withRoles(u *user, roles ...kyc.Role) {
 	e.t.Helper()
-	ctx := context.Background()
-	got, err := e.db.GetUser(ctx, u.id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	got.Roles = roles
-	if err := e.db.UpdateUser(ctx, got); err != nil {
+	if err := e.db.SetUserRoles(context.Background(), u.id, roles); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -59,8 +59,6 @@ type User struct {
 	MFAEnabled   bool
 	TOTPSecret   []byte // sealed; nil until TOTP setup starts
 	TOTPLastStep int64  // the last time step accepted, so a code is never used twice
-	FailedLogins int
-	LockedUntil  time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }

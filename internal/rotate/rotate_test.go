@@ -46,8 +46,7 @@ func TestRotate(t *testing.T) {
 		if err := db.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		u.TOTPSecret = sealFor(col["users"], u.ID, "totp secret")
-		if err := db.UpdateUser(ctx, u); err != nil {
+		if _, err := db.SetTOTPSecret(ctx, u.ID, sealFor(col["users"], u.ID, "totp secret")); err != nil {
 			t.Fatal(err)
 		}
 		v := &kyc.Verification{ID: "ver_1", UserID: u.ID}

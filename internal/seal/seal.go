@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -43,8 +44,9 @@ var ErrCorrupt = errors.New("seal: message is corrupt or was not sealed by kycd"
 
 // Key is a master key.
 type Key struct {
-	id   [idSize]byte
-	aead cipher.AEAD
+	id    [idSize]byte
+	aead  cipher.AEAD
+	index [32]byte // the root of IndexKey, derived from the raw key
 }
 
 // NewKey makes a master key from 32 raw bytes.
@@ -59,6 +61,9 @@ func NewKey(raw []byte) (*Key, error) {
 	sum := sha256.Sum256(append([]byte("kycd master key id\x00"), raw...))
 	k := &Key{aead: aead}
 	copy(k.id[:], sum[:idSize])
+	m := hmac.New(sha256.New, raw)
+	m.Write([]byte("kycd index key"))
+	copy(k.index[:], m.Sum(nil))
 	return k, nil
 }
 
@@ -157,6 +162,16 @@ func (kr *Keyring) Rotated(next *Key) *Keyring {
 		out.byID[id] = k
 	}
 	return out
+}
+
+// IndexKey returns a secret key for one purpose (such as keyed hashes of
+// e-mail addresses for lookups and throttling), derived from the primary
+// master key. It changes when the master key is rotated, so it may only key
+// what can be rebuilt or lost without harm.
+func (kr *Keyring) IndexKey(purpose string) []byte {
+	m := hmac.New(sha256.New, kr.primary.index[:])
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // PrimaryID is the ID of the key new messages are sealed under.
