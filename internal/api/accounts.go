@@ -364,7 +364,7 @@ func (s *Server) registerAdmin() {
 			if err != nil {
 				return nil, err
 			}
-			roles, err := kyc.ParseRoles(in.Body.Roles)
+			roles, err := kyc.ParseRoles(in.Body.Roles, kyc.UserRoles)
 			if err != nil {
 				return nil, err
 			}
@@ -395,11 +395,13 @@ func (s *Server) registerAdmin() {
 	}
 	huma.Register(s.api, huma.Operation{OperationID: "create-api-key", Method: http.MethodPost, Path: "/v1/api-keys", Tags: tagAdmin,
 		Summary: "Create an API key", DefaultStatus: http.StatusCreated, Security: secured,
-		Description: "The key is shown only in this answer; kycd keeps only its hash. Send it as Authorization: Bearer <key>."},
+		Description: "The key is shown only in this answer; kycd keeps only its hash. Send it as Authorization: Bearer <key>. " +
+			"Roles: integrator (starts verifications and sees and drives only the ones it started), reviewer (the review queue, " +
+			"every case, decisions), admin (accounts, keys, webhooks, erasure)."},
 		func(ctx context.Context, in *struct {
 			Body struct {
 				Name  string   `json:"name" maxLength:"100" example:"crm integration"`
-				Roles []string `json:"roles" minItems:"1"`
+				Roles []string `json:"roles" minItems:"1" doc:"integrator, reviewer and/or admin"`
 			}
 		}) (*struct {
 			Body struct {
@@ -411,7 +413,7 @@ func (s *Server) registerAdmin() {
 			if err != nil {
 				return nil, err
 			}
-			roles, err := kyc.ParseRoles(in.Body.Roles)
+			roles, err := kyc.ParseRoles(in.Body.Roles, kyc.KeyRoles)
 			if err != nil {
 				return nil, err
 			}

@@ -22,11 +22,11 @@ const (
 	signedIn                 // any user or API key
 	person                   // a signed-in user, not an API key
 	adminOnly                // the admin role
-	starter                  // an applicant (their own case) or an API key
-	viewer                   // the case's applicant, reviewers, admins, API keys; other applicants get 404
-	driver                   // the case's applicant or an API key; other applicants 404, reviewers and admins 403
-	reviewerOnly             // reviewers and admins (users or API keys); applicants 403
-	eraser                   // the case's applicant or an admin (user or API key); other applicants 404, others 403
+	starter                  // an applicant (their own case) or an integrator's API key
+	viewer                   // the case's owner, reviewers, admins; other applicants and integrators get 404
+	driver                   // the case's owner; other applicants and integrators 404, reviewers and admins 403
+	reviewerOnly             // reviewers and admins (users or API keys); applicants and integrators 403
+	eraser                   // the case's owner or an admin (user or API key); other applicants and integrators 404, others 403
 )
 
 // routes is the authorization matrix's list: every operation of the API,
@@ -96,7 +96,13 @@ func mustReadFile(p string) []byte {
 }
 
 // principals are the callers of the matrix.
-var principals = []string{"anonymous", "applicant", "other applicant", "reviewer", "admin", "api key (reviewer)", "api key (admin)"}
+var principals = []string{"anonymous", "applicant", "other applicant", "reviewer", "admin",
+	"api key (integrator)", "api key (reviewer)", "api key (admin)"}
+
+// stranger: a principal that may not learn that another's case exists.
+func stranger(principal string) bool {
+	return principal == "other applicant" || principal == "api key (integrator)"
+}
 
 // allowed says whether rule lets principal through.
 func allowed(r rule, principal string) bool {
@@ -108,13 +114,13 @@ func allowed(r rule, principal string) bool {
 	case person:
 		return principal != "anonymous" && !strings.HasPrefix(principal, "api key")
 	case starter:
-		return principal == "applicant" || principal == "other applicant" || strings.HasPrefix(principal, "api key")
+		return principal == "applicant" || principal == "other applicant" || principal == "api key (integrator)"
 	case viewer:
-		return principal != "anonymous" && principal != "other applicant"
+		return principal != "anonymous" && !stranger(principal)
 	case driver:
-		return principal == "applicant" || strings.HasPrefix(principal, "api key")
+		return principal == "applicant"
 	case reviewerOnly:
-		return principal == "reviewer" || principal == "admin" || strings.HasPrefix(principal, "api key")
+		return principal == "reviewer" || principal == "admin" || principal == "api key (reviewer)" || principal == "api key (admin)"
 	case eraser:
 		return principal == "applicant" || principal == "admin" || principal == "api key (admin)"
 	default:
@@ -128,7 +134,7 @@ func denied(r rule, principal string) int {
 	switch {
 	case principal == "anonymous":
 		return 401
-	case (r == viewer || r == driver || r == eraser) && principal == "other applicant":
+	case (r == viewer || r == driver || r == eraser) && stranger(principal):
 		return 404
 	}
 	return 403
@@ -218,12 +224,9 @@ func (e *env) principal(who string, n int) cred {
 		e.withRoles(u, kyc.RoleReviewer)
 	case "admin":
 		e.withRoles(u, kyc.RoleAdmin)
-	case "api key (reviewer)", "api key (admin)":
+	case "api key (integrator)", "api key (reviewer)", "api key (admin)":
 		e.withRoles(u, kyc.RoleAdmin)
-		role := "reviewer"
-		if who == "api key (admin)" {
-			role = "admin"
-		}
+		role := strings.TrimSuffix(strings.TrimPrefix(who, "api key ("), ")")
 		k := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": who, "roles": []string{role}}, cred{bearer: u.access}), 201)
 		return cred{bearer: k.str("key")}
 	}

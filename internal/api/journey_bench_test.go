@@ -21,7 +21,7 @@ func BenchmarkJourney(b *testing.B) {
 	u := e.newUser("bench-journey@example.com")
 	e.withRoles(u, "admin")
 	e.signIn(u, "")
-	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "bench", "roles": []string{"reviewer"}}, cred{bearer: u.access}), 201)
+	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "bench", "roles": []string{"integrator"}}, cred{bearer: u.access}), 201)
 	c := cred{bearer: key.str("key")}
 	front, _ := generatedDocOf(b, "face_recognition/examples__obama-480p.jpg", docgen.Passport, 3, 0)
 	prepare := func(n int) []string {

@@ -181,7 +181,7 @@ func TestJourneyOverAPI(t *testing.T) {
 	hook.mu.Lock()
 	hook.secret = wh.str("secret")
 	hook.mu.Unlock()
-	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"reviewer"}}, ac), 201)
+	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"integrator"}}, ac), 201)
 	kc := cred{bearer: key.str("key")}
 
 	// 1. The same person: approved.
@@ -329,7 +329,7 @@ func TestRetentionAndExpiry(t *testing.T) {
 	u := e.newUser("retention@example.com")
 	e.withRoles(u, kyc.RoleAdmin)
 	e.signIn(u, "")
-	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"reviewer"}}, cred{bearer: u.access}), 201)
+	key := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"integrator"}}, cred{bearer: u.access}), 201)
 	c := cred{bearer: key.str("key")}
 	decided, r := e.runCase(c, "kept-a-day", "face_recognition/examples__obama-480p.jpg", 3)
 	if r.str("status") != "approved" {

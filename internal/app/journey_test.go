@@ -186,7 +186,7 @@ func TestJourneyScaleOutAndCrash(t *testing.T) {
 	pa := startKycd(t, append(common, "KYCD_DATA_DIR="+t.TempDir())...)
 	pb := startKycd(t, append(common, "KYCD_DATA_DIR="+t.TempDir())...)
 	admin := adminToken(t, pa.url, append(common, "KYCD_DATA_DIR="+t.TempDir()))
-	key := api{t: t, base: pb.url, token: admin}.json("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"reviewer"}}, 201)
+	key := api{t: t, base: pb.url, token: admin}.json("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"integrator"}}, 201)
 	a := api{t: t, base: pa.url, token: key["key"].(string)}
 	b := api{t: t, base: pb.url, token: key["key"].(string)}
 

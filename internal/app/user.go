@@ -30,7 +30,7 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if roleList == "" {
 		roleList = string(kyc.RoleApplicant)
 	}
-	roles, err := kyc.ParseRoles(strings.Split(roleList, ","))
+	roles, err := kyc.ParseRoles(strings.Split(roleList, ","), kyc.UserRoles)
 	if err != nil {
 		return err
 	}

@@ -19,13 +19,12 @@ import (
 // erase it; blobs are deleted by jobs enqueued in the same transaction, so
 // they go exactly when the records do, and are retried until gone.
 func (s *Service) Erase(ctx context.Context, p *kyc.Principal, id string) (*kyc.Verification, error) {
-	v, err := s.db.GetVerification(ctx, id)
-	if err != nil || !CanView(p, v) {
-		return nil, kyc.Errorf(kyc.NotFound, "verification %s not found", id)
+	v, err := s.load(ctx, p, id, false)
+	if err != nil {
+		return nil, err
 	}
-	own := p.UserID != "" && p.UserID == v.UserID
-	if !own && !p.Has(kyc.RoleAdmin) {
-		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an admin can erase a verification")
+	if !p.Owns(v) && !p.Has(kyc.RoleAdmin) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only the case's applicant or integrator, or an admin, can erase a verification")
 	}
 	if v.Status == kyc.StatusProcessing {
 		return nil, kyc.Errorf(kyc.Conflict, "the verification is being decided; erase it once it is decided")

@@ -176,25 +176,18 @@ func (s *Service) setDetails(v *kyc.Verification, d *Details) error {
 	return err
 }
 
-// canDrive: the case's applicant or an integrator's API key.
-func canDrive(p *kyc.Principal, v *kyc.Verification) bool {
-	return p != nil && ((p.UserID != "" && p.UserID == v.UserID) || p.APIKeyID != "")
-}
-
-// CanView adds reviewers and admins to the drivers.
-func CanView(p *kyc.Principal, v *kyc.Verification) bool {
-	return canDrive(p, v) || p != nil && p.Has(kyc.RoleReviewer, kyc.RoleAdmin)
-}
-
 // load finds a verification that p may see, and may drive when drive is
 // set (others' cases are not found; reviewers get forbidden).
 func (s *Service) load(ctx context.Context, p *kyc.Principal, id string, drive bool) (*kyc.Verification, error) {
 	v, err := s.db.GetVerification(ctx, id)
-	if err != nil || !CanView(p, v) {
+	if err != nil && kyc.ErrorCode(err) != kyc.NotFound {
+		return nil, err
+	}
+	if err != nil || !p.CanView(v) {
 		return nil, kyc.Errorf(kyc.NotFound, "verification %s not found", id)
 	}
-	if drive && !canDrive(p, v) {
-		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can do this")
+	if drive && !p.Owns(v) {
+		return nil, kyc.Errorf(kyc.Forbidden, "only the case's applicant or the integrator that started it can do this")
 	}
 	return v, nil
 }
@@ -207,8 +200,8 @@ func (s *Service) Get(ctx context.Context, p *kyc.Principal, id string) (*kyc.Ve
 // Create starts a case: an applicant's own, or an integrator's with its
 // reference. Applicants may start MaxAttempts a day.
 func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string) (*kyc.Verification, error) {
-	if p.APIKeyID == "" && !p.Has(kyc.RoleApplicant) {
-		return nil, kyc.Errorf(kyc.Forbidden, "only applicants and integrators start verifications")
+	if !p.CanStart() {
+		return nil, kyc.Errorf(kyc.Forbidden, "only applicants and integrators' API keys start verifications")
 	}
 	now := s.o.Now()
 	if p.UserID != "" && p.APIKeyID == "" {
@@ -221,11 +214,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 				Message: fmt.Sprintf("%s: %d verifications started in 24 hours; try again tomorrow", ReasonTooMany, n)}
 		}
 	}
-	userID := p.UserID
-	if p.APIKeyID != "" {
-		userID = ""
-	}
-	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: userID, Reference: reference}
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: p.UserID, APIKeyID: p.APIKeyID, Reference: reference}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
@@ -244,7 +233,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 // AuditView records that p looked at a case (reviewers and admins only:
 // applicants and integrators seeing their own cases is not news).
 func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verification, what string) {
-	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) || canDrive(p, v) {
+	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) || p.Owns(v) {
 		return
 	}
 	err := s.db.AppendAudit(ctx, &store.AuditEvent{Action: "verification.viewed", ActorID: p.ID(), SubjectID: v.ID,

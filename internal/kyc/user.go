@@ -10,23 +10,35 @@ import (
 // Role is what a person or API key may do.
 type Role string
 
-// The roles.
+// The roles. A person is an applicant, a reviewer or an admin; an API key
+// is an integrator (it starts and drives its own cases), a reviewer or an
+// admin.
 const (
-	RoleApplicant Role = "applicant"
-	RoleReviewer  Role = "reviewer"
-	RoleAdmin     Role = "admin"
+	RoleApplicant  Role = "applicant"
+	RoleReviewer   Role = "reviewer"
+	RoleAdmin      Role = "admin"
+	RoleIntegrator Role = "integrator"
 )
 
-// Roles lists every role.
-var Roles = []Role{RoleApplicant, RoleReviewer, RoleAdmin}
+// UserRoles are the roles a person's account may hold; KeyRoles those of
+// an API key.
+var (
+	UserRoles = []Role{RoleApplicant, RoleReviewer, RoleAdmin}
+	KeyRoles  = []Role{RoleIntegrator, RoleReviewer, RoleAdmin}
+)
 
-// ParseRoles checks a list of role names, dropping duplicates.
-func ParseRoles(names []string) ([]Role, error) {
+// ParseRoles checks a list of role names against the allowed ones
+// (UserRoles or KeyRoles), dropping duplicates.
+func ParseRoles(names []string, allowed []Role) ([]Role, error) {
 	var out []Role
 	for _, n := range names {
 		r := Role(n)
-		if !slices.Contains(Roles, r) {
-			return nil, Errorf(Invalid, "unknown role %q (want applicant, reviewer or admin)", n)
+		if !slices.Contains(allowed, r) {
+			list := make([]string, len(allowed))
+			for i, a := range allowed {
+				list[i] = string(a)
+			}
+			return nil, Errorf(Invalid, "unknown role %q (want one of %s)", n, strings.Join(list, ", "))
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -97,6 +109,37 @@ func (p *Principal) Has(roles ...Role) bool {
 		}
 	}
 	return false
+}
+
+// Owns reports whether p started case v: its applicant, or the API key
+// that created it. Only the owner drives a case (liveness, document, submit).
+func (p *Principal) Owns(v *Verification) bool {
+	switch {
+	case p == nil:
+		return false
+	case p.APIKeyID != "":
+		return v.APIKeyID == p.APIKeyID
+	default:
+		return p.UserID != "" && v.APIKeyID == "" && v.UserID == p.UserID
+	}
+}
+
+// CanView reports whether p may see case v: its owner, reviewers and admins.
+// Others must not learn that it exists.
+func (p *Principal) CanView(v *Verification) bool {
+	return p.Owns(v) || p.Has(RoleReviewer, RoleAdmin)
+}
+
+// CanStart reports whether p may start a case: an applicant (their own) or
+// an integrator's key.
+func (p *Principal) CanStart() bool {
+	if p == nil {
+		return false
+	}
+	if p.APIKeyID != "" {
+		return p.Has(RoleIntegrator)
+	}
+	return p.Has(RoleApplicant)
 }
 
 // ID names the principal in audit events: a user or API key id.

@@ -63,6 +63,7 @@ func CanTransition(from, to Status) error {
 type Verification struct {
 	ID        string
 	UserID    string // the applicant's account; empty for integrator-created cases
+	APIKeyID  string // the API key that started the case; empty for an applicant's own
 	Reference string // the integrator's own id for the case
 	Status    Status
 	Version   int64 // optimistic-concurrency counter, bumped by every update

@@ -75,24 +75,13 @@ func NewService(db *store.DB, faces *face.Engine, blobs blob.Store, keyring *sea
 	return &Service{db: db, faces: faces, blobs: blobs, keyring: keyring, o: o}
 }
 
-// canDrive reports whether p may run the checks of verification v: its
-// applicant, or an integrator's API key.
-func canDrive(p *kyc.Principal, v *kyc.Verification) bool {
-	return p != nil && ((p.UserID != "" && p.UserID == v.UserID) || p.APIKeyID != "")
-}
-
-// canView adds reviewers and admins to canDrive.
-func canView(p *kyc.Principal, v *kyc.Verification) bool {
-	return canDrive(p, v) || p.Has(kyc.RoleReviewer, kyc.RoleAdmin)
-}
-
 // Start creates a session for a verification.
 func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID string) (*store.LivenessSession, *State, error) {
 	v, err := s.db.GetVerification(ctx, verificationID)
-	if err != nil || !canView(p, v) {
+	if err != nil || !p.CanView(v) {
 		return nil, nil, kyc.Errorf(kyc.NotFound, "verification %s not found", verificationID)
 	}
-	if !canDrive(p, v) {
+	if !p.Owns(v) {
 		return nil, nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can run the liveness check")
 	}
 	if v.Status != kyc.StatusCreated {
@@ -167,7 +156,7 @@ func (s *Service) load(ctx context.Context, p *kyc.Principal, id string) (*store
 		return nil, nil, nil, err
 	}
 	v, err := s.db.GetVerification(ctx, l.VerificationID)
-	if err != nil || !canView(p, v) {
+	if err != nil || !p.CanView(v) {
 		return nil, nil, nil, kyc.Errorf(kyc.NotFound, "liveness session %s not found", id)
 	}
 	st, err := s.open(l)
@@ -248,7 +237,7 @@ func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run,
 	if err != nil {
 		return nil, err
 	}
-	if !canDrive(p, v) {
+	if !p.Owns(v) {
 		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can send frames")
 	}
 	r := &Run{s: s, l: l, st: st, p: p, bestSharp: -1}

@@ -11,7 +11,7 @@ import (
 	"github.com/kycd/kycd/internal/kyc"
 )
 
-const verificationColumns = `id, COALESCE(user_id, ''), reference, status, version, created_at, updated_at,
+const verificationColumns = `id, COALESCE(user_id, ''), api_key_id, reference, status, version, created_at, updated_at,
 	document_status, similarity, reasons, decided_by, decided_at, submitted_at, erased_at, details`
 
 func scanVerification(row interface{ Scan(...any) error }) (*kyc.Verification, error) {
@@ -19,7 +19,7 @@ func scanVerification(row interface{ Scan(...any) error }) (*kyc.Verification, e
 	var sim sql.NullFloat64
 	var reasons string
 	var decided, submitted, erased sql.NullTime
-	err := row.Scan(&v.ID, &v.UserID, &v.Reference, &v.Status, &v.Version, &v.CreatedAt, &v.UpdatedAt,
+	err := row.Scan(&v.ID, &v.UserID, &v.APIKeyID, &v.Reference, &v.Status, &v.Version, &v.CreatedAt, &v.UpdatedAt,
 		&v.DocumentStatus, &sim, &reasons, &v.DecidedBy, &decided, &submitted, &erased, &v.Details)
 	if err != nil {
 		return nil, err
@@ -54,8 +54,8 @@ func (c conn) CreateVerification(ctx context.Context, v *kyc.Verification) error
 	if v.UserID != "" {
 		userID = sql.NullString{String: v.UserID, Valid: true}
 	}
-	_, err := c.exec(ctx, `INSERT INTO verifications (id, user_id, reference, status, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, 1, $5, $5)`, v.ID, userID, v.Reference, string(v.Status), now)
+	_, err := c.exec(ctx, `INSERT INTO verifications (id, user_id, api_key_id, reference, status, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, $6)`, v.ID, userID, v.APIKeyID, v.Reference, string(v.Status), now)
 	if isUniqueViolation(err) {
 		return kyc.Errorf(kyc.Conflict, "verification %s already exists", v.ID)
 	}
