@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -52,6 +53,8 @@ type Options struct {
 	// liveness checks; PublicURL makes their stream and frames URLs.
 	Liveness  *liveness.Service
 	PublicURL string
+	// StreamIdle closes a liveness stream silent this long; 15 s when 0.
+	StreamIdle time.Duration
 
 	// Journey serves the verification case routes (with Accounts and DB).
 	Journey *journey.Service
@@ -85,6 +88,9 @@ func New(opts Options) *Server {
 	s := &Server{mux: mux, api: humago.New(mux, cfg), opts: opts}
 	if opts.Cookie.Name == "" {
 		s.opts.Cookie = CookieConfig{Name: "__Host-kycd_session", Secure: true}
+	}
+	if opts.StreamIdle <= 0 {
+		s.opts.StreamIdle = 15 * time.Second
 	}
 	if opts.AuthRateLimit <= 0 {
 		s.opts.AuthRateLimit = 30

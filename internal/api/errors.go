@@ -84,6 +84,7 @@ type ErrorBody struct {
 type ErrorDetail struct {
 	Code      kyc.Code `json:"code" doc:"Stable machine-readable code" enum:"invalid,unauthorized,mfa_required,forbidden,not_found,conflict,too_large,unsupported_media,no_face,rate_limited,locked,expired,unavailable,internal"`
 	Message   string   `json:"message" doc:"What went wrong, for people"`
+	Reason    string   `json:"reason,omitempty" doc:"A finer machine-readable cause within the code, e.g. too_many_attempts for rate_limited"`
 	RequestID string   `json:"request_id,omitempty" doc:"The request's id, also in the X-Request-Id header; quote it to support"`
 	Details   []string `json:"details,omitempty" doc:"Field-level problems, for invalid input"`
 }
@@ -122,7 +123,7 @@ func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *a
 	for _, err := range errs {
 		var ke *kyc.Error
 		if errors.As(err, &ke) {
-			body.Error.Code, body.Error.Message = ke.Code, ke.Message
+			body.Error.Code, body.Error.Message, body.Error.Reason = ke.Code, ke.Message, ke.Reason
 			e.status = Status(ke.Code)
 			if ke.RetryAfter > 0 {
 				e.headers = http.Header{"Retry-After": {strconv.Itoa(int(ke.RetryAfter.Seconds()))}}

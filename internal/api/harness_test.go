@@ -69,6 +69,7 @@ type env struct {
 	logs     *syncBuffer
 	journey  *journey.Service
 	blobs    blob.Store
+	blobDir  string // where blobs keeps its (sealed) objects
 }
 
 type envOptions struct {
@@ -77,6 +78,7 @@ type envOptions struct {
 	challenges []liveness.Challenge // a fixed liveness challenge order
 	rules      journey.Rules
 	argon2     password.Params // the password hash cost; a cheap one when zero
+	streamIdle time.Duration   // liveness streams silent this long are closed
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -96,7 +98,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 	accounts := account.New(db, mail.DevSender{}, seal.NewKeyring(k), account.Options{
 		Password: o.argon2, Now: clk.Now, PublicURL: "https://kyc.example.com",
 	})
-	blobs, err := blob.Open(context.Background(), "file://"+t.TempDir(), seal.NewKeyring(k))
+	blobDir := t.TempDir()
+	blobs, err := blob.Open(context.Background(), "file://"+blobDir, seal.NewKeyring(k))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +109,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	j := journey.New(db, blobs, seal.NewKeyring(k), faceEngine(t), lv, docs, journey.Options{Now: clk.Now, Rules: o.rules})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	river.AddWorker(workers, &queue.DeletePrefixWorker{Blobs: blobs})
 	river.AddWorker(workers, &journey.AnalyzeWorker{S: j})
 	river.AddWorker(workers, &journey.ProcessWorker{S: j})
 	river.AddWorker(workers, &journey.DeliverWorker{S: j})
@@ -124,10 +128,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	})
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
-		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs})
+		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs, StreamIdle: o.streamIdle})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs}
+	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs, blobDir: blobDir}
 }
 
 // faceEngine is the test process's shared face engine.

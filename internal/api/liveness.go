@@ -24,7 +24,9 @@ func (s *Server) registerLiveness() {
 	huma.Register(s.api, huma.Operation{OperationID: "start-liveness", Method: http.MethodPost, Path: "/v1/verifications/{id}/liveness",
 		Tags: tagVerify, Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Security: secured,
 		Description: "A single-use session, valid 3 minutes, with 3 random challenges. Send camera frames to stream_url " +
-			"(WebSocket) or frames_url (HTTP). At most 5 failed checks per verification in 30 minutes (429, too_many_attempts)."},
+			"(WebSocket) or frames_url (HTTP). One session is open at a time: starting one abandons the open one. A verification " +
+			"may start 5 sessions, whatever became of them (429 rate_limited, reason too_many_attempts); when the last one fails " +
+			"the verification is rejected (liveness_failed)."},
 		func(ctx context.Context, in *struct {
 			ID string `path:"id" maxLength:"64"`
 		}) (*struct{ Body SessionBody }, error) {
@@ -95,19 +97,18 @@ func (s *Server) registerLiveness() {
 		}
 		frames, err := parseFrames(in.ContentType, in.RawBody)
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(err, r.Close(ctx))
 		}
 		var last liveness.Progress
 		for _, f := range frames {
 			if last, err = r.Frame(ctx, f); err != nil {
-				r.Save(context.WithoutCancel(ctx))
-				return nil, err
+				return nil, errors.Join(err, r.Close(ctx))
 			}
 			if r.Done() {
 				break
 			}
 		}
-		if err := r.Save(ctx); err != nil {
+		if err := r.Close(ctx); err != nil {
 			return nil, err
 		}
 		return &struct{ Body liveness.Progress }{last}, nil
@@ -161,7 +162,10 @@ type wsMessage struct {
 // message {"timestamp_ms": N} and then the frame as a binary message (the
 // timestamp may be left out: then the server's receipt time is used); the
 // server answers each frame with the progress JSON and ends with state
-// "done" and the result. Origins other than this server's are refused.
+// "done" and the result. Origins other than this server's are refused. The
+// stream holds the session's lease (a second connection is refused), and is
+// closed when the client is silent for Options.StreamIdle (a camera sends
+// several frames a second) or the session expires.
 func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p, err := RequireUser(ctx)
@@ -174,25 +178,30 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	defer run.Close(ctx)
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept wrote the error
 	}
 	defer conn.CloseNow()
 	conn.SetReadLimit(liveness.MaxFrameBytes + 1024)
+	// The whole stream ends with the session, whatever the client does.
+	ctx, cancel := context.WithDeadline(ctx, run.Expires().Add(5*time.Second))
+	defer cancel()
 	send := func(v any) error {
 		data, _ := json.Marshal(v)
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		return conn.Write(wctx, websocket.MessageText, data)
 	}
-	defer run.Save(context.WithoutCancel(ctx))
 	var at time.Time
 	saved := time.Now()
 	for !run.Done() {
-		typ, data, err := conn.Read(ctx)
+		rctx, cancelRead := context.WithTimeout(ctx, s.opts.StreamIdle)
+		typ, data, err := conn.Read(rctx)
+		cancelRead()
 		if err != nil {
-			return
+			return // closed by the client, silent too long (the read's context closed it), or the session ended
 		}
 		if typ == websocket.MessageText {
 			var m wsMessage

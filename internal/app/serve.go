@@ -108,6 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
+	river.AddWorker(workers, &queue.DeletePrefixWorker{Blobs: blobs})
 	river.AddWorker(workers, &journey.DeliverWorker{S: journeys})
 	river.AddWorker(workers, &journey.RetentionWorker{S: journeys})
 	if faces != nil {

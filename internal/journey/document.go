@@ -48,12 +48,12 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 	}
 	old := []string{d.Front, d.Back, d.Portrait}
 	n := kyc.NewID(nil, "doc")
-	d.Front, d.Back = "verifications/"+v.ID+"/"+n+"-front", ""
+	d.Front, d.Back = kyc.CasePrefix(v.ID)+n+"-front", ""
 	if err := s.blobs.Put(ctx, d.Front, front); err != nil {
 		return nil, err
 	}
 	if len(back) > 0 {
-		d.Back = "verifications/" + v.ID + "/" + n + "-back"
+		d.Back = kyc.CasePrefix(v.ID) + n + "-back"
 		if err := s.blobs.Put(ctx, d.Back, back); err != nil {
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		}
 	}
 	if portrait != nil {
-		d.Portrait = "verifications/" + v.ID + "/" + kyc.NewID(nil, "doc") + "-portrait"
+		d.Portrait = kyc.CasePrefix(v.ID) + kyc.NewID(nil, "doc") + "-portrait"
 		if err := s.blobs.Put(ctx, d.Portrait, portrait); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package journey
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,20 +38,29 @@ func (s *Service) erase(ctx context.Context, v *kyc.Verification, actor, why str
 		return nil
 	}
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		// Every object the ledger knows of, every image any liveness
+		// session recorded, and then everything under the case's folder:
+		// what a crashed upload or a request still in flight left behind.
 		blobs, err := tx.ListBlobs(ctx, v.ID)
 		if err != nil {
 			return err
 		}
-		var keys []string
+		keys, err := tx.ListLivenessImages(ctx, v.ID)
+		if err != nil {
+			return err
+		}
 		for _, b := range blobs {
 			keys = append(keys, b.Key)
 		}
-		// Liveness images are recorded on their session.
-		if l, err := tx.LatestLiveness(ctx, v.ID, ""); err == nil {
-			keys = append(keys, l.ReferenceKey)
-			keys = append(keys, l.AuditKeys...)
-		}
 		if err := s.deleteLater(ctx, tx, keys...); err != nil {
+			return err
+		}
+		prefix := queue.DeletePrefixArgs{Prefix: kyc.CasePrefix(v.ID)}
+		if _, err := s.queue.Enqueue(ctx, tx, prefix, nil); err != nil {
+			return err
+		}
+		later := &river.InsertOpts{ScheduledAt: s.o.Now().Add(queue.PrefixSweepDelay)}
+		if _, err := s.queue.Enqueue(ctx, tx, prefix, later); err != nil {
 			return err
 		}
 		if err := tx.DeleteLivenessSessions(ctx, v.ID); err != nil {
@@ -64,7 +74,7 @@ func (s *Service) erase(ctx context.Context, v *kyc.Verification, actor, why str
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.erased", ActorID: actor, SubjectID: v.ID,
-			Detail: map[string]string{"why": why}})
+			Detail: map[string]string{"why": why, "objects": strconv.Itoa(len(keys))}})
 	})
 }
 
@@ -133,9 +143,16 @@ func (s *Service) expireStale(ctx context.Context) (int, error) {
 	return len(ids), nil
 }
 
-// Sweep expires abandoned cases and erases every decided or expired case
-// older than the retention; it returns how many it erased.
+// Sweep ends liveness sessions left open past their expiry, forgets old
+// sign-in attempts, expires abandoned cases and erases every decided or
+// expired case older than the retention; it returns how many it erased.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
+	if _, err := s.db.EndOpenLiveness(ctx, "", s.o.Now(), false); err != nil {
+		return 0, err
+	}
+	if _, err := s.db.ForgetLoginAttempts(ctx, s.o.Now().Add(-24*time.Hour)); err != nil {
+		return 0, err
+	}
 	if _, err := s.expireStale(ctx); err != nil {
 		return 0, err
 	}

@@ -143,7 +143,40 @@ func New(db *store.DB, blobs blob.Store, keyring *seal.Keyring, faces *face.Engi
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = d.MaxAttempts
 	}
-	return &Service{db: db, blobs: blobs, keyring: keyring, faces: faces, liveness: lv, analyzer: analyzer, o: o}
+	s := &Service{db: db, blobs: blobs, keyring: keyring, faces: faces, liveness: lv, analyzer: analyzer, o: o}
+	if lv != nil {
+		lv.SetFinisher(s) // the journey moves the case when a liveness check ends
+	}
+	return s
+}
+
+// LivenessEnded implements liveness.Finisher: a passed check moves the case
+// to liveness_passed; a failed one with no attempt left rejects it
+// (liveness_failed), so that the applicant can start a new case and the
+// integrator hears of it. It runs in the transaction that ends the session.
+func (s *Service) LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verification, passed bool, attemptsLeft int) error {
+	if v.Status != kyc.StatusCreated {
+		return nil
+	}
+	switch {
+	case passed:
+		v.Status = kyc.StatusLivenessPassed
+		if err := tx.SaveVerification(ctx, v); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.liveness_passed", ActorID: "system", SubjectID: v.ID})
+	case attemptsLeft <= 0:
+		v.Status, v.Reasons, v.DecidedBy, v.DecidedAt = kyc.StatusRejected, []string{ReasonLivenessFailed}, "auto", s.o.Now()
+		if err := tx.SaveVerification(ctx, v); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, EventCompleted, v); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.decided", ActorID: "system", SubjectID: v.ID,
+			Detail: map[string]string{"status": string(v.Status), "reasons": fmt.Sprint(v.Reasons)}})
+	}
+	return nil
 }
 
 // SetQueue gives the service the queue it enqueues on.
@@ -210,8 +243,8 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 			return nil, err
 		}
 		if n >= s.o.Rules.MaxAttempts {
-			return nil, &kyc.Error{Code: kyc.RateLimited, RetryAfter: 24 * time.Hour,
-				Message: fmt.Sprintf("%s: %d verifications started in 24 hours; try again tomorrow", ReasonTooMany, n)}
+			return nil, &kyc.Error{Code: kyc.RateLimited, Reason: ReasonTooMany, RetryAfter: 24 * time.Hour,
+				Message: fmt.Sprintf("%d verifications started in 24 hours, the most allowed: try again tomorrow", n)}
 		}
 	}
 	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: p.UserID, APIKeyID: p.APIKeyID, Reference: reference}

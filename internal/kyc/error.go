@@ -39,7 +39,10 @@ var Codes = []Code{Invalid, Unauthorized, MFARequired, Forbidden, NotFound, Conf
 type Error struct {
 	Code    Code
 	Message string
-	Err     error
+	// Reason, when set, is a finer machine-readable cause within the code,
+	// such as too_many_attempts for rate_limited.
+	Reason string
+	Err    error
 	// RetryAfter, when set, tells the caller when trying again can succeed
 	// (a lockout, a rate limit); HTTP sends it as Retry-After.
 	RetryAfter time.Duration

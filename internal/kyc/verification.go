@@ -25,7 +25,7 @@ const (
 // transitions lists, for each state, the states it may move to. Every change
 // of a verification's status goes through CanTransition.
 var transitions = map[Status][]Status{
-	StatusCreated:           {StatusLivenessPassed, StatusExpired, StatusErased},
+	StatusCreated:           {StatusLivenessPassed, StatusRejected, StatusExpired, StatusErased}, // rejected: no liveness attempt left
 	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusExpired, StatusErased},
 	StatusDocumentSubmitted: {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased},
 	StatusProcessing:        {StatusApproved, StatusRejected, StatusNeedsReview, StatusErased},
@@ -79,6 +79,11 @@ type Verification struct {
 	ErasedAt       time.Time
 	Details        []byte // sealed by the caller: the document's analysis, notes (personal data)
 }
+
+// CasePrefix is the folder of the blob store that holds every object of a
+// case (document sides, the portrait, liveness images), so that erasure can
+// remove all of them, recorded or not.
+func CasePrefix(id string) string { return "verifications/" + id + "/" }
 
 // Document statuses.
 const (

@@ -31,7 +31,7 @@ type Options struct {
 	Config      Config        // thresholds; Defaults when zero
 	TTL         time.Duration // a session's lifetime; 3 minutes
 	Challenges  int           // how many challenges; 3
-	MaxFailures int           // failed sessions per verification per 30 minutes; 5
+	MaxSessions int           // sessions a verification may start, whatever became of them; 5
 	// Fixed, when set, replaces the random draw (tests and dev demos only).
 	Fixed  []Challenge
 	Rand   io.Reader // crypto/rand when nil
@@ -42,11 +42,40 @@ type Options struct {
 
 // Service runs liveness sessions.
 type Service struct {
-	db      *store.DB
-	faces   *face.Engine
-	blobs   blob.Store
-	keyring *seal.Keyring
-	o       Options
+	db       *store.DB
+	faces    *face.Engine
+	blobs    blob.Store
+	keyring  *seal.Keyring
+	o        Options
+	finisher Finisher
+}
+
+// Finisher owns the verification's state (the journey): it is told, inside
+// the transaction that records it, that a session of v ended, whether it
+// passed and how many sessions v may still start. Without one, sessions end
+// and the verification is left as it is.
+type Finisher interface {
+	LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verification, passed bool, attemptsLeft int) error
+}
+
+// SetFinisher names who hears about the ends of sessions; the journey calls
+// it when it is built on this service.
+func (s *Service) SetFinisher(f Finisher) { s.finisher = f }
+
+// ended tells the finisher, if any, that a session of verificationID ended.
+func (s *Service) ended(ctx context.Context, tx *store.Tx, verificationID string, passed bool) error {
+	if s.finisher == nil {
+		return nil
+	}
+	v, err := tx.GetVerification(ctx, verificationID)
+	if err != nil {
+		return err
+	}
+	n, err := tx.CountLiveness(ctx, verificationID)
+	if err != nil {
+		return err
+	}
+	return s.finisher.LivenessEnded(ctx, tx, v, passed, s.o.MaxSessions-n)
 }
 
 // NewService returns a liveness service.
@@ -60,8 +89,8 @@ func NewService(db *store.DB, faces *face.Engine, blobs blob.Store, keyring *sea
 	if o.Challenges == 0 {
 		o.Challenges = 3
 	}
-	if o.MaxFailures == 0 {
-		o.MaxFailures = 5
+	if o.MaxSessions == 0 {
+		o.MaxSessions = 5
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader
@@ -75,27 +104,27 @@ func NewService(db *store.DB, faces *face.Engine, blobs blob.Store, keyring *sea
 	return &Service{db: db, faces: faces, blobs: blobs, keyring: keyring, o: o}
 }
 
-// Start creates a session for a verification.
+// Start creates a session for a verification. Every session started
+// counts towards the cap (MaxSessions), passed, failed, expired or
+// abandoned, so that redrawing the challenges costs attempts; starting one
+// ends the verification's open session (abandoned), so one is open at a
+// time (the database refuses a second). Once the cap is reached the
+// finisher hears that no attempt is left.
 func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID string) (*store.LivenessSession, *State, error) {
 	v, err := s.db.GetVerification(ctx, verificationID)
+	if err != nil && kyc.ErrorCode(err) != kyc.NotFound {
+		return nil, nil, err
+	}
 	if err != nil || !p.CanView(v) {
 		return nil, nil, kyc.Errorf(kyc.NotFound, "verification %s not found", verificationID)
 	}
 	if !p.Owns(v) {
-		return nil, nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can run the liveness check")
+		return nil, nil, kyc.Errorf(kyc.Forbidden, "only the case's applicant or the integrator that started it can run the liveness check")
 	}
 	if v.Status != kyc.StatusCreated {
 		return nil, nil, kyc.Errorf(kyc.Conflict, "the verification is %s: the liveness check is behind it", v.Status)
 	}
 	now := s.o.Now()
-	failed, err := s.db.CountFailedLiveness(ctx, v.ID, now.Add(-30*time.Minute))
-	if err != nil {
-		return nil, nil, err
-	}
-	if failed >= s.o.MaxFailures {
-		return nil, nil, &kyc.Error{Code: kyc.RateLimited, RetryAfter: 30 * time.Minute,
-			Message: fmt.Sprintf("too_many_attempts: %d failed liveness checks in 30 minutes; try again later", failed)}
-	}
 	challenges := s.o.Fixed
 	if challenges == nil {
 		if challenges, err = Draw(s.o.Rand, s.o.Challenges); err != nil {
@@ -109,15 +138,29 @@ func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID st
 	if l.State, err = s.seal(l.ID, st); err != nil {
 		return nil, nil, err
 	}
+	started := 0
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.EndOpenLiveness(ctx, v.ID, now, true); err != nil {
+			return err
+		}
+		if started, err = tx.CountLiveness(ctx, v.ID); err != nil {
+			return err
+		}
+		if started >= s.o.MaxSessions {
+			return s.ended(ctx, tx, v.ID, false)
+		}
 		if err := tx.CreateLiveness(ctx, l); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "liveness.start", ActorID: p.ID(), SubjectID: v.ID,
-			Detail: map[string]string{"session": l.ID}})
+			Detail: map[string]string{"session": l.ID, "attempt": strconv.Itoa(started + 1)}})
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, nil, err
+	case started >= s.o.MaxSessions:
+		return nil, nil, &kyc.Error{Code: kyc.RateLimited, Reason: "too_many_attempts",
+			Message: fmt.Sprintf("%d liveness checks were started on this verification, the most allowed: start a new verification", started)}
 	}
 	return l, st, nil
 }
@@ -181,7 +224,7 @@ func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) 
 }
 
 func imageKey(l *store.LivenessSession, name string) string {
-	return "verifications/" + l.VerificationID + "/liveness/" + l.ID + "/" + name + ".jpg"
+	return kyc.CasePrefix(l.VerificationID) + "liveness/" + l.ID + "/" + name + ".jpg"
 }
 
 // MaxFrameBytes is the largest frame accepted: a 1080p JPEG is well under.
@@ -219,7 +262,8 @@ type Result struct {
 	Reasons    []string `json:"reasons"`
 }
 
-// Run is a session being fed frames, by one connection or request.
+// Run is a session being fed frames, by one connection or request, which
+// holds the session's lease until Close.
 type Run struct {
 	s         *Service
 	l         *store.LivenessSession
@@ -230,15 +274,17 @@ type Run struct {
 	dirty     bool
 }
 
-// Begin loads a session to feed it frames. Only its applicant or an API
-// key may; a finished or expired session is refused.
+// Begin loads a session to feed it frames and takes its lease: one
+// connection feeds a session at a time (a second gets a conflict until the
+// first closes or the session ends). Only the case's owner may; a finished
+// or expired session is refused. Close the run when done.
 func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run, error) {
 	l, st, v, err := s.load(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
 	if !p.Owns(v) {
-		return nil, kyc.Errorf(kyc.Forbidden, "only the applicant or an integrator can send frames")
+		return nil, kyc.Errorf(kyc.Forbidden, "only the case's applicant or the integrator that started it can send frames")
 	}
 	r := &Run{s: s, l: l, st: st, p: p, bestSharp: -1}
 	switch l.Status {
@@ -255,15 +301,36 @@ func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run,
 		}
 		return nil, kyc.Errorf(kyc.Expired, "this liveness session has expired: start a new one")
 	}
+	leased, err := s.db.LeaseLiveness(ctx, l.ID, l.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	if !leased {
+		return nil, kyc.Errorf(kyc.Conflict, "this liveness session is already receiving frames on another connection")
+	}
 	if l.Status == StatusCreated {
 		l.Status = StatusInProgress
 		r.dirty = true
 		if err := r.Save(ctx); err != nil {
+			r.Close(ctx)
 			return nil, err
 		}
 	}
 	return r, nil
 }
+
+// Close saves what is left and gives the session's lease back.
+func (r *Run) Close(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
+	err := r.Save(ctx)
+	if rerr := r.s.db.ReleaseLiveness(ctx, r.l.ID); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Expires is when the session ends, met or not.
+func (r *Run) Expires() time.Time { return r.l.ExpiresAt }
 
 // Done reports whether the session is decided.
 func (r *Run) Done() bool { return r.st.Done }
@@ -339,18 +406,29 @@ func (r *Run) keepImages(ctx context.Context, f Frame, faces []*face.Face, fb Fe
 	if fb.Frontal && len(faces) == 1 && faces[0].Sharpness > r.bestSharp+2 {
 		r.bestSharp = faces[0].Sharpness
 		l.ReferenceKey = imageKey(l, "reference")
-		if err := r.s.blobs.Put(ctx, l.ReferenceKey, f.JPEG); err != nil {
+		if err := r.s.put(ctx, l, l.ReferenceKey, "liveness_reference", f.JPEG); err != nil {
 			return err
 		}
 	}
 	if len(faces) == 1 && (len(l.AuditKeys) == 0 || fb.Met) && len(l.AuditKeys) < 4 {
 		k := imageKey(l, "audit-"+strconv.Itoa(len(l.AuditKeys)))
-		if err := r.s.blobs.Put(ctx, k, f.JPEG); err != nil {
+		if err := r.s.put(ctx, l, k, "liveness_audit", f.JPEG); err != nil {
 			return err
 		}
 		l.AuditKeys = append(l.AuditKeys, k)
 	}
 	return nil
+}
+
+// put records an image in the blob ledger, then stores it: every object of
+// a case is in the ledger before it exists, so erasure and retention find
+// it whatever happens to the session afterwards.
+func (s *Service) put(ctx context.Context, l *store.LivenessSession, key, kind string, data []byte) error {
+	err := s.db.RecordBlob(ctx, &store.Blob{Key: key, VerificationID: l.VerificationID, Kind: kind, Size: int64(len(data))})
+	if err != nil {
+		return err
+	}
+	return s.blobs.Put(ctx, key, data)
 }
 
 func (r *Run) progress(fb Feedback, img *face.Image, f *face.Face) Progress {
@@ -387,8 +465,8 @@ func statusOf(st *State) string {
 }
 
 // Save writes the session's progress; when it is decided, it records the
-// outcome and, on success, moves the verification to liveness_passed, all
-// in one transaction.
+// outcome and tells the finisher (the journey, which moves the
+// verification on), all in one transaction.
 func (r *Run) Save(ctx context.Context) error {
 	if !r.dirty {
 		return nil
@@ -411,16 +489,8 @@ func (r *Run) Save(ctx context.Context) error {
 		if !r.st.Done || l.FinishedAt.IsZero() {
 			return nil
 		}
-		if l.Status == StatusSucceeded {
-			v, err := tx.GetVerification(ctx, l.VerificationID)
-			if err != nil {
-				return err
-			}
-			if v.Status == kyc.StatusCreated {
-				if _, err := tx.SetVerificationStatus(ctx, v.ID, v.Version, kyc.StatusLivenessPassed); err != nil {
-					return err
-				}
-			}
+		if err := r.s.ended(ctx, tx, l.VerificationID, l.Status == StatusSucceeded); err != nil {
+			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "liveness." + l.Status, ActorID: r.p.ID(), SubjectID: l.VerificationID,
 			Detail: map[string]string{"session": l.ID, "confidence": strconv.FormatFloat(l.Confidence, 'f', 1, 64),

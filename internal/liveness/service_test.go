@@ -2,6 +2,7 @@ package liveness_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -67,7 +68,7 @@ func (f *fixture) send(t *testing.T, id string, frames ...[]byte) liveness.Progr
 			break
 		}
 	}
-	if err := r.Save(context.Background()); err != nil {
+	if err := r.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return last
@@ -113,10 +114,6 @@ func TestLivenessPasses(t *testing.T) {
 	emb, key, err := f.svc.Reference(context.Background(), f.v.ID)
 	if err != nil || len(emb) != 512 || key == "" {
 		t.Errorf("reference embedding: %d values, %v", len(emb), err)
-	}
-	v, _ := f.db.GetVerification(context.Background(), f.v.ID)
-	if v.Status != kyc.StatusLivenessPassed {
-		t.Errorf("verification status %s, want liveness_passed", v.Status)
 	}
 	// Used twice: refused.
 	if _, err := f.svc.Begin(context.Background(), f.p, id); kyc.ErrorCode(err) != kyc.Conflict {
@@ -176,14 +173,45 @@ func TestLivenessExpiryAndAttempts(t *testing.T) {
 	if l.Status != liveness.StatusExpired {
 		t.Errorf("status %s, want expired", l.Status)
 	}
-	// Four more failures make five: the sixth session is refused.
+	// Every session started counts, whatever became of it: one that never
+	// received a frame (abandoned by the next start) too.
+	var last string
 	for range 4 {
-		id := f.start(t)
-		f.clk.t = f.clk.t.Add(4 * time.Minute)
-		f.svc.Begin(context.Background(), f.p, id)
+		next := f.start(t)
+		if last != "" {
+			if l, _, _ := f.svc.Get(context.Background(), f.p, last); l.Status != liveness.StatusFailed || l.Reasons[0] != "abandoned" {
+				t.Errorf("the session a new start replaced: %s %v, want failed (abandoned)", l.Status, l.Reasons)
+			}
+			if _, err := f.svc.Begin(context.Background(), f.p, last); kyc.ErrorCode(err) != kyc.Conflict {
+				t.Errorf("frames to an abandoned session = %v, want conflict", err)
+			}
+		}
+		last = next
 	}
-	f.clk.t = f.clk.t.Add(-10 * time.Minute) // all five within 30 minutes
-	if _, _, err := f.svc.Start(context.Background(), f.p, f.v.ID); kyc.ErrorCode(err) != kyc.RateLimited {
+	_, _, err := f.svc.Start(context.Background(), f.p, f.v.ID)
+	var ke *kyc.Error
+	if !errors.As(err, &ke) || ke.Code != kyc.RateLimited || ke.Reason != "too_many_attempts" {
 		t.Errorf("sixth session = %v, want rate_limited (too_many_attempts)", err)
 	}
+}
+
+// TestLivenessOneStream: a session is fed by one connection at a time.
+func TestLivenessOneStream(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	id := f.start(t)
+	r, err := f.svc.Begin(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Begin(context.Background(), f.p, id); kyc.ErrorCode(err) != kyc.Conflict {
+		t.Errorf("a second connection = %v, want conflict", err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, err = f.svc.Begin(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatalf("after the first connection closed: %v", err)
+	}
+	r.Close(context.Background())
 }

@@ -32,6 +32,22 @@ func (c conn) AddBlob(ctx context.Context, b *Blob) error {
 	return nil
 }
 
+// RecordBlob records an object unless it is recorded already (an image
+// replaced under the same key).
+func (c conn) RecordBlob(ctx context.Context, b *Blob) error {
+	b.CreatedAt = c.timestamp()
+	var vid sql.NullString
+	if b.VerificationID != "" {
+		vid = sql.NullString{String: b.VerificationID, Valid: true}
+	}
+	_, err := c.exec(ctx, `INSERT INTO blobs (key, verification_id, kind, size, created_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (key) DO NOTHING`, b.Key, vid, b.Kind, b.Size, b.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("record blob: %w", err)
+	}
+	return nil
+}
+
 // ListBlobs returns the objects recorded for a verification, by key.
 func (c conn) ListBlobs(ctx context.Context, verificationID string) ([]*Blob, error) {
 	rows, err := c.query(ctx, `SELECT key, COALESCE(verification_id, ''), kind, size, created_at FROM blobs

@@ -65,6 +65,9 @@ func (c conn) CreateLiveness(ctx context.Context, l *LivenessSession) error {
 	l.CreatedAt, l.Version = c.timestamp(), 1
 	_, err := c.exec(ctx, `INSERT INTO liveness_sessions (id, verification_id, user_id, status, state, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, l.ID, l.VerificationID, l.UserID, l.Status, l.State, l.CreatedAt, l.ExpiresAt.UTC())
+	if isUniqueViolation(err) {
+		return kyc.Errorf(kyc.Conflict, "another liveness check of this verification is open: finish that one")
+	}
 	if err != nil {
 		return fmt.Errorf("create liveness session: %w", err)
 	}
@@ -104,13 +107,84 @@ func (c conn) SaveLiveness(ctx context.Context, l *LivenessSession) error {
 	return nil
 }
 
-// CountFailedLiveness counts a verification's failed or expired sessions
-// since a time.
-func (c conn) CountFailedLiveness(ctx context.Context, verificationID string, since time.Time) (int, error) {
+// CountLiveness counts every session started on a verification, whatever
+// became of it: the attempt cap counts draws, not only failures, so that
+// redrawing the challenges until a favourable draw costs attempts.
+func (c conn) CountLiveness(ctx context.Context, verificationID string) (int, error) {
 	var n int
-	err := c.queryRow(ctx, `SELECT COUNT(*) FROM liveness_sessions WHERE verification_id = $1
-		AND status IN ('failed', 'expired') AND created_at >= $2`, verificationID, since.UTC()).Scan(&n)
-	return n, err
+	err := c.queryRow(ctx, `SELECT COUNT(*) FROM liveness_sessions WHERE verification_id = $1`, verificationID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count liveness sessions: %w", err)
+	}
+	return n, nil
+}
+
+// EndOpenLiveness ends the open sessions of a verification (all when
+// verificationID is empty) that expired before now, as expired; with
+// abandon, it also ends the ones still running, as failed (reason
+// abandoned), so that a new session can start: one is open at a time. It
+// returns how many it ended.
+func (c conn) EndOpenLiveness(ctx context.Context, verificationID string, now time.Time, abandon bool) (int64, error) {
+	now = now.UTC()
+	res, err := c.exec(ctx, `UPDATE liveness_sessions SET status = 'expired', reasons = 'expired', finished_at = $1, version = version + 1
+		WHERE status IN ('created', 'in_progress') AND expires_at <= $1 AND ($2 = '' OR verification_id = $2)`, now, verificationID)
+	if err != nil {
+		return 0, fmt.Errorf("end open liveness sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if abandon && verificationID != "" {
+		res, err = c.exec(ctx, `UPDATE liveness_sessions SET status = 'failed', reasons = 'abandoned', finished_at = $1, version = version + 1
+			WHERE status IN ('created', 'in_progress') AND verification_id = $2`, now, verificationID)
+		if err != nil {
+			return 0, fmt.Errorf("end open liveness sessions: %w", err)
+		}
+		m, _ := res.RowsAffected()
+		n += m
+	}
+	return n, nil
+}
+
+// LeaseLiveness gives a session to one connection until until, unless
+// another holds it: a session is fed by one stream at a time. It reports
+// whether the lease was taken.
+func (c conn) LeaseLiveness(ctx context.Context, id string, until time.Time) (bool, error) {
+	res, err := c.exec(ctx, `UPDATE liveness_sessions SET lease_until = $1 WHERE id = $2 AND (lease_until IS NULL OR lease_until <= $3)`,
+		until.UTC(), id, c.timestamp())
+	if err != nil {
+		return false, fmt.Errorf("lease liveness session: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ReleaseLiveness ends a session's lease.
+func (c conn) ReleaseLiveness(ctx context.Context, id string) error {
+	if _, err := c.exec(ctx, "UPDATE liveness_sessions SET lease_until = NULL WHERE id = $1", id); err != nil {
+		return fmt.Errorf("release liveness session: %w", err)
+	}
+	return nil
+}
+
+// ListLivenessImages returns the image keys every session of a
+// verification recorded.
+func (c conn) ListLivenessImages(ctx context.Context, verificationID string) ([]string, error) {
+	rows, err := c.query(ctx, "SELECT reference_key, audit_keys FROM liveness_sessions WHERE verification_id = $1", verificationID)
+	if err != nil {
+		return nil, fmt.Errorf("list liveness images: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var ref, audit string
+		if err := rows.Scan(&ref, &audit); err != nil {
+			return nil, fmt.Errorf("list liveness images: %w", err)
+		}
+		if ref != "" {
+			out = append(out, ref)
+		}
+		out = append(out, splitList(audit)...)
+	}
+	return out, rows.Err()
 }
 
 // LatestLiveness returns the newest session of a verification with a status

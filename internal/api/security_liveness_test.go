@@ -1,0 +1,193 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// TestLivenessRedrawCap (issue 11, finding 2): redrawing the challenges
+// costs attempts. Thirty starts at once get at most the five sessions a
+// case may start, one open at a time; the case is then rejected
+// (liveness_failed) instead of waiting forever, and sessions left without
+// frames expire.
+func TestLivenessRedrawCap(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, envOptions{dialect: dialect})
+		u := e.newUser("redraw@example.com")
+		c := cred{bearer: u.access}
+		vid := e.must(e.do("POST", "/v1/verifications", nil, c), 201).str("id")
+		rs := e.parallel(30, func(int) (string, string, any, cred) {
+			return "POST", "/v1/verifications/" + vid + "/liveness", nil, c
+		})
+		st := statuses(rs)
+		if st[201] < 1 || st[201] > 5 || st[201]+st[409]+st[429] != 30 {
+			t.Errorf("30 parallel starts: %v, want 1 to 5 sessions (201), the rest 409 or 429", st)
+		}
+		for {
+			r := e.do("POST", "/v1/verifications/"+vid+"/liveness", nil, c)
+			if r.status == 201 {
+				continue
+			}
+			if r.status != 429 && r.status != 409 {
+				t.Fatalf("start after the parallel ones = %d %s", r.status, r.raw)
+			}
+			break
+		}
+		n, err := e.db.CountLiveness(t.Context(), vid)
+		if err != nil || n != 5 {
+			t.Errorf("%d sessions started (%v), want 5", n, err)
+		}
+		var open int
+		e.db.SQL().QueryRowContext(t.Context(), rebind(dialect, "SELECT COUNT(*) FROM liveness_sessions WHERE verification_id = $1 AND status IN ('created', 'in_progress')"), vid).Scan(&open)
+		if open != 0 {
+			t.Errorf("%d sessions still open after the cap, want 0", open)
+		}
+		v := e.must(e.do("GET", "/v1/verifications/"+vid, nil, c), 200)
+		if v.str("status") != "rejected" || !slices.Contains(reasons(v), "liveness_failed") {
+			t.Errorf("the case after the last attempt: %s", v.raw)
+		}
+		if r := e.do("POST", "/v1/verifications/"+vid+"/liveness", nil, c); r.status != 409 {
+			t.Errorf("a start on the rejected case = %d, want 409", r.status)
+		}
+		// The applicant starts a new case, counted against the daily cap.
+		fresh := e.must(e.do("POST", "/v1/verifications", nil, c), 201).str("id")
+		s := e.must(e.do("POST", "/v1/verifications/"+fresh+"/liveness", nil, c), 201).str("session_id")
+		e.clk.Advance(4 * time.Minute)
+		if _, err := e.journey.Sweep(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.must(e.do("GET", "/v1/liveness/"+s, nil, c), 200); got.str("status") != "expired" {
+			t.Errorf("a session left without frames, after the sweep: %s", got.raw)
+		}
+	})
+}
+
+// rebind turns $1 placeholders into SQLite's ?1.
+func rebind(dialect, q string) string {
+	if dialect == "sqlite" {
+		return strings.ReplaceAll(q, "$", "?")
+	}
+	return q
+}
+
+// TestLivenessOneStream (finding 9): a session takes one connection; a
+// second stream or an HTTP post of frames is refused while it holds the
+// session, and a silent stream is closed and lets go.
+func TestLivenessOneStream(t *testing.T) {
+	e := newEnv(t, envOptions{challenges: performableOrder, streamIdle: time.Second})
+	u := e.newUser("streams@example.com")
+	_, s := e.startLiveness(u)
+	sid := s.str("session_id")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/v1/liveness/" + sid + "/stream"
+	auth := &websocket.DialOptions{HTTPHeader: http.Header{"Authorization": {"Bearer " + u.access}}}
+	first, _, err := websocket.Dial(ctx, url, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.CloseNow()
+	rs := e.parallel(30, func(int) (string, string, any, cred) {
+		return "GET", "/v1/liveness/" + sid + "/stream", nil, cred{bearer: u.access}
+	})
+	if st := statuses(rs); st[409] != 30 {
+		t.Errorf("30 more connections to a streaming session: %v, want 30 × 409", st)
+	}
+	ts := strconv.FormatInt(e.clk.Now().UnixMilli(), 10)
+	if r := e.multipartDo("/v1/liveness/"+sid+"/frames", cred{bearer: u.access},
+		part{"timestamp_ms", "", "", []byte(ts)}, part{"frame", "", "image/jpeg", framesFor(t, nil)[0]}); r.status != 409 {
+		t.Errorf("HTTP frames while a stream holds the session = %d, want 409", r.status)
+	}
+	// Silent for longer than the idle limit: the server closes the stream.
+	if _, _, err := first.Read(ctx); err == nil || ctx.Err() != nil {
+		t.Errorf("a silent stream: %v, want closed by the server", err)
+	}
+	second, _, err := websocket.Dial(ctx, url, auth)
+	if err != nil {
+		t.Fatalf("a new stream after the silent one was closed: %v", err)
+	}
+	second.CloseNow()
+}
+
+// TestErasureRemovesEveryObject (finding 3): erasing a case removes every
+// object under it: the images of all its liveness sessions, a document
+// uploaded twice, and an object a crashed upload left without a record.
+func TestErasureRemovesEveryObject(t *testing.T) {
+	e := newEnv(t, envOptions{challenges: performableOrder})
+	u := e.newUser("erase-me@example.com")
+	c := cred{bearer: u.access}
+	vid := e.must(e.do("POST", "/v1/verifications", nil, c), 201).str("id")
+	// A first session that stores images and is abandoned, then one that passes.
+	first := e.must(e.do("POST", "/v1/verifications/"+vid+"/liveness", nil, c), 201).str("session_id")
+	for _, jpg := range framesFor(t, nil) {
+		e.clk.Advance(200 * time.Millisecond)
+		e.multipartDo("/v1/liveness/"+first+"/frames", c,
+			part{"timestamp_ms", "", "", []byte(strconv.FormatInt(e.clk.Now().UnixMilli(), 10))}, part{"frame", "", "image/jpeg", jpg})
+	}
+	e.passLiveness(vid, c)
+	doc, _ := generatedDocOf(t, "face_recognition/examples__obama-480p.jpg", docgen.Passport, 3, 0)
+	read := func(r res) bool {
+		d, _ := r.body["document"].(map[string]any)
+		return d != nil && d["status"] != "pending"
+	}
+	for range 2 { // a document, then a retake
+		e.must(e.multipartDo("/v1/verifications/"+vid+"/documents", c, part{"front", "passport.jpg", "image/jpeg", doc}), 202)
+		e.waitFor(vid, c, "the document to be read", read)
+	}
+	// What a crash between storing an image and recording it leaves behind.
+	raw := e.rawBlobs(t)
+	orphan := kyc.CasePrefix(vid) + "doc_crashed-front"
+	if err := e.blobs.Put(t.Context(), orphan, doc); err != nil {
+		t.Fatal(err)
+	}
+	before, err := raw.List(t.Context(), kyc.CasePrefix(vid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var liveImages int
+	for _, k := range before {
+		if strings.Contains(k, "/liveness/"+first+"/") {
+			liveImages++
+		}
+	}
+	if liveImages == 0 || len(before) < 6 {
+		t.Fatalf("before the erasure: %v", before)
+	}
+	e.must(e.do("DELETE", "/v1/verifications/"+vid, nil, c), 200)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		left, err := raw.List(t.Context(), kyc.CasePrefix(vid))
+		if err == nil && len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the erasure, still stored: %v (%v)", left, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if bs, _ := e.db.ListBlobs(t.Context(), vid); len(bs) != 0 {
+		t.Errorf("%d ledger records left", len(bs))
+	}
+}
+
+// rawBlobs is the test's blob store without its encryption layer, to see
+// what is really stored.
+func (e *env) rawBlobs(t *testing.T) blob.Store {
+	t.Helper()
+	raw, err := blob.OpenRaw(t.Context(), "file://"+e.blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
