@@ -7,13 +7,14 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/store"
 )
 
 // WebhookBody describes a webhook.
 type WebhookBody struct {
 	ID        string    `json:"id"`
-	URL       string    `json:"url"`
+	URL       string    `json:"url" doc:"the endpoint, without credentials or query (kept sealed)"`
 	Events    []string  `json:"events"`
 	Secret    string    `json:"secret,omitempty" doc:"shown once, at creation: verify X-Kycd-Signature with it"`
 	CreatedAt time.Time `json:"created_at"`
@@ -34,7 +35,7 @@ type DeliveryBody struct {
 }
 
 func webhookBody(w *store.Webhook) WebhookBody {
-	return WebhookBody{ID: w.ID, URL: w.URL, Events: w.Events, CreatedAt: w.CreatedAt, Disabled: !w.DisabledAt.IsZero()}
+	return WebhookBody{ID: w.ID, URL: egress.Redact(w.URL), Events: w.Events, CreatedAt: w.CreatedAt, Disabled: !w.DisabledAt.IsZero()}
 }
 
 func deliveryBody(d *store.Delivery) DeliveryBody {

@@ -104,7 +104,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	lv := livenessService(cfg, db, faces, blobs, keyring, log)
 	analyzer := &document.Analyzer{Faces: faces, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
 	journeys := journey.New(db, blobs, keyring, faces, lv, analyzer, journey.Options{Rules: rules(cfg), Logger: log,
-		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
+		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
+	if cfg.WebhookAllowPrivate {
+		log.Warn("webhooks may reach private and loopback addresses (--webhook-allow-private): an admin's webhook can reach services inside this network")
+	}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})

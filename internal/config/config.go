@@ -65,6 +65,10 @@ type Config struct {
 	MaxAttempts     int
 	Retention       time.Duration
 	SpoofReview     int
+
+	// WebhookAllowPrivate lets webhooks reach private and loopback
+	// addresses (receivers inside the operator's network).
+	WebhookAllowPrivate bool
 }
 
 // option describes one setting once, for flags, env, the file and --help.
@@ -148,6 +152,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.SpoofReview }},
 	{name: "retention", dflt: "720h", help: "how long images and biometric data are kept after a decision (0 keeps them); a sweep erases them hourly",
 		field: func(c *Config) any { return &c.Retention }},
+	{name: "webhook-allow-private", dflt: "false", help: "let webhooks reach private, loopback and link-local addresses (receivers inside your network); off, kycd refuses them when a webhook is made and when it connects",
+		field: func(c *Config) any { return &c.WebhookAllowPrivate }},
 	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer) instead of a random one",
 		field: func(c *Config) any { return &c.LivenessChallenges }},
 }
@@ -169,6 +175,12 @@ func (o option) set(c *Config, s string) error {
 			return fmt.Errorf("%s: %q is not a whole number", o.name, s)
 		}
 		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", o.name, s)
+		}
+		*p = b
 	case *time.Duration:
 		d, err := time.ParseDuration(s)
 		if err != nil {

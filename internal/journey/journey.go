@@ -22,6 +22,7 @@ import (
 
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/document"
+	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
@@ -94,9 +95,12 @@ type Options struct {
 	Rules  Rules
 	Logger *slog.Logger
 	Now    func() time.Time
-	// HTTPClient sends webhooks; a client with a 10-second timeout when nil.
-	HTTPClient *http.Client
-	Limits     face.Limits
+	// HTTPClient sends webhooks; when nil, an egress client (public
+	// addresses only, no redirects, 10 s) that AllowPrivateWebhooks opens
+	// to internal addresses.
+	HTTPClient           *http.Client
+	AllowPrivateWebhooks bool
+	Limits               face.Limits
 }
 
 // Service runs the journey.
@@ -121,7 +125,7 @@ func New(db *store.DB, blobs blob.Store, keyring *seal.Keyring, faces *face.Engi
 		o.Now = time.Now
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		o.HTTPClient = egress.Client(egress.Options{AllowPrivate: o.AllowPrivateWebhooks})
 	}
 	d := DefaultRules()
 	r := &o.Rules

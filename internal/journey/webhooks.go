@@ -10,13 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -26,15 +26,17 @@ const WebhookRetryWindow = 72 * time.Hour
 
 func secretAAD(id string) []byte { return []byte("webhook secret " + id) }
 
+func targetAAD(id string) []byte { return []byte("webhook url " + id) }
+
 // CreateWebhook registers an integrator's endpoint for events and returns
 // it with its signing secret, shown this once.
 func (s *Service) CreateWebhook(ctx context.Context, p *kyc.Principal, rawURL string, events []string) (*store.Webhook, string, error) {
 	if !p.Has(kyc.RoleAdmin) {
 		return nil, "", kyc.Errorf(kyc.Forbidden, "webhooks are for admins")
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, "", kyc.Errorf(kyc.Invalid, "url must be an http(s) URL")
+	u, err := egress.CheckURL(rawURL, s.o.AllowPrivateWebhooks)
+	if err != nil {
+		return nil, "", kyc.Errorf(kyc.Invalid, "url: %s (kycd sends webhooks to public addresses only; an operator may allow private ones with --webhook-allow-private)", err)
 	}
 	if len(events) == 0 {
 		events = Events
@@ -47,8 +49,11 @@ func (s *Service) CreateWebhook(ctx context.Context, p *kyc.Principal, rawURL st
 	raw := make([]byte, 32)
 	rand.Read(raw)
 	secret := "whsec_" + hex.EncodeToString(raw)
-	w := &store.Webhook{ID: kyc.NewID(nil, "whk"), URL: u.String(), Events: events, CreatedBy: p.ID()}
+	w := &store.Webhook{ID: kyc.NewID(nil, "whk"), URL: egress.Redact(u.String()), Events: events, CreatedBy: p.ID()}
 	if w.Secret, err = s.keyring.Seal([]byte(secret), secretAAD(w.ID)); err != nil {
+		return nil, "", err
+	}
+	if w.Target, err = s.keyring.Seal([]byte(u.String()), targetAAD(w.ID)); err != nil {
 		return nil, "", err
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -169,13 +174,24 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	status, err := s.post(ctx, h.URL, string(secret), d)
+	target := h.URL
+	if h.Target != nil {
+		t, err := s.keyring.Open(h.Target, targetAAD(h.ID))
+		if err != nil {
+			return river.JobCancel(err)
+		}
+		target = string(t)
+	}
+	status, err := s.post(ctx, target, string(secret), d)
 	if err == nil && status >= 200 && status < 300 {
 		return s.db.RecordAttempt(ctx, d.ID, status, "", true, false)
 	}
 	msg := fmt.Sprintf("HTTP %d", status)
-	if err != nil {
-		msg = err.Error()
+	switch {
+	case err != nil:
+		msg = egress.Describe(err)
+	case status >= 300 && status < 400:
+		msg += " (redirects are not followed: give the final URL)"
 	}
 	giveUp := s.o.Now().Sub(d.CreatedAt) >= WebhookRetryWindow || job.Attempt >= job.MaxAttempts
 	if rerr := s.db.RecordAttempt(ctx, d.ID, status, msg, false, giveUp); rerr != nil {

@@ -63,10 +63,12 @@ func (c conn) DeleteLivenessSessions(ctx context.Context, verificationID string)
 	return err
 }
 
-// Webhook is an integrator's endpoint. Secret is sealed by the caller.
+// Webhook is an integrator's endpoint. Secret and Target are sealed by the
+// caller.
 type Webhook struct {
 	ID         string
-	URL        string
+	URL        string // the endpoint without credentials or query, to show
+	Target     []byte // the whole endpoint URL, sealed (it may carry credentials); nil on webhooks made before it existed
 	Events     []string
 	Secret     []byte
 	CreatedBy  string
@@ -77,21 +79,21 @@ type Webhook struct {
 // CreateWebhook stores a webhook.
 func (c conn) CreateWebhook(ctx context.Context, w *Webhook) error {
 	w.CreatedAt = c.timestamp()
-	_, err := c.exec(ctx, `INSERT INTO webhooks (id, url, events, secret, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		w.ID, w.URL, strings.Join(w.Events, ","), w.Secret, w.CreatedBy, w.CreatedAt)
+	_, err := c.exec(ctx, `INSERT INTO webhooks (id, url, target, events, secret, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		w.ID, w.URL, w.Target, strings.Join(w.Events, ","), w.Secret, w.CreatedBy, w.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("create webhook: %w", err)
 	}
 	return nil
 }
 
-const webhookColumns = `id, url, events, secret, created_by, created_at, disabled_at`
+const webhookColumns = `id, url, target, events, secret, created_by, created_at, disabled_at`
 
 func scanWebhook(row interface{ Scan(...any) error }) (*Webhook, error) {
 	var w Webhook
 	var events string
 	var disabled sql.NullTime
-	if err := row.Scan(&w.ID, &w.URL, &events, &w.Secret, &w.CreatedBy, &w.CreatedAt, &disabled); err != nil {
+	if err := row.Scan(&w.ID, &w.URL, &w.Target, &events, &w.Secret, &w.CreatedBy, &w.CreatedAt, &disabled); err != nil {
 		return nil, err
 	}
 	w.Events, w.CreatedAt, w.DisabledAt = splitList(events), w.CreatedAt.UTC(), utcOrZero(disabled)

@@ -18,6 +18,7 @@ var SealedColumns = []SealedColumn{
 	{"verifications", "id", "details", "verification details "},
 	{"face_templates", "verification_id", "embedding", "face template "},
 	{"webhooks", "id", "secret", "webhook secret "},
+	{"webhooks", "id", "target", "webhook url "},
 	{"liveness_sessions", "id", "state", "liveness:"},
 	{"users", "id", "totp_secret", "totp:"},
 }
