@@ -243,6 +243,7 @@ func TestBadConfigFailsFast(t *testing.T) {
 		{"production without master key", []string{"--mode", "production"}, []string{"KYCD_MAIL=smtp://h:25", "KYCD_PUBLIC_URL=https://kyc.example.com"}, "production mode needs a master key"},
 		{"unwritable data dir", []string{"--data-dir", filepath.Join(file, "data")}, nil, "data-dir"},
 		{"unknown flag", []string{"--colour"}, nil, "flag provided but not defined: -colour"},
+		{"dev mode on a network", []string{"--addr", "0.0.0.0:0"}, nil, "dev mode listens on loopback only"},
 		{"bad master key", nil, []string{"KYCD_MASTER_KEY=short"}, "master key must be 32 bytes"},
 		{"unknown command", nil, nil, ""},
 	}

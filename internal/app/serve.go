@@ -306,6 +306,11 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	log.Info("kycd serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
 		"version", Version, "database", dialect.Dialect, "blob_store", strings.SplitN(cfg.BlobURL, ":", 2)[0],
 		"job_workers", cfg.JobWorkers)
+	if cfg.Mode == config.ModeDev {
+		log.Warn("DEV MODE: for trying kycd on this machine only. It listens on loopback, shows every account's e-mail codes " +
+			"at /dev/mailbox to anyone who can reach it, and may keep its master key in the data directory. " +
+			"Serve real applicants with --mode production.")
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

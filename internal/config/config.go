@@ -335,8 +335,13 @@ func (c *Config) Validate() error {
 	if c.Mode != ModeDev && c.Mode != ModeProduction {
 		return fmt.Errorf("mode %q is unknown (want dev or production)", c.Mode)
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
 		return fmt.Errorf("addr %q is not host:port", c.Addr)
+	}
+	if c.Mode == ModeDev && !Loopback(host) {
+		return fmt.Errorf("dev mode listens on loopback only (127.0.0.1, ::1 or localhost), not %q: its mailbox shows every "+
+			"account's codes to anyone and its master key sits in the data directory; run --mode production to serve a network", c.Addr)
 	}
 	pu, err := url.Parse(c.PublicURL)
 	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -425,6 +430,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Loopback reports whether a listen host reaches this machine only.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Database is a parsed database URL.

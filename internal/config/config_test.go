@@ -96,6 +96,11 @@ func TestValidate(t *testing.T) {
 		{"unknown blob scheme", func(c *Config) { c.BlobURL = "gs://b" }, `scheme "gs" is unknown`},
 		{"bad mode", func(c *Config) { c.Mode = "prod" }, "mode"},
 		{"bad addr", func(c *Config) { c.Addr = "8080" }, "host:port"},
+		{"dev mode on every interface", func(c *Config) { c.Addr = ":8080" }, "dev mode listens on loopback only"},
+		{"dev mode on 0.0.0.0", func(c *Config) { c.Addr = "0.0.0.0:8080" }, "dev mode listens on loopback only"},
+		{"dev mode on a LAN address", func(c *Config) { c.Addr = "192.168.1.5:8080" }, "dev mode listens on loopback only"},
+		{"dev mode on ::1", func(c *Config) { c.Addr = "[::1]:8080" }, ""},
+		{"dev mode on localhost", func(c *Config) { c.Addr = "localhost:8080" }, ""},
 		{"bad mail", func(c *Config) { c.Mail = "sendmail" }, "mail"},
 		{"tiny body", func(c *Config) { c.MaxBodyBytes = 10 }, "max-body-bytes"},
 		{"production without key", func(c *Config) {
@@ -109,6 +114,9 @@ func TestValidate(t *testing.T) {
 		}, "https"},
 		{"production complete", func(c *Config) {
 			c.Mode, c.MasterKeyFile, c.Mail, c.PublicURL = ModeProduction, "/k", "smtp://h:25", "https://kyc.example.com"
+		}, ""},
+		{"production on every interface", func(c *Config) {
+			c.Mode, c.MasterKeyFile, c.Mail, c.PublicURL, c.Addr = ModeProduction, "/k", "smtp://h:25", "https://kyc.example.com", "0.0.0.0:8080"
 		}, ""},
 	}
 	for _, tt := range tests {
