@@ -95,8 +95,8 @@ func (s *Service) SetDisabled(ctx context.Context, p *kyc.Principal, userID stri
 // stored only as its hash.
 func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name string, roles []kyc.Role) (*store.APIKey, string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return nil, "", kyc.Errorf(kyc.Invalid, "the key needs a name of 1 to 100 characters")
+	if name == "" || len(name) > 100 || !kyc.PlainText(name) {
+		return nil, "", kyc.Errorf(kyc.Invalid, "the key needs a name of 1 to 100 characters of plain text")
 	}
 	value, hash := newSecret("kak")
 	k := &store.APIKey{ID: kyc.NewID(nil, "key"), Name: name, Hash: hash, Roles: roles, CreatedBy: p.ID()}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -56,16 +57,27 @@ type Options struct {
 	// StreamIdle closes a liveness stream silent this long; 15 s when 0.
 	StreamIdle time.Duration
 
+	// Image work (decoding and analysing uploads and frames): at most
+	// AnalysisSlots at once (one per CPU when 0), AnalysisQueue more
+	// waiting (twice the slots when 0; -1 for none) and the rest refused
+	// with 503; each principal may send AnalysisRateLimit such requests a
+	// minute (60 when 0).
+	AnalysisSlots     int
+	AnalysisQueue     int
+	AnalysisRateLimit int
+
 	// Journey serves the verification case routes (with Accounts and DB).
 	Journey *journey.Service
 }
 
 // Server routes kycd's HTTP requests.
 type Server struct {
-	mux     *http.ServeMux
-	api     huma.API
-	opts    Options
-	limiter *rateLimiter
+	mux      *http.ServeMux
+	api      huma.API
+	opts     Options
+	limiter  *rateLimiter // account routes, per client address
+	analysis *rateLimiter // image work, per principal
+	gate     *gate        // image work, per process
 }
 
 // New returns a server with the foundation routes registered; features add
@@ -96,6 +108,20 @@ func New(opts Options) *Server {
 		s.opts.AuthRateLimit = 30
 	}
 	s.limiter = newRateLimiter(s.opts.AuthRateLimit)
+	if s.opts.AnalysisSlots <= 0 {
+		s.opts.AnalysisSlots = runtime.NumCPU()
+	}
+	switch {
+	case s.opts.AnalysisQueue == 0:
+		s.opts.AnalysisQueue = 2 * s.opts.AnalysisSlots
+	case s.opts.AnalysisQueue < 0:
+		s.opts.AnalysisQueue = 0
+	}
+	if s.opts.AnalysisRateLimit <= 0 {
+		s.opts.AnalysisRateLimit = 60
+	}
+	s.gate = newGate(s.opts.AnalysisSlots, s.opts.AnalysisQueue)
+	s.analysis = newRateLimiter(s.opts.AnalysisRateLimit)
 	s.registerHealth()
 	s.registerDocs()
 	if opts.Accounts != nil {
@@ -124,11 +150,11 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 
 // Handler is the complete handler: middleware around the router.
 func (s *Server) Handler() http.Handler {
-	h := recordRoute(s.mux)
+	h := withAdmission(s.gate, s.analysis, recordRoute(s.mux))
 	if s.opts.Accounts != nil {
 		h = withAuth(s.opts.Accounts, s.opts.Cookie, h)
 	}
-	h = withRateLimit(s.limiter, []string{"/v1/auth/", "/signin", "/signup", "/confirm", "/forgot", "/reset"}, h)
+	h = withRateLimit(s.limiter, []string{"/v1/auth/", "/signin", "/signup", "/confirm", "/resend", "/forgot", "/reset", "/account/"}, h)
 	// Cookie-authenticated state changes must come from our own pages:
 	// browsers say where a request comes from (Sec-Fetch-Site, Origin), and
 	// cross-origin POSTs are refused. API clients send neither header.

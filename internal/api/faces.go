@@ -238,7 +238,7 @@ func (s *Server) registerFaces() {
 		threshold := face.DefaultThreshold
 		if v, ok := form.fields["similarity_threshold"]; ok && v != "" {
 			t, err := strconv.ParseFloat(v, 64)
-			if err != nil || t < 0 || t > 100 {
+			if err != nil || !(t >= 0 && t <= 100) { // also refuses NaN, which no comparison matches
 				return nil, kyc.Errorf(kyc.Invalid, "similarity_threshold must be a number from 0 to 100")
 			}
 			threshold = t

@@ -103,6 +103,14 @@ func TestFacesCompare(t *testing.T) {
 	if jr.body["match"] != true || jr.body["threshold"].(float64) != 70 {
 		t.Errorf("JSON compare: %s", jr.raw)
 	}
+	// Thresholds no comparison can meet are refused as such, with JSON.
+	for _, bad := range []string{"NaN", "nan", "+Inf", "-1", "100.5", "1e400", "eighty"} {
+		r := e.multipartDo("/v1/faces/compare", c, part{"source", "", "", img1}, part{"target", "", "", img2},
+			part{"similarity_threshold", "", "", []byte(bad)})
+		if r.status != 400 || r.code() != "invalid" {
+			t.Errorf("similarity_threshold=%s = %d %s, want 400 invalid", bad, r.status, r.raw)
+		}
+	}
 }
 
 func TestFacesBadImages(t *testing.T) {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -30,6 +31,7 @@ import (
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/testenv"
 	"github.com/kycd/kycd/internal/totp"
+	"github.com/kycd/kycd/internal/web"
 )
 
 // clock is a test clock that tests move forward.
@@ -82,6 +84,9 @@ type envOptions struct {
 	// strictWebhooks refuses webhooks to private addresses, as kycd does by
 	// default; the other tests' receivers listen on loopback.
 	strictWebhooks bool
+	// Image work: slots and queue of the gate, and the per-principal
+	// limit (the suite's own default is generous).
+	analysisSlots, analysisQueue, analysisRate int
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -93,8 +98,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		o.rateLimit = 100000
 	}
 	clk := &clock{t: time.Now().UTC()}
-	db := testenv.OpenDB(t, testenv.DatabaseURL(t, o.dialect), clk.Now)
 	k, _ := seal.ParseKey(seal.GenerateKeyText())
+	db := testenv.OpenDB(t, testenv.DatabaseURL(t, o.dialect), clk.Now).WithSealer(seal.NewKeyring(k))
 	if o.argon2 == (password.Params{}) {
 		o.argon2 = password.Params{MemoryKiB: 1024, Time: 1, Threads: 1}
 	}
@@ -132,7 +137,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	})
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
-		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs, StreamIdle: o.streamIdle})
+		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs, StreamIdle: o.streamIdle,
+		AnalysisSlots: o.analysisSlots, AnalysisQueue: o.analysisQueue, AnalysisRateLimit: cmp.Or(o.analysisRate, 100000)})
+	web.Register(s.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: api.CookieConfig{Name: "__Host-kycd_session", Secure: true},
+		DevMailbox: true, Journey: j})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs, blobDir: blobDir}

@@ -213,7 +213,14 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 		if at.IsZero() {
 			at = time.Now().UTC()
 		}
+		release, err := s.gate.enter(ctx)
+		if err != nil { // the node is saturated: this frame is dropped, the stream goes on
+			send(map[string]any{"error": map[string]string{"code": string(kyc.ErrorCode(err)), "message": kyc.ErrorMessage(err)}})
+			at = time.Time{}
+			continue
+		}
 		prog, err := run.Frame(ctx, liveness.Frame{JPEG: data, ClientAt: at})
+		release()
 		at = time.Time{}
 		if err != nil {
 			var ke *kyc.Error

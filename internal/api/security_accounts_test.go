@@ -7,6 +7,9 @@ package api_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -292,4 +295,45 @@ func TestNoAccountEnumeration(t *testing.T) {
 		}
 		return e.do("POST", "/v1/auth/signin", map[string]string{"email": email, "password": "wrong-password-x"}, cred{})
 	})
+}
+
+// TestRefusesHostileText (finding 9): e-mail addresses, references and key
+// names must be plain text.
+func TestRefusesHostileText(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, email := range []string{"a\x00b@example.com", "\xff\xfe@example.com", "ana@exa\nmple.com", "ana\u202e@example.com"} {
+		if r := e.do("POST", "/v1/auth/signup", map[string]string{"email": email, "password": "correct-horse-battery"}, cred{}); r.status != 400 {
+			t.Errorf("sign-up as %q = %d %s, want 400", email, r.status, r.raw)
+		}
+	}
+	u := e.newUser("plain@example.com")
+	for _, ref := range []string{"crm\n1", "crm\x001", "\xff", "crm\x1b[2J"} {
+		if r := e.do("POST", "/v1/verifications", map[string]string{"reference": ref}, cred{bearer: u.access}); r.status != 400 {
+			t.Errorf("reference %q = %d %s, want 400", ref, r.status, r.raw)
+		}
+	}
+	admin := e.newUser("plain-admin@example.com")
+	e.withRoles(admin, kyc.RoleAdmin)
+	if r := e.do("POST", "/v1/api-keys", map[string]any{"name": "crm\r\nX-Evil: 1", "roles": []string{"integrator"}}, cred{bearer: admin.access}); r.status != 400 {
+		t.Errorf("a key name with a line break = %d, want 400", r.status)
+	}
+}
+
+// TestWebFormsRateLimited (finding 9): the pages' own account forms are
+// limited per address like the API's.
+func TestWebFormsRateLimited(t *testing.T) {
+	for _, path := range []string{"/resend", "/account/password"} {
+		e := newEnv(t, envOptions{rateLimit: 3})
+		u := e.newUser("forms@example.com")
+		var last res
+		for range 4 {
+			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(url.Values{"email": {u.email},
+				"current_password": {"wrong-wrong-wrong"}, "new_password": {"brand-new-secret-9"}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			last = e.send(req, cred{cookie: u.session})
+		}
+		if last.status != 429 {
+			t.Errorf("fourth POST %s in a minute = %d, want 429", path, last.status)
+		}
+	}
 }

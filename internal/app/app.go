@@ -120,11 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if len(rest) == 0 || rest[0] != "verify" {
 			return errors.New("usage: kycd audit verify [options]")
 		}
-		cfg, _, err := loadConfig("audit verify", rest[1:], stdout, stderr)
+		cfg, log, err := loadConfig("audit verify", rest[1:], stdout, stderr)
 		if err != nil {
 			return err
 		}
-		return auditVerify(ctx, cfg, stdout)
+		return auditVerify(ctx, cfg, log, stdout)
 	case "gen-docs":
 		return genDocs(ctx, rest, stdout, stderr)
 	case "keygen":

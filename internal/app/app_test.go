@@ -65,7 +65,7 @@ type proc struct {
 
 // startKycd runs `kycd serve` with env on a free port and waits until it
 // answers /healthz.
-func startKycd(t *testing.T, env ...string) *proc {
+func startKycd(t testing.TB, env ...string) *proc {
 	t.Helper()
 	port := testenv.FreePort(t)
 	p := &proc{url: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &logBuffer{}, done: make(chan error, 1)}

@@ -22,7 +22,7 @@ import (
 
 // api is an HTTP client of one kycd process with a bearer token.
 type api struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	token string
 }
@@ -154,7 +154,7 @@ func passport(t *testing.T, e *face.Engine, photo string, seed uint64) []byte {
 }
 
 // adminToken creates an admin with the CLI and signs it in.
-func adminToken(t *testing.T, base string, env []string) string {
+func adminToken(t testing.TB, base string, env []string) string {
 	t.Helper()
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte("correct-horse-battery\n"), 0o600)
@@ -263,12 +263,27 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if out, err := verify(); err != nil || !bytes.Contains([]byte(out), []byte("audit trail intact: 2 events")) {
 		t.Fatalf("intact trail: %v\n%s", err, out)
 	}
-	db := testenv.OpenDB(t, "sqlite://"+filepath.Join(dataDir, "kycd.db"), nil)
-	if _, err := db.SQL().Exec(`UPDATE audit_events SET actor_id = 'someone-else' WHERE id = (SELECT MIN(id) FROM audit_events)`); err != nil {
-		t.Fatal(err)
+	tamper := func(query string) {
+		db := testenv.OpenDB(t, "sqlite://"+filepath.Join(dataDir, "kycd.db"), nil)
+		if _, err := db.SQL().Exec(query); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 	}
-	db.Close()
+	// The newest event removed: the chain before it is intact, the sealed
+	// head is not.
+	tamper(`DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)`)
 	out, err := verify()
+	if err == nil || !bytes.Contains([]byte(out), []byte("were removed")) {
+		t.Fatalf("trail without its newest event: %v\n%s", err, out)
+	}
+	tamper(`DELETE FROM audit_head`)
+	out, err = verify()
+	if err == nil || !bytes.Contains([]byte(out), []byte("no anchored head")) {
+		t.Fatalf("trail without its head: %v\n%s", err, out)
+	}
+	tamper(`UPDATE audit_events SET actor_id = 'someone-else' WHERE id = (SELECT MIN(id) FROM audit_events)`)
+	out, err = verify()
 	if err == nil || !bytes.Contains([]byte(out), []byte("the audit trail is broken at event")) {
 		t.Fatalf("tampered trail: %v\n%s", err, out)
 	}
@@ -290,7 +305,7 @@ func TestKeysRotateCommand(t *testing.T) {
 	os.WriteFile(newKey, out, 0o600)
 	cmd := exec.Command(kycdBin, "keys", "rotate", "--new-key-file", newKey)
 	cmd.Env = append(os.Environ(), "KYCD_DATA_DIR="+dataDir)
-	if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("re-wrapped 0 objects and 1 database values")) {
+	if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("re-wrapped 0 objects and 2 database values")) /* the TOTP secret, the audit head */ {
 		t.Fatalf("kycd keys rotate: %v\n%s", err, out)
 	}
 	os.Remove(filepath.Join(dataDir, "master.key")) // the old key is gone
@@ -303,4 +318,10 @@ func TestKeysRotateCommand(t *testing.T) {
 	}
 	a.json("POST", "/v1/auth/totp/verify", map[string]string{"code": totp.Code(raw, totp.StepAt(time.Now()))}, 200)
 	p.stop(t)
+	// The audit trail's head was re-wrapped with the rest.
+	cmd = exec.Command(kycdBin, "audit", "verify")
+	cmd.Env = append(os.Environ(), "KYCD_DATA_DIR="+dataDir, "KYCD_MASTER_KEY_FILE="+newKey)
+	if out, err := cmd.CombinedOutput(); err != nil || !bytes.Contains(out, []byte("audit trail intact")) {
+		t.Errorf("kycd audit verify after the rotation: %v\n%s", err, out)
+	}
 }

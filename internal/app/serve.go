@@ -61,7 +61,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns, Sealer: keyring})
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +73,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	}()
 	if err := db.Migrate(ctx); err != nil {
 		return nil, err
+	}
+	if anchored, err := db.AnchorAuditHead(ctx); err != nil {
+		return nil, err
+	} else if anchored {
+		log.Warn("anchored the audit trail's head for the first time: removals of the newest events before now cannot be detected")
 	}
 	blobs, err := blob.Open(ctx, cfg.BlobURL, keyring)
 	if err != nil {
@@ -143,22 +148,25 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	})
 
 	srv := api.New(api.Options{
-		Logger:         log,
-		Version:        Version,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		HSTS:           strings.HasPrefix(cfg.PublicURL, "https://"),
-		Checks:         map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
-		Accounts:       accounts,
-		DB:             db,
-		Cookie:         cookieConfig(cfg.PublicURL),
-		DevMailbox:     sender.Dev(),
-		AuthRateLimit:  cfg.AuthRateLimit,
-		Faces:          faces,
-		Documents:      documentsFor(faces, analyzer),
-		MaxImagePixels: cfg.MaxImagePixels,
-		Liveness:       lv,
-		Journey:        journeys,
-		PublicURL:      cfg.PublicURL,
+		Logger:            log,
+		Version:           Version,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		HSTS:              strings.HasPrefix(cfg.PublicURL, "https://"),
+		Checks:            map[string]api.Checker{"database": db, "blobs": blobs, "models": modelCheck},
+		Accounts:          accounts,
+		DB:                db,
+		Cookie:            cookieConfig(cfg.PublicURL),
+		DevMailbox:        sender.Dev(),
+		AuthRateLimit:     cfg.AuthRateLimit,
+		Faces:             faces,
+		Documents:         documentsFor(faces, analyzer),
+		MaxImagePixels:    cfg.MaxImagePixels,
+		AnalysisSlots:     cfg.FaceWorkers,
+		AnalysisQueue:     cfg.AnalysisQueue,
+		AnalysisRateLimit: cfg.AnalysisRateLimit,
+		Liveness:          lv,
+		Journey:           journeys,
+		PublicURL:         cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log, Journey: journeys})
@@ -335,7 +343,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 
 // migrate applies the migrations and reports the schema version.
 func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
-	db, err := openMigrated(ctx, cfg)
+	db, err := openMigrated(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -350,9 +358,14 @@ func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 // auditVerify implements `kycd audit verify`: it walks the hash chain of
 // the audit trail and fails at the first event that was changed, removed
-// or inserted.
-func auditVerify(ctx context.Context, cfg *config.Config, stdout io.Writer) error {
-	db, err := openMigrated(ctx, cfg)
+// or inserted, then checks that the newest event is the head sealed with
+// the master key (so removing the newest events shows too).
+func auditVerify(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout io.Writer) error {
+	keyring, err := loadKeyring(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := openMigrated(ctx, cfg, keyring)
 	if err != nil {
 		return err
 	}
@@ -364,7 +377,10 @@ func auditVerify(ctx context.Context, cfg *config.Config, stdout io.Writer) erro
 	if bad != 0 {
 		return fmt.Errorf("the audit trail is broken at event %d of %d: it was changed, removed or inserted after the fact", bad, n)
 	}
-	fmt.Fprintf(stdout, "audit trail intact: %d events, every hash chained to the one before\n", n)
+	if err := db.VerifyAuditHead(ctx); err != nil {
+		return fmt.Errorf("the audit trail is broken: %w", err)
+	}
+	fmt.Fprintf(stdout, "audit trail intact: %d events, every hash chained to the one before, the newest one the sealed head\n", n)
 	return nil
 }
 
@@ -393,7 +409,7 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if current.PrimaryID() == next.ID() {
 		return errors.New("the new key is the key in use")
 	}
-	db, err := openMigrated(ctx, cfg)
+	db, err := openMigrated(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -413,9 +429,14 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // openMigrated opens the database with a small pool, for a command, and
-// applies the migrations.
-func openMigrated(ctx context.Context, cfg *config.Config) (*store.DB, error) {
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2})
+// applies the migrations. A command that appends audit events or checks
+// the trail's head passes the keyring.
+func openMigrated(ctx context.Context, cfg *config.Config, keyring *seal.Keyring) (*store.DB, error) {
+	var sealer store.Sealer
+	if keyring != nil {
+		sealer = keyring
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: 2, Sealer: sealer})
 	if err != nil {
 		return nil, err
 	}

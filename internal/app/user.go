@@ -47,15 +47,15 @@ func userCreate(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
 	keyring, err := loadKeyring(cfg, log)
 	if err != nil {
 		return err
 	}
+	db, err := openMigrated(ctx, cfg, keyring)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	svc := account.New(db, mail.DevSender{}, keyring, account.Options{Password: passwordParams(cfg)})
 	u, err := svc.CreateUser(ctx, email, strings.TrimRight(string(pw), "\r\n"), roles)
 	if err != nil {

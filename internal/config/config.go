@@ -52,6 +52,10 @@ type Config struct {
 	FaceWorkers     int
 	FaceThreads     int
 	MaxImagePixels  int
+	// Image work admitted by the API: per principal per minute, and how
+	// many requests may wait for one of the face workers.
+	AnalysisRateLimit int
+	AnalysisQueue     int
 	// LivenessChallenges fixes the challenge order (dev mode only: demos
 	// and browser tests with a recorded camera).
 	LivenessChallenges string
@@ -132,8 +136,12 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceWorkers }},
 	{name: "face-threads", dflt: "1", help: "ONNX Runtime threads per face analysis; 1 is fastest overall on small machines",
 		field: func(c *Config) any { return &c.FaceThreads }},
-	{name: "max-image-pixels", dflt: "40000000", help: "largest image accepted, in pixels, checked before decoding",
+	{name: "max-image-pixels", dflt: "25000000", help: "largest image accepted, in pixels, checked before decoding (images more than 5 times as long as wide are refused too)",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
+	{name: "analysis-rate-limit", dflt: "60", help: "image analyses (faces, documents, uploads) each user or API key may ask for per minute (429 beyond)",
+		field: func(c *Config) any { return &c.AnalysisRateLimit }},
+	{name: "analysis-queue", dflt: "0", help: "image requests that may wait for a face worker; more are refused with 503 and Retry-After; 0 means twice the workers",
+		field: func(c *Config) any { return &c.AnalysisQueue }},
 	{name: "job-timeout", dflt: "5m", help: "a background job is cancelled after this long; a job whose process died is run again 10 s after it",
 		field: func(c *Config) any { return &c.JobTimeout }},
 	{name: "match-threshold", dflt: "80", help: "face similarity (0-100) at or above which the selfie and the document's portrait are one person (80: 0.1% false matches)",
@@ -387,6 +395,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FaceWorkers < 0 || c.FaceThreads < 1 || c.MaxImagePixels < 1_000_000 {
 		return errors.New("face-workers must be 0 or more, face-threads at least 1 and max-image-pixels at least 1000000")
+	}
+	if c.AnalysisRateLimit < 1 || c.AnalysisQueue < 0 {
+		return errors.New("analysis-rate-limit must be at least 1 and analysis-queue 0 or more")
 	}
 	if c.JobTimeout < time.Second {
 		return errors.New("job-timeout must be at least 1s")

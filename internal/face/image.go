@@ -23,9 +23,15 @@ type Image struct {
 
 // Limits bound what Decode accepts.
 type Limits struct {
-	MaxPixels int // refuse larger images before decoding them; 40 MP when 0
-	MinSide   int // refuse smaller images; 32 px when 0
+	MaxPixels int     // refuse larger images before decoding them; DefaultMaxPixels when 0
+	MinSide   int     // refuse smaller images; 32 px when 0
+	MaxAspect float64 // refuse images whose long side is more than this many times the short one; 5 when 0
 }
+
+// DefaultMaxPixels is the largest image accepted when no limit is set: a
+// 24-megapixel photo (a phone's default 12 MP with room to spare) decodes
+// to about 170 MB of pixels, and the API lets a few be decoded at once.
+const DefaultMaxPixels = 25_000_000
 
 // Format names an image encoding kycd accepts.
 type Format string
@@ -57,7 +63,10 @@ func Sniff(data []byte) Format {
 // stable codes: unsupported_media, too_large, invalid.
 func Decode(data []byte, lim Limits) (*Image, error) {
 	if lim.MaxPixels <= 0 {
-		lim.MaxPixels = 40_000_000
+		lim.MaxPixels = DefaultMaxPixels
+	}
+	if lim.MaxAspect <= 0 {
+		lim.MaxAspect = 5
 	}
 	if lim.MinSide <= 0 {
 		lim.MinSide = 32
@@ -73,6 +82,10 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	if cfg.Width*cfg.Height > lim.MaxPixels || cfg.Width > 30000 || cfg.Height > 30000 {
 		return nil, kyc.Errorf(kyc.TooLarge, "the image is %d×%d pixels, more than the limit of %d megapixels",
 			cfg.Width, cfg.Height, lim.MaxPixels/1_000_000)
+	}
+	if long, short := max(cfg.Width, cfg.Height), min(cfg.Width, cfg.Height); float64(long) > lim.MaxAspect*float64(short) {
+		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels: a side more than %g times the other is no photo of a face or a document",
+			cfg.Width, cfg.Height, lim.MaxAspect)
 	}
 	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels, smaller than %d×%d", cfg.Width, cfg.Height, lim.MinSide, lim.MinSide)

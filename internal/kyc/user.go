@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Role is what a person or API key may do.
@@ -81,11 +83,31 @@ func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
 // NormalizeEmail lower-cases and checks an e-mail address.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
+	if !PlainText(s) {
+		return "", Errorf(Invalid, "that is not a valid e-mail address")
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
 		return "", Errorf(Invalid, "that is not a valid e-mail address")
 	}
 	return s, nil
+}
+
+// PlainText reports whether s is text a person typed: valid UTF-8, no
+// control characters (line breaks, NUL, escapes that forge log lines or
+// CSV cells), no invisible format characters (a right-to-left override
+// disguises what is shown) and no replacement character (what a JSON
+// decoder makes of invalid UTF-8).
+func PlainText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // Principal is who is making a request: a signed-in user or an API key.

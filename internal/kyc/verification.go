@@ -100,6 +100,9 @@ func (v *Verification) Validate() error {
 	if len(v.Reference) > 200 {
 		return Errorf(Invalid, "reference is longer than 200 characters")
 	}
+	if !PlainText(v.Reference) {
+		return Errorf(Invalid, "reference must be plain text: valid UTF-8 without control characters")
+	}
 	if !v.Status.Valid() {
 		return Errorf(Invalid, "unknown verification status %q", v.Status)
 	}

@@ -66,3 +66,15 @@ func TestNewID(t *testing.T) {
 		t.Errorf("NewID returned %q twice", a)
 	}
 }
+
+func TestPlainText(t *testing.T) {
+	for s, want := range map[string]bool{
+		"crm-4711": true, "Zoë Ångström 北京": true, "": true,
+		"a\x00b": false, "line\nbreak": false, "tab\there": false, "\xff\xfe": false, "x\ufffdy": false,
+		"esc\x1b[31m": false, "rtl\u202eoverride": false, "del\x7f": false,
+	} {
+		if got := PlainText(s); got != want {
+			t.Errorf("PlainText(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

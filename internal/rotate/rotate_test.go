@@ -40,31 +40,39 @@ func TestRotate(t *testing.T) {
 		}
 		col := map[string]store.SealedColumn{}
 		for _, c := range store.SealedColumns {
-			col[c.Table] = c
+			col[c.Table+"."+c.Column] = c
 		}
 		u := &kyc.User{ID: "usr_1", Email: "a@example.com", PasswordHash: "x", Status: kyc.UserConfirmed, Roles: []kyc.Role{kyc.RoleApplicant}}
 		if err := db.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.SetTOTPSecret(ctx, u.ID, sealFor(col["users"], u.ID, "totp secret")); err != nil {
+		if _, err := db.SetTOTPSecret(ctx, u.ID, sealFor(col["users.totp_secret"], u.ID, "totp secret")); err != nil {
 			t.Fatal(err)
 		}
 		v := &kyc.Verification{ID: "ver_1", UserID: u.ID}
 		if err := db.CreateVerification(ctx, v); err != nil {
 			t.Fatal(err)
 		}
-		v.Details = sealFor(col["verifications"], v.ID, "document fields")
+		v.Details = sealFor(col["verifications.details"], v.ID, "document fields")
 		if err := db.SaveVerification(ctx, v); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.PutFaceTemplate(ctx, &store.FaceTemplate{VerificationID: v.ID, Embedding: sealFor(col["face_templates"], v.ID, "embedding")}); err != nil {
+		if err := db.PutFaceTemplate(ctx, &store.FaceTemplate{VerificationID: v.ID, Embedding: sealFor(col["face_templates.embedding"], v.ID, "embedding")}); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.CreateWebhook(ctx, &store.Webhook{ID: "whk_1", URL: "https://x", Events: []string{"a"}, Secret: sealFor(col["webhooks"], "whk_1", "whsec")}); err != nil {
+		if err := db.CreateWebhook(ctx, &store.Webhook{ID: "whk_1", URL: "https://x", Events: []string{"a"}, Secret: sealFor(col["webhooks.secret"], "whk_1", "whsec"),
+			Target: sealFor(col["webhooks.target"], "whk_1", "https://x")}); err != nil {
+			t.Fatal(err)
+		}
+		q := "INSERT INTO audit_head (id, sealed) VALUES ('head', $1)"
+		if db.Dialect() == store.SQLite {
+			q = "INSERT INTO audit_head (id, sealed) VALUES ('head', ?1)"
+		}
+		if _, err := db.SQL().ExecContext(ctx, q, sealFor(col["audit_head.sealed"], "head", `{"id":1,"hash":"x"}`)); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.CreateLiveness(ctx, &store.LivenessSession{ID: "liv_1", VerificationID: v.ID, Status: "created",
-			State: sealFor(col["liveness_sessions"], "liv_1", "state"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			State: sealFor(col["liveness_sessions.state"], "liv_1", "state"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		raw, err := blob.NewDisk(t.TempDir())

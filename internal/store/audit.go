@@ -59,6 +59,98 @@ func (c conn) AppendAudit(ctx context.Context, e *AuditEvent) error {
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	return c.anchorHead(ctx, auditHead{ID: e.ID, Hash: e.Hash})
+}
+
+// auditHead is the newest event of the chain, kept sealed under the master
+// key outside the events table: removing the newest events (which leaves
+// the rest of the chain intact) no longer matches it, and it cannot be
+// rewritten to match without the key.
+type auditHead struct {
+	ID   int64  `json:"id"`
+	Hash string `json:"hash"`
+}
+
+const auditHeadAAD = "audit head head" // SealedColumns: "audit head " + the row id
+
+// anchorHead records the chain's newest event, sealed, in the transaction
+// that appended it.
+func (c conn) anchorHead(ctx context.Context, h auditHead) error {
+	if c.sealer == nil {
+		return nil
+	}
+	plain, _ := json.Marshal(h)
+	sealed, err := c.sealer.Seal(plain, []byte(auditHeadAAD))
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	_, err = c.exec(ctx, `INSERT INTO audit_head (id, sealed) VALUES ('head', $1)
+		ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed`, sealed)
+	if err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	return nil
+}
+
+// AnchorAuditHead anchors the head of a trail that has none yet (a
+// database from before heads were kept): it returns whether it did. A
+// process that starts with the master key calls it once.
+func (db *DB) AnchorAuditHead(ctx context.Context) (bool, error) {
+	anchored := false
+	err := db.InTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM audit_head").Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		var h auditHead
+		err := tx.queryRow(ctx, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").Scan(&h.ID, &h.Hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		anchored = true
+		return tx.anchorHead(ctx, h)
+	})
+	return anchored, err
+}
+
+// VerifyAuditHead checks that the newest event of the trail is the one the
+// sealed head names: nil when it is (or the trail is empty), an error
+// saying what is wrong otherwise. It needs the Sealer.
+func (c conn) VerifyAuditHead(ctx context.Context) error {
+	if c.sealer == nil {
+		return errors.New("the audit head cannot be checked without the master key")
+	}
+	var last auditHead
+	err := c.queryRow(ctx, "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1").Scan(&last.ID, &last.Hash)
+	empty := errors.Is(err, sql.ErrNoRows)
+	if err != nil && !empty {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	var sealed []byte
+	err = c.queryRow(ctx, "SELECT sealed FROM audit_head WHERE id = 'head'").Scan(&sealed)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && empty:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return errors.New("the audit trail has no anchored head: it was removed, or this database predates heads and no kycd process with the master key has started on it since")
+	case err != nil:
+		return fmt.Errorf("audit head: %w", err)
+	}
+	plain, err := c.sealer.Open(sealed, []byte(auditHeadAAD))
+	if err != nil {
+		return errors.New("the audit trail's head does not open with the master key: it was altered or copied from elsewhere")
+	}
+	var head auditHead
+	if err := json.Unmarshal(plain, &head); err != nil {
+		return fmt.Errorf("audit head: %w", err)
+	}
+	if head != last {
+		return fmt.Errorf("the newest event is %d but the anchored head is event %d: events after %d were removed (or the head is an old copy)",
+			last.ID, head.ID, min(last.ID, head.ID))
+	}
 	return nil
 }
 

@@ -21,6 +21,7 @@ var SealedColumns = []SealedColumn{
 	{"webhooks", "id", "target", "webhook url "},
 	{"liveness_sessions", "id", "state", "liveness:"},
 	{"users", "id", "totp_secret", "totp:"},
+	{"audit_head", "id", "sealed", "audit head "},
 }
 
 // RewrapColumn rewrites each non-empty value of col with fn (given the

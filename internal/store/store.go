@@ -39,6 +39,13 @@ type conn struct {
 	q       queryer
 	dialect string
 	now     func() time.Time
+	sealer  Sealer // anchors the audit trail's head; nil leaves it unanchored
+}
+
+// Sealer seals values under the master key (seal.Keyring).
+type Sealer interface {
+	Seal(plaintext, aad []byte) ([]byte, error)
+	Open(sealed, aad []byte) ([]byte, error)
 }
 
 // DB is an open database.
@@ -58,6 +65,9 @@ type Tx struct {
 type Options struct {
 	MaxConns int              // PostgreSQL pool size; SQLite always uses one connection
 	Now      func() time.Time // the clock; time.Now by default
+	// Sealer anchors the head of the audit trail (AppendAudit); every
+	// process that appends events should have it.
+	Sealer Sealer
 }
 
 // Open connects to the database a URL names (sqlite://path or
@@ -105,7 +115,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database %s: %w", config.Redact(databaseURL), cleanErr(err))
 	}
-	return &DB{conn: conn{q: db, dialect: parsed.Dialect, now: opts.Now}, sql: db}, nil
+	return &DB{conn: conn{q: db, dialect: parsed.Dialect, now: opts.Now, sealer: opts.Sealer}, sql: db}, nil
 }
 
 // cleanErr shortens driver errors that repeat themselves.
@@ -115,6 +125,14 @@ func cleanErr(err error) error {
 		return fmt.Errorf("%s", se.Error())
 	}
 	return err
+}
+
+// WithSealer returns db, on the same pool, with s anchoring the audit
+// trail's head.
+func (db *DB) WithSealer(s Sealer) *DB {
+	c := *db
+	c.sealer = s
+	return &c
 }
 
 // Dialect is SQLite or Postgres.
@@ -140,7 +158,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	tx := &Tx{conn: conn{q: sqlTx, dialect: db.dialect, now: db.now}, tx: sqlTx}
+	tx := &Tx{conn: conn{q: sqlTx, dialect: db.dialect, now: db.now, sealer: db.sealer}, tx: sqlTx}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/testenv"
 )
@@ -261,4 +262,39 @@ func TestOpenErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuditHead: with a sealer, the newest event is anchored outside the
+// events table; removing it (the chain before it stays intact) shows.
+func TestAuditHead(t *testing.T) {
+	testenv.ForEachDB(t, nil, func(t *testing.T, plain *store.DB) {
+		ctx := context.Background()
+		k, _ := seal.ParseKey(seal.GenerateKeyText())
+		db := plain.WithSealer(seal.NewKeyring(k))
+		if err := db.VerifyAuditHead(ctx); err != nil {
+			t.Errorf("an empty trail: %v", err)
+		}
+		for i := range 3 {
+			if err := db.AppendAudit(ctx, &store.AuditEvent{Action: "test", ActorID: fmt.Sprint(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.VerifyAuditHead(ctx); err != nil {
+			t.Errorf("an intact trail: %v", err)
+		}
+		if _, err := db.SQL().ExecContext(ctx, "DELETE FROM audit_events WHERE id = (SELECT MAX(id) FROM audit_events)"); err != nil {
+			t.Fatal(err)
+		}
+		if bad, _, _ := db.VerifyAudit(ctx); bad != 0 {
+			t.Fatalf("the chain itself shows the removal at %d: the head would not be needed", bad)
+		}
+		if err := db.VerifyAuditHead(ctx); err == nil || !strings.Contains(err.Error(), "were removed") {
+			t.Errorf("the newest event removed: %v", err)
+		}
+		other, _ := seal.ParseKey(seal.GenerateKeyText())
+		wrong := plain.WithSealer(seal.NewKeyring(other))
+		if err := wrong.VerifyAuditHead(ctx); err == nil {
+			t.Error("a head checked with another key passed")
+		}
+	})
 }
