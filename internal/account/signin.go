@@ -185,6 +185,12 @@ func (s *Service) loginKey(email string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// ResetAttempts clears the sign-in attempts counted against an address, as
+// a successful sign-in does (for operators and benchmarks).
+func (s *Service) ResetAttempts(ctx context.Context, email string) error {
+	return s.db.ClearLoginAttempts(ctx, s.loginKey(email))
+}
+
 // takeAttempt counts an attempt against key; it returns 0 and the end of
 // the lock while the key is locked.
 func (s *Service) takeAttempt(ctx context.Context, key string) (n int, until time.Time, err error) {

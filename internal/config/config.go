@@ -136,7 +136,7 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceWorkers }},
 	{name: "face-threads", dflt: "1", help: "ONNX Runtime threads per face analysis; 1 is fastest overall on small machines",
 		field: func(c *Config) any { return &c.FaceThreads }},
-	{name: "max-image-pixels", dflt: "25000000", help: "largest image accepted, in pixels, checked before decoding (images more than 5 times as long as wide are refused too)",
+	{name: "max-image-pixels", dflt: "25000000", help: "largest image accepted, in pixels, checked before decoding (images over 12000 px a side or 20 times as long as wide are refused too)",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
 	{name: "analysis-rate-limit", dflt: "60", help: "image analyses (faces, documents, uploads) each user or API key may ask for per minute (429 beyond)",
 		field: func(c *Config) any { return &c.AnalysisRateLimit }},

@@ -25,7 +25,8 @@ type Image struct {
 type Limits struct {
 	MaxPixels int     // refuse larger images before decoding them; DefaultMaxPixels when 0
 	MinSide   int     // refuse smaller images; 32 px when 0
-	MaxAspect float64 // refuse images whose long side is more than this many times the short one; 5 when 0
+	MaxAspect float64 // refuse images whose long side is more than this many times the short one; 20 when 0
+	MaxSide   int     // refuse images with a longer side; 12000 px when 0
 }
 
 // DefaultMaxPixels is the largest image accepted when no limit is set: a
@@ -66,7 +67,10 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 		lim.MaxPixels = DefaultMaxPixels
 	}
 	if lim.MaxAspect <= 0 {
-		lim.MaxAspect = 5
+		lim.MaxAspect = 20 // a cropped barcode is long and thin, a photo is not thinner
+	}
+	if lim.MaxSide <= 0 {
+		lim.MaxSide = 12000
 	}
 	if lim.MinSide <= 0 {
 		lim.MinSide = 32
@@ -79,12 +83,12 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	if err != nil {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is corrupt: its header cannot be read")
 	}
-	if cfg.Width*cfg.Height > lim.MaxPixels || cfg.Width > 30000 || cfg.Height > 30000 {
-		return nil, kyc.Errorf(kyc.TooLarge, "the image is %d×%d pixels, more than the limit of %d megapixels",
-			cfg.Width, cfg.Height, lim.MaxPixels/1_000_000)
+	if cfg.Width*cfg.Height > lim.MaxPixels || cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide {
+		return nil, kyc.Errorf(kyc.TooLarge, "the image is %d×%d pixels, more than the limit of %d megapixels or %d pixels a side",
+			cfg.Width, cfg.Height, lim.MaxPixels/1_000_000, lim.MaxSide)
 	}
 	if long, short := max(cfg.Width, cfg.Height), min(cfg.Width, cfg.Height); float64(long) > lim.MaxAspect*float64(short) {
-		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels: a side more than %g times the other is no photo of a face or a document",
+		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels: a side more than %g times the other is no photo of a face, a document or a barcode",
 			cfg.Width, cfg.Height, lim.MaxAspect)
 	}
 	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {

@@ -17,6 +17,10 @@ import (
 	"github.com/kycd/kycd/internal/store"
 )
 
+// ReasonSessionBusy is the reason of the conflict a second connection to
+// a session gets while another holds it.
+const ReasonSessionBusy = "session_busy"
+
 // Session statuses.
 const (
 	StatusCreated    = "created"
@@ -306,7 +310,8 @@ func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run,
 		return nil, err
 	}
 	if !leased {
-		return nil, kyc.Errorf(kyc.Conflict, "this liveness session is already receiving frames on another connection")
+		return nil, &kyc.Error{Code: kyc.Conflict, Reason: ReasonSessionBusy,
+			Message: "this liveness session is already receiving frames on another connection"}
 	}
 	if l.Status == StatusCreated {
 		l.Status = StatusInProgress

@@ -104,6 +104,9 @@
       ws.onmessage = (ev) => { const m = JSON.parse(ev.data); render(m); if (pending) { pending(); pending = null; } };
       ws.onclose = () => { if (!done) { show("live-error", "The connection was lost. Press start to try again."); stop(); startBtn.hidden = false; } };
     } else {
+      // Give the stream up for good: a late one would hold the session.
+      ws.onopen = () => ws.close();
+      ws.close();
       show("live-notice", "Your network blocks live connections, so a slower mode is used.");
     }
     const canvas = document.createElement("canvas");
@@ -127,7 +130,10 @@
           form.append("timestamp_ms", String(ts));
           form.append("frame", blob, "frame.jpg");
           const res = await fetch(base + "/frames", { method: "POST", body: form, credentials: "same-origin" });
-          render(await res.json());
+          const m = await res.json();
+          // The abandoned stream still holds the session: it lets go within seconds.
+          if (m.error && m.error.reason === "session_busy") { await new Promise((r) => setTimeout(r, 500)); continue; }
+          render(m);
         }
       }
       const wait = FRAME_MS - (performance.now() - t0);
