@@ -419,7 +419,7 @@ func TestConcurrentSubmit(t *testing.T) {
 // TestSpoofReview: with the rule on, a liveness check the passive model was
 // not sure of (confidence under the setting) sends the case to a reviewer.
 func TestSpoofReview(t *testing.T) {
-	e := newEnv(t, envOptions{challenges: performableOrder, rules: journey.Rules{SpoofReview: 100}})
+	e := newEnv(t, envOptions{challenges: performableOrder, rules: journey.Rules{Rules: kyc.Rules{SpoofReview: 100}}})
 	u := e.newUser("spoof@example.com")
 	_, r := e.runCase(cred{bearer: u.access}, "", "face_recognition/examples__obama-480p.jpg", 3)
 	if r.str("status") != "needs_review" || !slices.Contains(reasons(r), "spoof_detected") {

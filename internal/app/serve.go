@@ -25,6 +25,7 @@ import (
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/journey"
+	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
 	"github.com/kycd/kycd/internal/models"
@@ -194,9 +195,9 @@ func rules(cfg *config.Config) journey.Rules {
 		}
 		return out
 	}
-	return journey.Rules{MatchThreshold: float64(cfg.MatchThreshold), ReviewThreshold: float64(cfg.ReviewThreshold),
-		MinAge: cfg.MinAge, DocumentTypes: split(cfg.DocumentTypes), Countries: split(cfg.Countries),
-		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention, SpoofReview: float64(cfg.SpoofReview)}
+	return journey.Rules{Rules: kyc.Rules{MatchThreshold: float64(cfg.MatchThreshold), ReviewThreshold: float64(cfg.ReviewThreshold),
+		MinAge: cfg.MinAge, DocumentTypes: split(cfg.DocumentTypes), Countries: split(cfg.Countries), SpoofReview: float64(cfg.SpoofReview)},
+		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention}
 }
 
 // livenessService is nil without the face engine.

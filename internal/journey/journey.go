@@ -31,42 +31,21 @@ import (
 	"github.com/kycd/kycd/internal/store"
 )
 
-// Rules decide a case.
+// Rules are the journey's settings: the decision's rules (kyc.Rules) and
+// what the journey itself enforces.
 type Rules struct {
-	MatchThreshold     float64       // similarity (0–100) at or above which the selfie and the portrait are one person; 80
-	ReviewThreshold    float64       // below it they are two people (face_mismatch); between the two a reviewer decides; 60
+	kyc.Rules
 	DuplicateThreshold float64       // another applicant's face this similar is a duplicate_face; 90
-	MinAge             int           // underage below it; 18
-	DocumentTypes      []string      // accepted types; passport, id_card, residence_permit, drivers_license
-	Countries          []string      // accepted issuing countries (ISO alpha-3); any when empty
 	MaxAttempts        int           // verifications an applicant may start in 24 hours; 5
-	SpoofReview        float64       // a passed liveness check with a confidence (60–100) under this goes to a reviewer (spoof_detected); 0: off
 	Retention          time.Duration // images and biometric data kept after the decision; 0 keeps them
 }
 
 // DefaultRules are the rules when none are configured.
 func DefaultRules() Rules {
-	return Rules{MatchThreshold: face.DefaultThreshold, ReviewThreshold: 60, DuplicateThreshold: 90, MinAge: 18,
-		DocumentTypes: []string{"passport", "id_card", "residence_permit", "drivers_license"}, MaxAttempts: 5}
+	return Rules{Rules: kyc.Rules{MatchThreshold: face.DefaultThreshold, ReviewThreshold: 60, MinAge: 18,
+		DocumentTypes: []string{"passport", "id_card", "residence_permit", "drivers_license"}},
+		DuplicateThreshold: 90, MaxAttempts: 5}
 }
-
-// Reason codes of decisions (API.md).
-const (
-	ReasonLivenessFailed = "liveness_failed"
-	ReasonSpoof          = "spoof_detected"
-	ReasonFaceMismatch   = "face_mismatch"
-	ReasonFaceUncertain  = "face_match_uncertain"
-	ReasonNoFace         = "no_face_on_document"
-	ReasonUnreadable     = "document_unreadable"
-	ReasonExpired        = "document_expired"
-	ReasonChecksum       = "mrz_checksum_failed"
-	ReasonInconsistent   = "data_inconsistent"
-	ReasonUnderage       = "underage"
-	ReasonUnsupported    = "unsupported_document"
-	ReasonDuplicate      = "duplicate_face"
-	ReasonTooMany        = "too_many_attempts"
-	ReasonReviewer       = "reviewer_decision"
-)
 
 // Webhook events.
 const (
@@ -170,7 +149,7 @@ func (s *Service) LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verifi
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.liveness_passed", ActorID: "system", SubjectID: v.ID})
 	case attemptsLeft <= 0:
-		v.Status, v.Reasons, v.DecidedBy, v.DecidedAt = kyc.StatusRejected, []string{ReasonLivenessFailed}, "auto", s.o.Now()
+		v.Status, v.Reasons, v.DecidedBy, v.DecidedAt = kyc.StatusRejected, []string{kyc.ReasonLivenessFailed}, "auto", s.o.Now()
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
@@ -247,7 +226,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 			return nil, err
 		}
 		if n >= s.o.Rules.MaxAttempts {
-			return nil, &kyc.Error{Code: kyc.RateLimited, Reason: ReasonTooMany, RetryAfter: 24 * time.Hour,
+			return nil, &kyc.Error{Code: kyc.RateLimited, Reason: kyc.ReasonTooMany, RetryAfter: 24 * time.Hour,
 				Message: fmt.Sprintf("%d verifications started in 24 hours, the most allowed: try again tomorrow", n)}
 		}
 	}

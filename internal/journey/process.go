@@ -84,9 +84,9 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 	if err != nil {
 		return err
 	}
-	v.Status, v.Reasons, v.Similarity = out.status, out.reasons, out.similarity
+	v.Status, v.Reasons, v.Similarity = out.decision.Status, out.decision.Reasons, out.similarity
 	v.DecidedBy, v.DecidedAt = "auto", s.o.Now()
-	if out.status == kyc.StatusNeedsReview {
+	if v.Status == kyc.StatusNeedsReview {
 		v.DecidedAt = time.Time{} // a reviewer decides
 	}
 	d.Duplicates = out.duplicates
@@ -118,84 +118,48 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 }
 
 type outcome struct {
-	status     kyc.Status
-	reasons    []string
+	decision   kyc.Decision
 	similarity *float64
 	duplicates []string
 	template   *store.FaceTemplate
 }
 
-// decide applies the rules. Hard failures reject; doubts (a borderline
-// face match, a failing check digit, printed text that disagrees, a face
-// seen on another applicant's case) go to a reviewer instead of a guess.
+// decide gathers the evidence and applies the rules (kyc.Decide). It fails
+// closed: an error reading what a rule needs is returned (the job is
+// retried), never taken for an answer, and a check that cannot be made is
+// named in the evidence, which sends the case to a reviewer.
 func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (*outcome, error) {
-	r := s.o.Rules
-	var reject, review []string
-	an := d.Document
-	switch {
-	case an == nil:
-		reject = append(reject, ReasonUnreadable)
-	default:
-		if an.DocumentType == document.Unknown || len(an.Fields) == 0 || an.Fields["DATE_OF_BIRTH"].Value == "" {
-			reject = append(reject, ReasonUnreadable)
-		} else if !slices.Contains(r.DocumentTypes, string(an.DocumentType)) ||
-			len(r.Countries) > 0 && !slices.Contains(r.Countries, an.IssuingCountry) {
-			reject = append(reject, ReasonUnsupported)
-		}
-		if slices.Contains(an.Warnings, document.WarnExpired) {
-			reject = append(reject, ReasonExpired)
-		}
-		if an.MRZ != nil && !an.MRZ.Valid {
-			review = append(review, ReasonChecksum)
-		}
-		if slices.Contains(an.Warnings, document.WarnInconsistent) {
-			review = append(review, ReasonInconsistent)
-		}
-		if b, err := time.Parse(time.DateOnly, an.Fields["DATE_OF_BIRTH"].Value); err == nil && age(b, s.o.Now()) < r.MinAge {
-			reject = append(reject, ReasonUnderage)
-		}
-	}
+	e := kyc.Evidence{Document: documentEvidence(d)}
 	out := &outcome{}
-	// The face: the liveness reference against the document's portrait.
+	// The liveness check: its reference face and confidence.
 	var ref []float32
-	var err error = kyc.Errorf(kyc.NotFound, "no liveness service")
 	if s.liveness != nil {
-		ref, _, err = s.liveness.Reference(ctx, v.ID)
-	}
-	switch {
-	case err != nil && kyc.ErrorCode(err) == kyc.NotFound:
-		reject = append(reject, ReasonLivenessFailed)
-	case err != nil:
-		return nil, err
-	case len(d.PortraitFace) == 0:
-		if an != nil {
-			reject = append(reject, ReasonNoFace)
-		}
-	default:
-		sim := math.Round(face.Similarity(face.Cosine(ref, d.PortraitFace))*10) / 10
-		out.similarity = &sim
+		l, err := s.db.LatestLiveness(ctx, v.ID, "succeeded")
 		switch {
-		case sim >= r.MatchThreshold:
-		case sim >= r.ReviewThreshold:
-			review = append(review, ReasonFaceUncertain)
+		case kyc.ErrorCode(err) == kyc.NotFound:
+		case err != nil:
+			return nil, fmt.Errorf("decide %s: read the liveness check: %w", v.ID, err)
 		default:
-			reject = append(reject, ReasonFaceMismatch)
+			if ref, _, err = s.liveness.Reference(ctx, v.ID); err != nil {
+				return nil, fmt.Errorf("decide %s: open the liveness reference: %w", v.ID, err)
+			}
+			e.LivenessPassed, e.LivenessConfidence = len(ref) > 0, l.Confidence
 		}
 	}
-	// The passive anti-spoofing model and the face's consistency across
-	// the challenges, when they were unconvinced: a person looks.
-	if len(ref) > 0 && r.SpoofReview > 0 && s.livenessConfidence(ctx, v.ID) < r.SpoofReview {
-		review = append(review, ReasonSpoof)
+	// The face: the liveness reference against the document's portrait.
+	if len(ref) > 0 && len(d.PortraitFace) > 0 {
+		sim := math.Round(face.Similarity(face.Cosine(ref, d.PortraitFace))*10) / 10
+		e.Similarity, out.similarity = &sim, &sim
 	}
 	// The duplicate search: this face on another applicant's case.
 	if len(ref) > 0 {
-		dups, err := s.duplicates(ctx, v, ref)
+		dups, unchecked, err := s.duplicates(ctx, v, ref)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("decide %s: %w", v.ID, err)
 		}
-		if len(dups) > 0 {
-			out.duplicates = dups
-			review = append(review, ReasonDuplicate)
+		e.Duplicates, out.duplicates = dups, dups
+		if unchecked > 0 {
+			e.Unchecked = append(e.Unchecked, "duplicate_search")
 		}
 		sealed, err := s.keyring.Seal(float32Bytes(ref), templateAAD(v.ID))
 		if err != nil {
@@ -203,61 +167,54 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 		}
 		out.template = &store.FaceTemplate{VerificationID: v.ID, UserID: v.UserID, Embedding: sealed}
 	}
-	switch {
-	case len(reject) > 0:
-		out.status, out.reasons = kyc.StatusRejected, append(reject, review...)
-	case len(review) > 0:
-		out.status, out.reasons = kyc.StatusNeedsReview, review
-	default:
-		out.status, out.reasons = kyc.StatusApproved, []string{}
-	}
+	out.decision = kyc.Decide(e, s.o.Rules.Rules, s.o.Now())
 	return out, nil
 }
 
-// livenessConfidence is the confidence of the case's passed liveness check.
-func (s *Service) livenessConfidence(ctx context.Context, id string) float64 {
-	l, err := s.db.LatestLiveness(ctx, id, "succeeded")
-	if err != nil {
-		return 0
+// documentEvidence is what the decision needs of the document's reading:
+// nil when nothing could be read.
+func documentEvidence(d *Details) *kyc.DocumentEvidence {
+	an := d.Document
+	if an == nil {
+		return nil
 	}
-	return l.Confidence
+	date := func(field string) time.Time {
+		t, _ := time.Parse(time.DateOnly, an.Fields[field].Value)
+		return t
+	}
+	return &kyc.DocumentEvidence{Type: string(an.DocumentType), Country: an.IssuingCountry, HasFields: len(an.Fields) > 0,
+		DateOfBirth: date("DATE_OF_BIRTH"), ExpiresOn: date("EXPIRATION_DATE"),
+		Expired: slices.Contains(an.Warnings, document.WarnExpired), PortraitFound: len(d.PortraitFace) > 0,
+		MRZRead: an.MRZ != nil, MRZValid: an.MRZ != nil && an.MRZ.Valid,
+		Inconsistent: slices.Contains(an.Warnings, document.WarnInconsistent)}
 }
 
 // duplicates finds earlier cases of other applicants whose face is this
-// one (1:N over the stored templates, decrypted one by one).
-func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []float32) ([]string, error) {
+// one (1:N over the stored templates, decrypted one by one). It counts the
+// templates it could not open: the search is incomplete without them.
+func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []float32) (found []string, unchecked int, err error) {
 	ts, err := s.db.FaceTemplates(ctx, v.ID)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("duplicate search: %w", err)
 	}
-	var out []string
 	for _, t := range ts {
 		if v.UserID != "" && t.UserID == v.UserID {
 			continue // the same applicant's earlier attempt
 		}
 		b, err := s.keyring.Open(t.Embedding, templateAAD(t.VerificationID))
 		if err != nil {
-			s.o.Logger.Warn("a face template cannot be opened", "verification", t.VerificationID, "err", err)
+			s.o.Logger.Error("a face template cannot be opened: the duplicate search is incomplete", "verification", t.VerificationID, "err", err)
+			unchecked++
 			continue
 		}
 		if face.Similarity(face.Cosine(ref, bytesFloat32(b))) >= s.o.Rules.DuplicateThreshold {
-			out = append(out, t.VerificationID)
+			found = append(found, t.VerificationID)
 		}
 	}
-	return out, nil
+	return found, unchecked, nil
 }
 
 func templateAAD(id string) []byte { return []byte("face template " + id) }
-
-// age is the number of birthdays passed by now. It compares month and day,
-// not the day of the year, which a leap year shifts by one after February.
-func age(birth, now time.Time) int {
-	a := now.Year() - birth.Year()
-	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
-		a--
-	}
-	return a
-}
 
 func float32Bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
@@ -300,7 +257,7 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, appro
 	if approve {
 		v.Status = kyc.StatusApproved
 	}
-	v.Reasons = append(v.Reasons, ReasonReviewer)
+	v.Reasons = append(v.Reasons, kyc.ReasonReviewer)
 	v.DecidedBy, v.DecidedAt = p.UserID, s.o.Now()
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.SaveVerification(ctx, v); err != nil {

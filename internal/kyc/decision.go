@@ -1,0 +1,161 @@
+package kyc
+
+import (
+	"slices"
+	"time"
+)
+
+// Reason codes of decisions (API.md). A decision lists its reasons in the
+// order of Reasons: the first is the one to tell the applicant.
+const (
+	ReasonUnreadable     = "document_unreadable"
+	ReasonUnsupported    = "unsupported_document"
+	ReasonExpired        = "document_expired"
+	ReasonNoFace         = "no_face_on_document"
+	ReasonLivenessFailed = "liveness_failed"
+	ReasonFaceMismatch   = "face_mismatch"
+	ReasonUnderage       = "underage"
+	ReasonSpoof          = "spoof_detected"
+	ReasonFaceUncertain  = "face_match_uncertain"
+	ReasonChecksum       = "mrz_checksum_failed"
+	ReasonInconsistent   = "data_inconsistent"
+	ReasonDataMismatch   = "data_mismatch"
+	ReasonDuplicate      = "duplicate_face"
+	ReasonIncomplete     = "check_incomplete"
+	ReasonTooMany        = "too_many_attempts"
+	ReasonReviewer       = "reviewer_decision"
+)
+
+// Reasons lists every reason code a decision can carry, most telling
+// first: what is wrong with the document before what follows from it (an
+// unreadable document explains a missing face), the person before the
+// doubts a reviewer settles.
+var Reasons = []string{ReasonUnreadable, ReasonUnsupported, ReasonExpired, ReasonNoFace, ReasonLivenessFailed,
+	ReasonFaceMismatch, ReasonUnderage, ReasonSpoof, ReasonFaceUncertain, ReasonChecksum, ReasonInconsistent,
+	ReasonDataMismatch, ReasonDuplicate, ReasonIncomplete, ReasonTooMany, ReasonReviewer}
+
+// Rules decide a case.
+type Rules struct {
+	MatchThreshold  float64  // similarity (0–100) at or above which the selfie and the portrait are one person
+	ReviewThreshold float64  // below it they are two people (face_mismatch); between the two a reviewer decides
+	MinAge          int      // younger applicants are rejected (underage)
+	DocumentTypes   []string // accepted types: passport, id_card, residence_permit, visa, drivers_license
+	Countries       []string // accepted issuing countries (ISO alpha-3); any when empty
+	SpoofReview     float64  // a passed liveness check with a confidence under this goes to a reviewer; 0: off
+}
+
+// Evidence is what the journey gathered about a submitted case. The
+// gatherer fails closed: a check it could not make is named in Unchecked
+// rather than left out, and sends the case to a reviewer.
+type Evidence struct {
+	LivenessPassed     bool
+	LivenessConfidence float64           // 0–100, of the passed check
+	Document           *DocumentEvidence // nil when nothing could be read from the document
+	// Similarity of the liveness reference and the document's portrait,
+	// 0–100; nil when either face is missing.
+	Similarity *float64
+	Duplicates []string // other applicants' cases with this face
+	Mismatches []string // fields that differ from what the integrator expected
+	Unchecked  []string // checks that could not be made (e.g. "duplicate_search")
+}
+
+// DocumentEvidence is what was read from the document.
+type DocumentEvidence struct {
+	Type          string    // passport, id_card, residence_permit, visa, drivers_license, unknown
+	Country       string    // issuing country, ISO alpha-3
+	HasFields     bool      // any field was read
+	DateOfBirth   time.Time // zero when not read
+	ExpiresOn     time.Time // zero when not read
+	Expired       bool      // the reader says so (a printed date, say)
+	PortraitFound bool      // a face was found on the document
+	MRZRead       bool      // a machine-readable zone was read
+	MRZValid      bool      // and every check digit passed
+	Inconsistent  bool      // printed text disagrees with the MRZ or barcode
+}
+
+// Decision is the outcome of the rules: approved, rejected or needs_review,
+// with its reason codes in the order of Reasons.
+type Decision struct {
+	Status  Status
+	Reasons []string
+}
+
+// Decide applies the rules to the evidence at now. Hard failures reject;
+// doubts (a borderline face, a failing check digit, printed text that
+// disagrees, data that differs from what the integrator expected, a face
+// seen on another applicant's case, an unconvincing liveness check when
+// spoof review is on, a check that could not be made) go to a reviewer
+// instead of a guess.
+func Decide(e Evidence, r Rules, now time.Time) Decision {
+	var reject, review []string
+	d := e.Document
+	readable := d != nil && d.Type != "unknown" && d.Type != "" && d.HasFields && !d.DateOfBirth.IsZero()
+	switch {
+	case !readable:
+		reject = append(reject, ReasonUnreadable)
+	case !slices.Contains(r.DocumentTypes, d.Type) || len(r.Countries) > 0 && !slices.Contains(r.Countries, d.Country):
+		reject = append(reject, ReasonUnsupported)
+	}
+	if d != nil {
+		if d.Expired || !d.ExpiresOn.IsZero() && !now.Before(d.ExpiresOn) {
+			reject = append(reject, ReasonExpired)
+		}
+		if !d.DateOfBirth.IsZero() && Age(d.DateOfBirth, now) < r.MinAge {
+			reject = append(reject, ReasonUnderage)
+		}
+		if d.MRZRead && !d.MRZValid {
+			review = append(review, ReasonChecksum)
+		}
+		if d.Inconsistent {
+			review = append(review, ReasonInconsistent)
+		}
+	}
+	switch {
+	case !e.LivenessPassed:
+		reject = append(reject, ReasonLivenessFailed)
+	case d == nil: // nothing was read: rejected as unreadable above
+	case !d.PortraitFound:
+		reject = append(reject, ReasonNoFace)
+	case e.Similarity == nil:
+		review = append(review, ReasonIncomplete) // a portrait and a reference, but no comparison
+	case *e.Similarity < r.ReviewThreshold:
+		reject = append(reject, ReasonFaceMismatch)
+	case *e.Similarity < r.MatchThreshold:
+		review = append(review, ReasonFaceUncertain)
+	}
+	if e.LivenessPassed && r.SpoofReview > 0 && e.LivenessConfidence < r.SpoofReview {
+		review = append(review, ReasonSpoof)
+	}
+	if len(e.Mismatches) > 0 {
+		review = append(review, ReasonDataMismatch)
+	}
+	if len(e.Duplicates) > 0 {
+		review = append(review, ReasonDuplicate)
+	}
+	if len(e.Unchecked) > 0 {
+		review = append(review, ReasonIncomplete)
+	}
+	switch {
+	case len(reject) > 0:
+		return Decision{Status: StatusRejected, Reasons: ordered(append(reject, review...))}
+	case len(review) > 0:
+		return Decision{Status: StatusNeedsReview, Reasons: ordered(review)}
+	}
+	return Decision{Status: StatusApproved, Reasons: []string{}}
+}
+
+// ordered sorts reasons by Reasons' order and drops repeats.
+func ordered(reasons []string) []string {
+	slices.SortFunc(reasons, func(a, b string) int { return slices.Index(Reasons, a) - slices.Index(Reasons, b) })
+	return slices.Compact(reasons)
+}
+
+// Age is the number of birthdays passed by now. It compares month and day,
+// not the day of the year, which a leap year shifts by one after February.
+func Age(birth, now time.Time) int {
+	a := now.Year() - birth.Year()
+	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
+		a--
+	}
+	return a
+}
