@@ -20,6 +20,7 @@ import (
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // Checker is one dependency that readiness depends on.
@@ -66,8 +67,10 @@ type Options struct {
 	AnalysisQueue     int
 	AnalysisRateLimit int
 
-	// Journey serves the verification case routes (with Accounts and DB).
-	Journey *journey.Service
+	// Journey serves the verification case routes (with Accounts and DB);
+	// Webhooks, the webhook routes.
+	Journey  *journey.Service
+	Webhooks *webhook.Service
 }
 
 // Server routes kycd's HTTP requests.

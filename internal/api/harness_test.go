@@ -32,6 +32,7 @@ import (
 	"github.com/kycd/kycd/internal/testenv"
 	"github.com/kycd/kycd/internal/totp"
 	"github.com/kycd/kycd/internal/web"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // clock is a test clock that tests move forward.
@@ -114,19 +115,23 @@ func newEnv(t testing.TB, o envOptions) *env {
 	lv := liveness.NewService(db, faceEngine(t), blobs, seal.NewKeyring(k), liveness.Options{Now: clk.Now, Fixed: o.challenges})
 	logs := &syncBuffer{}
 	docs := &document.Analyzer{Faces: faceEngine(t)}
-	j := journey.New(db, blobs, seal.NewKeyring(k), faceEngine(t), lv, docs, journey.Options{Now: clk.Now, Rules: o.rules,
-		AllowPrivateWebhooks: !o.strictWebhooks})
+	inserter, err := queue.New(db, nil, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := webhook.New(db, seal.NewKeyring(k), inserter, webhook.Options{AllowPrivate: !o.strictWebhooks, Now: clk.Now})
+	j := journey.New(journey.Deps{DB: db, Blobs: blobs, Keyring: seal.NewKeyring(k), Faces: faceEngine(t), Liveness: lv,
+		Analyzer: docs, Queue: inserter, Webhooks: hooks}, journey.Options{Now: clk.Now, Rules: o.rules})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
 	river.AddWorker(workers, &queue.DeletePrefixWorker{Blobs: blobs})
 	river.AddWorker(workers, &journey.AnalyzeWorker{S: j})
 	river.AddWorker(workers, &journey.ProcessWorker{S: j})
-	river.AddWorker(workers, &journey.DeliverWorker{S: j})
+	river.AddWorker(workers, &webhook.DeliverWorker{S: hooks})
 	q, err := queue.New(db, workers, queue.Options{Workers: 2, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.SetQueue(q)
 	if err := q.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +142,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	})
 	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
-		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Documents: docs, StreamIdle: o.streamIdle,
+		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Webhooks: hooks, Documents: docs, StreamIdle: o.streamIdle,
 		AnalysisSlots: o.analysisSlots, AnalysisQueue: o.analysisQueue, AnalysisRateLimit: cmp.Or(o.analysisRate, 100000)})
 	web.Register(s.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: api.CookieConfig{Name: "__Host-kycd_session", Secure: true},
 		DevMailbox: true, Journey: j})

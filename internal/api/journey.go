@@ -326,5 +326,7 @@ func (s *Server) registerJourney() {
 				hc.BodyWriter().Write(data)
 			}}, nil
 		})
-	s.registerWebhooks()
+	if s.opts.Webhooks != nil {
+		s.registerWebhooks()
+	}
 }

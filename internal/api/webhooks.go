@@ -46,7 +46,7 @@ func deliveryBody(d *store.Delivery) DeliveryBody {
 var tagWebhooks = []string{"Webhooks"}
 
 func (s *Server) registerWebhooks() {
-	j := s.opts.Journey
+	j := s.opts.Webhooks
 	huma.Register(s.api, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/v1/webhooks",
 		Tags: tagWebhooks, Summary: "Register a webhook (admin)", DefaultStatus: http.StatusCreated, Security: secured,
 		Description: "Events: verification.created, verification.completed, verification.needs_review (all when omitted). " +
@@ -62,7 +62,7 @@ func (s *Server) registerWebhooks() {
 			if err != nil {
 				return nil, err
 			}
-			w, secret, err := j.CreateWebhook(ctx, p, in.Body.URL, in.Body.Events)
+			w, secret, err := j.Create(ctx, p, in.Body.URL, in.Body.Events)
 			if err != nil {
 				return nil, err
 			}
@@ -77,7 +77,7 @@ func (s *Server) registerWebhooks() {
 			if err != nil {
 				return nil, err
 			}
-			ws, err := j.Webhooks(ctx, p)
+			ws, err := j.List(ctx, p)
 			if err != nil {
 				return nil, err
 			}

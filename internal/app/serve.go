@@ -35,6 +35,7 @@ import (
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/web"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // App is a running kycd: its dependencies, opened and checked.
@@ -107,18 +108,25 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 	}
 
-	lv := livenessService(cfg, db, faces, blobs, keyring, log)
-	analyzer := &document.Analyzer{Faces: faces, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
-	journeys := journey.New(db, blobs, keyring, faces, lv, analyzer, journey.Options{Rules: rules(cfg), Logger: log,
-		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, AllowPrivateWebhooks: cfg.WebhookAllowPrivate})
+	// The services enqueue on an insert-only queue, so they exist before
+	// the workers that use them; the working queue is built last.
+	inserter, err := queue.New(db, nil, queue.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	hooks := webhook.New(db, keyring, inserter, webhook.Options{AllowPrivate: cfg.WebhookAllowPrivate})
 	if cfg.WebhookAllowPrivate {
 		log.Warn("webhooks may reach private and loopback addresses (--webhook-allow-private): an admin's webhook can reach services inside this network")
 	}
+	lv := livenessService(cfg, db, faces, blobs, keyring, log)
+	analyzer := &document.Analyzer{Faces: faces, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
+	journeys := journey.New(journey.Deps{DB: db, Blobs: blobs, Keyring: keyring, Faces: faces, Liveness: lv, Analyzer: analyzer,
+		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
 	river.AddWorker(workers, &queue.DeletePrefixWorker{Blobs: blobs})
-	river.AddWorker(workers, &journey.DeliverWorker{S: journeys})
+	river.AddWorker(workers, &webhook.DeliverWorker{S: hooks})
 	river.AddWorker(workers, &journey.RetentionWorker{S: journeys})
 	if faces != nil {
 		river.AddWorker(workers, &journey.AnalyzeWorker{S: journeys})
@@ -137,10 +145,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	journeys.SetQueue(q)
 	var sender mail.Sender = mail.DevSender{}
 	if smtp != nil {
-		sender = &mail.QueueSender{Queue: q, Keyring: keyring}
+		sender = &mail.QueueSender{Queue: inserter, Keyring: keyring}
 	}
 	accounts := account.New(db, sender, keyring, account.Options{
 		Password:  passwordParams(cfg),

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -22,13 +21,12 @@ import (
 
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/document"
-	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
-	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // Rules are the journey's settings: the decision's rules (kyc.Rules) and
@@ -47,16 +45,6 @@ func DefaultRules() Rules {
 		DuplicateThreshold: 90, MaxAttempts: 5}
 }
 
-// Webhook events.
-const (
-	EventCreated     = "verification.created"
-	EventCompleted   = "verification.completed"
-	EventNeedsReview = "verification.needs_review"
-)
-
-// Events lists the events a webhook may subscribe to.
-var Events = []string{EventCreated, EventCompleted, EventNeedsReview}
-
 // Details is a case's personal data, sealed into the verification record.
 type Details struct {
 	Document      *document.Analysis `json:"document,omitempty"`
@@ -74,12 +62,26 @@ type Options struct {
 	Rules  Rules
 	Logger *slog.Logger
 	Now    func() time.Time
-	// HTTPClient sends webhooks; when nil, an egress client (public
-	// addresses only, no redirects, 10 s) that AllowPrivateWebhooks opens
-	// to internal addresses.
-	HTTPClient           *http.Client
-	AllowPrivateWebhooks bool
-	Limits               face.Limits
+	Limits face.Limits
+}
+
+// Enqueuer adds a job in a transaction: queue.Queue, insert-only or not.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+}
+
+// Deps are what the journey works with.
+type Deps struct {
+	DB       *store.DB
+	Blobs    blob.Store
+	Keyring  *seal.Keyring
+	Faces    *face.Engine
+	Liveness *liveness.Service
+	Analyzer *document.Analyzer
+	// Queue takes the jobs the journey's changes cause; an insert-only
+	// queue does, so the service exists before the workers that use it.
+	Queue    Enqueuer
+	Webhooks *webhook.Service
 }
 
 // Service runs the journey.
@@ -90,47 +92,54 @@ type Service struct {
 	faces    *face.Engine
 	liveness *liveness.Service
 	analyzer *document.Analyzer
-	queue    *queue.Queue
+	queue    Enqueuer
+	hooks    *webhook.Service
 	o        Options
 }
 
-// New returns the service; call SetQueue before use (the queue's workers
-// need the service first).
-func New(db *store.DB, blobs blob.Store, keyring *seal.Keyring, faces *face.Engine, lv *liveness.Service, analyzer *document.Analyzer, o Options) *Service {
+// New returns the service.
+func New(d Deps, o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.HTTPClient == nil {
-		o.HTTPClient = egress.Client(egress.Options{AllowPrivate: o.AllowPrivateWebhooks})
-	}
-	d := DefaultRules()
+	dflt := DefaultRules()
 	r := &o.Rules
 	if r.MatchThreshold == 0 {
-		r.MatchThreshold = d.MatchThreshold
+		r.MatchThreshold = dflt.MatchThreshold
 	}
 	if r.ReviewThreshold == 0 {
-		r.ReviewThreshold = d.ReviewThreshold
+		r.ReviewThreshold = dflt.ReviewThreshold
 	}
 	if r.DuplicateThreshold == 0 {
-		r.DuplicateThreshold = d.DuplicateThreshold
+		r.DuplicateThreshold = dflt.DuplicateThreshold
 	}
 	if r.MinAge == 0 {
-		r.MinAge = d.MinAge
+		r.MinAge = dflt.MinAge
 	}
 	if len(r.DocumentTypes) == 0 {
-		r.DocumentTypes = d.DocumentTypes
+		r.DocumentTypes = dflt.DocumentTypes
 	}
 	if r.MaxAttempts == 0 {
-		r.MaxAttempts = d.MaxAttempts
+		r.MaxAttempts = dflt.MaxAttempts
 	}
-	s := &Service{db: db, blobs: blobs, keyring: keyring, faces: faces, liveness: lv, analyzer: analyzer, o: o}
-	if lv != nil {
-		lv.SetFinisher(s) // the journey moves the case when a liveness check ends
+	s := &Service{db: d.DB, blobs: d.Blobs, keyring: d.Keyring, faces: d.Faces, liveness: d.Liveness, analyzer: d.Analyzer,
+		queue: d.Queue, hooks: d.Webhooks, o: o}
+	if d.Liveness != nil {
+		d.Liveness.SetFinisher(s) // the journey moves the case when a liveness check ends
 	}
 	return s
+}
+
+// emit records the webhook deliveries of an event about v, in tx.
+func (s *Service) emit(ctx context.Context, tx *store.Tx, event string, v *kyc.Verification) error {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.Emit(ctx, tx, event, webhook.Data{VerificationID: v.ID, Reference: v.Reference, Status: string(v.Status),
+		Reasons: append([]string{}, v.Reasons...), Similarity: v.Similarity, DecidedAt: v.DecidedAt})
 }
 
 // LivenessEnded implements liveness.Finisher: a passed check moves the case
@@ -153,7 +162,7 @@ func (s *Service) LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verifi
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, tx, EventCompleted, v); err != nil {
+		if err := s.emit(ctx, tx, webhook.EventCompleted, v); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.decided", ActorID: "system", SubjectID: v.ID,
@@ -161,9 +170,6 @@ func (s *Service) LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verifi
 	}
 	return nil
 }
-
-// SetQueue gives the service the queue it enqueues on.
-func (s *Service) SetQueue(q *queue.Queue) { s.queue = q }
 
 // Rules returns the rules in force.
 func (s *Service) Rules() Rules { return s.o.Rules }
@@ -235,7 +241,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, tx, EventCreated, v); err != nil {
+		if err := s.emit(ctx, tx, webhook.EventCreated, v); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.created", ActorID: p.ID(), SubjectID: v.ID})

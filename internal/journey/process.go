@@ -13,6 +13,7 @@ import (
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // Submit hands a case with its document over for the decision. A second
@@ -102,9 +103,9 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 				return err
 			}
 		}
-		event := EventCompleted
+		event := webhook.EventCompleted
 		if v.Status == kyc.StatusNeedsReview {
-			event = EventNeedsReview
+			event = webhook.EventNeedsReview
 		}
 		if err := s.emit(ctx, tx, event, v); err != nil {
 			return err
@@ -263,7 +264,7 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, appro
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, tx, EventCompleted, v); err != nil {
+		if err := s.emit(ctx, tx, webhook.EventCompleted, v); err != nil {
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.reviewed", ActorID: p.ID(), SubjectID: v.ID,

@@ -1,4 +1,9 @@
-package journey
+// Package webhook tells integrators about their cases: endpoints registered
+// by admins, one signed delivery per event recorded in the transaction of
+// the change that caused it, and a worker that posts deliveries (through
+// egress: public addresses only, no redirects) and retries them with
+// backoff for three days.
+package webhook
 
 import (
 	"bytes"
@@ -18,23 +23,68 @@ import (
 
 	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 )
 
-// WebhookRetryWindow is how long a failing delivery keeps being retried.
-const WebhookRetryWindow = 72 * time.Hour
+// RetryWindow is how long a failing delivery keeps being retried.
+const RetryWindow = 72 * time.Hour
+
+// Events.
+const (
+	EventCreated     = "verification.created"
+	EventCompleted   = "verification.completed"
+	EventNeedsReview = "verification.needs_review"
+)
+
+// Events lists the events a webhook may subscribe to.
+var Events = []string{EventCreated, EventCompleted, EventNeedsReview}
+
+// Enqueuer adds a job in a transaction (queue.Queue).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (int64, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	// AllowPrivate lets webhooks reach private and loopback addresses.
+	AllowPrivate bool
+	// HTTPClient sends deliveries; when nil, an egress client (public
+	// addresses only unless AllowPrivate, no redirects, 10 s).
+	HTTPClient *http.Client
+	Now        func() time.Time
+}
+
+// Service registers webhooks and records and sends deliveries.
+type Service struct {
+	db      *store.DB
+	keyring *seal.Keyring
+	queue   Enqueuer
+	o       Options
+}
+
+// New returns the webhook service; deliveries are enqueued on q.
+func New(db *store.DB, keyring *seal.Keyring, q Enqueuer, o Options) *Service {
+	if o.HTTPClient == nil {
+		o.HTTPClient = egress.Client(egress.Options{AllowPrivate: o.AllowPrivate})
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{db: db, keyring: keyring, queue: q, o: o}
+}
 
 func secretAAD(id string) []byte { return []byte("webhook secret " + id) }
 
 func targetAAD(id string) []byte { return []byte("webhook url " + id) }
 
-// CreateWebhook registers an integrator's endpoint for events and returns
-// it with its signing secret, shown this once.
-func (s *Service) CreateWebhook(ctx context.Context, p *kyc.Principal, rawURL string, events []string) (*store.Webhook, string, error) {
+// Create registers an integrator's endpoint for events and returns it with
+// its signing secret, shown this once.
+func (s *Service) Create(ctx context.Context, p *kyc.Principal, rawURL string, events []string) (*store.Webhook, string, error) {
 	if !p.Has(kyc.RoleAdmin) {
 		return nil, "", kyc.Errorf(kyc.Forbidden, "webhooks are for admins")
 	}
-	u, err := egress.CheckURL(rawURL, s.o.AllowPrivateWebhooks)
+	u, err := egress.CheckURL(rawURL, s.o.AllowPrivate)
 	if err != nil {
 		return nil, "", kyc.Errorf(kyc.Invalid, "url: %s (kycd sends webhooks to public addresses only; an operator may allow private ones with --webhook-allow-private)", err)
 	}
@@ -72,14 +122,14 @@ func (s *Service) CreateWebhook(ctx context.Context, p *kyc.Principal, rawURL st
 // Payload is what a webhook receives: no personal data, only the case's
 // state; the integrator reads the rest with its API key.
 type Payload struct {
-	ID        string      `json:"id"`
-	Event     string      `json:"event"`
-	CreatedAt time.Time   `json:"created_at"`
-	Data      PayloadData `json:"data"`
+	ID        string    `json:"id"`
+	Event     string    `json:"event"`
+	CreatedAt time.Time `json:"created_at"`
+	Data      Data      `json:"data"`
 }
 
-// PayloadData is the case's state in a webhook.
-type PayloadData struct {
+// Data is the case's state in a webhook.
+type Data struct {
 	VerificationID string    `json:"verification_id"`
 	Reference      string    `json:"reference,omitempty"`
 	Status         string    `json:"status"`
@@ -88,9 +138,10 @@ type PayloadData struct {
 	DecidedAt      time.Time `json:"decided_at,omitzero"`
 }
 
-// emit records a delivery of event for every enabled webhook that wants it
-// and queues them, in the caller's transaction.
-func (s *Service) emit(ctx context.Context, tx *store.Tx, event string, v *kyc.Verification) error {
+// Emit records a delivery of event for every enabled webhook that wants it
+// and queues them, in the caller's transaction (the change the event is
+// about).
+func (s *Service) Emit(ctx context.Context, tx *store.Tx, event string, data Data) error {
 	hooks, err := tx.ListWebhooks(ctx)
 	if err != nil {
 		return err
@@ -99,14 +150,15 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, event string, v *kyc.V
 		if !h.DisabledAt.IsZero() || !slices.Contains(h.Events, event) {
 			continue
 		}
-		p := Payload{ID: kyc.NewID(nil, "dlv"), Event: event, CreatedAt: s.o.Now().UTC(), Data: PayloadData{
-			VerificationID: v.ID, Reference: v.Reference, Status: string(v.Status), Reasons: append([]string{}, v.Reasons...),
-			Similarity: v.Similarity, DecidedAt: v.DecidedAt}}
+		if data.Reasons == nil {
+			data.Reasons = []string{}
+		}
+		p := Payload{ID: kyc.NewID(nil, "dlv"), Event: event, CreatedAt: s.o.Now().UTC(), Data: data}
 		body, err := json.Marshal(p)
 		if err != nil {
 			return err
 		}
-		if err := tx.AddDelivery(ctx, &store.Delivery{ID: p.ID, WebhookID: h.ID, Event: event, VerificationID: v.ID, Payload: string(body)}); err != nil {
+		if err := tx.AddDelivery(ctx, &store.Delivery{ID: p.ID, WebhookID: h.ID, Event: event, VerificationID: data.VerificationID, Payload: string(body)}); err != nil {
 			return err
 		}
 		if _, err := s.queue.Enqueue(ctx, tx, DeliverArgs{DeliveryID: p.ID}, nil); err != nil {
@@ -193,12 +245,12 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	case status >= 300 && status < 400:
 		msg += " (redirects are not followed: give the final URL)"
 	}
-	giveUp := s.o.Now().Sub(d.CreatedAt) >= WebhookRetryWindow || job.Attempt >= job.MaxAttempts
+	giveUp := s.o.Now().Sub(d.CreatedAt) >= RetryWindow || job.Attempt >= job.MaxAttempts
 	if rerr := s.db.RecordAttempt(ctx, d.ID, status, msg, false, giveUp); rerr != nil {
 		return rerr
 	}
 	if giveUp {
-		return river.JobCancel(fmt.Errorf("delivery %s failed for %v: %s", d.ID, WebhookRetryWindow, msg))
+		return river.JobCancel(fmt.Errorf("delivery %s failed for %v: %s", d.ID, RetryWindow, msg))
 	}
 	return fmt.Errorf("delivery %s: %s", d.ID, msg)
 }
@@ -222,8 +274,8 @@ func (s *Service) post(ctx context.Context, target, secret string, d *store.Deli
 	return resp.StatusCode, nil
 }
 
-// Webhooks lists the webhooks (admins).
-func (s *Service) Webhooks(ctx context.Context, p *kyc.Principal) ([]*store.Webhook, error) {
+// List returns the webhooks (admins).
+func (s *Service) List(ctx context.Context, p *kyc.Principal) ([]*store.Webhook, error) {
 	if !p.Has(kyc.RoleAdmin) {
 		return nil, kyc.Errorf(kyc.Forbidden, "webhooks are for admins")
 	}
