@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"runtime"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -13,14 +12,11 @@ import (
 
 // AnalyzeOutput answers /v1/documents/analyze.
 type AnalyzeOutput struct {
-	Body *document.Analysis
+	Body *AnalysisBody
 }
 
 func (s *Server) registerDocuments() {
 	a := s.opts.Documents
-	// Reading a document takes a core for a few hundred milliseconds: at
-	// most one analysis per core runs, the rest wait their turn.
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	huma.Register(s.api, huma.Operation{OperationID: "analyze-document", Method: http.MethodPost, Path: "/v1/documents/analyze",
 		Tags: []string{"Documents"}, Summary: "Read an identity document", Security: secured,
 		MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
@@ -42,16 +38,10 @@ func (s *Server) registerDocuments() {
 		if len(form.images["front"]) == 0 {
 			return nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
 		}
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-		case <-ctx.Done():
-			return nil, kyc.Errorf(kyc.Unavailable, "the server is busy reading other documents; try again")
-		}
 		an, err := a.Analyze(ctx, document.Side{Name: "front", Data: form.images["front"]}, document.Side{Name: "back", Data: form.images["back"]})
 		if err != nil {
 			return nil, err
 		}
-		return &AnalyzeOutput{Body: an}, nil
+		return &AnalyzeOutput{Body: analysisBody(an)}, nil
 	})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
-	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
@@ -28,14 +27,14 @@ type VerificationBody struct {
 
 // DocumentSummary is what was read from the case's document.
 type DocumentSummary struct {
-	Status         string                    `json:"status" enum:"pending,done,failed"`
-	Error          string                    `json:"error,omitempty"`
-	DocumentType   string                    `json:"document_type,omitempty"`
-	IssuingCountry string                    `json:"issuing_country,omitempty"`
-	Fields         map[string]document.Field `json:"fields,omitempty"`
-	MRZValid       *bool                     `json:"mrz_valid,omitempty"`
-	Warnings       []string                  `json:"warnings,omitempty"`
-	Images         []string                  `json:"image_urls,omitempty"`
+	Status         string               `json:"status" enum:"pending,done,failed"`
+	Error          string               `json:"error,omitempty"`
+	DocumentType   string               `json:"document_type,omitempty"`
+	IssuingCountry string               `json:"issuing_country,omitempty"`
+	Fields         map[string]FieldBody `json:"fields,omitempty"`
+	MRZValid       *bool                `json:"mrz_valid,omitempty"`
+	Warnings       []string             `json:"warnings,omitempty"`
+	Images         []string             `json:"image_urls,omitempty"`
 }
 
 // FaceMatchBody is the selfie against the document's portrait.
@@ -62,46 +61,43 @@ type LivenessSummary struct {
 	Reasons    []string `json:"reasons"`
 }
 
-func (s *Server) verificationBody(ctx context.Context, v *kyc.Verification) VerificationBody {
+// verificationBody is the wire form of a case's view.
+func verificationBody(view *journey.View) VerificationBody {
+	v := view.Case
 	b := VerificationBody{ID: v.ID, Status: string(v.Status), Reference: v.Reference, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
-	if l, err := s.opts.DB.LatestLiveness(ctx, v.ID, ""); err == nil {
-		b.Liveness = &LivenessSummary{SessionID: l.ID, Status: l.Status, Confidence: l.Confidence, Reasons: nonNil(l.Reasons)}
+	if l := view.Liveness; l != nil {
+		b.Liveness = &LivenessSummary{SessionID: l.SessionID, Status: l.Status, Confidence: l.Confidence, Reasons: nonNil(l.Reasons)}
 	}
-	j := s.opts.Journey
-	d, err := j.Details(v)
-	if err != nil {
-		s.opts.Logger.Error("verification details cannot be opened", "verification", v.ID, "err", err)
-		d = &journey.Details{}
-	}
-	if v.DocumentStatus != "" {
-		ds := &DocumentSummary{Status: v.DocumentStatus, Error: d.DocumentError}
-		if an := d.Document; an != nil {
-			ds.DocumentType, ds.IssuingCountry, ds.Fields, ds.Warnings = string(an.DocumentType), an.IssuingCountry, an.Fields, an.Warnings
+	if d := view.Document; d != nil {
+		ds := &DocumentSummary{Status: d.Status, Error: d.Error}
+		if an := d.Analysis; an != nil {
+			ds.DocumentType, ds.IssuingCountry, ds.Warnings = string(an.DocumentType), an.IssuingCountry, an.Warnings
+			ds.Fields = fieldBodies(an.Fields)
 			if an.MRZ != nil {
 				ds.MRZValid = &an.MRZ.Valid
 			}
 		}
-		base := "/v1/verifications/" + v.ID + "/images/"
-		for name, key := range map[string]string{"front": d.Front, "back": d.Back, "portrait": d.Portrait} {
-			if key != "" {
-				ds.Images = append(ds.Images, base+name)
-			}
+		for _, name := range d.Images {
+			ds.Images = append(ds.Images, "/v1/verifications/"+v.ID+"/images/"+name)
 		}
 		b.Document = ds
 	}
-	if v.Similarity != nil {
-		t := j.Rules().MatchThreshold
-		b.FaceMatch = &FaceMatchBody{Similarity: *v.Similarity, Match: *v.Similarity >= t, Threshold: t}
+	if f := view.FaceMatch; f != nil {
+		b.FaceMatch = &FaceMatchBody{Similarity: f.Similarity, Match: f.Match, Threshold: f.Threshold}
 	}
-	switch v.Status {
-	case kyc.StatusApproved, kyc.StatusRejected, kyc.StatusNeedsReview:
-		b.Decision = &DecisionBody{Outcome: string(v.Status), Reasons: nonNil(v.Reasons), DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt, Note: d.Note}
-	case kyc.StatusErased:
-		if len(v.Reasons) > 0 || !v.DecidedAt.IsZero() {
-			b.Decision = &DecisionBody{Outcome: "erased", Reasons: nonNil(v.Reasons), DecidedBy: v.DecidedBy, DecidedAt: v.DecidedAt}
-		}
+	if d := view.Decision; d != nil {
+		b.Decision = &DecisionBody{Outcome: d.Outcome, Reasons: nonNil(d.Reasons), DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Note: d.Note}
 	}
 	return b
+}
+
+// caseOutput renders a case p acted on.
+func (s *Server) caseOutput(ctx context.Context, v *kyc.Verification) (*verificationOutput, error) {
+	view, err := s.opts.Journey.ViewOf(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	return &verificationOutput{verificationBody(view)}, nil
 }
 
 func nonNil(s []string) []string {
@@ -141,7 +137,7 @@ func (s *Server) registerJourney() {
 			if err != nil {
 				return nil, err
 			}
-			return &verificationOutput{s.verificationBody(ctx, v)}, nil
+			return s.caseOutput(ctx, v)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "get-verification", Method: http.MethodGet, Path: "/v1/verifications/{id}",
 		Tags: tagVerify, Summary: "A verification's state, document, face match and decision", Security: secured},
@@ -150,12 +146,14 @@ func (s *Server) registerJourney() {
 			if err != nil {
 				return nil, err
 			}
-			v, err := j.Get(ctx, p, in.ID)
+			view, err := j.View(ctx, p, in.ID)
 			if err != nil {
 				return nil, err
 			}
-			j.AuditView(ctx, p, v, "case")
-			return &verificationOutput{s.verificationBody(ctx, v)}, nil
+			if err := j.AuditView(ctx, p, view.Case, "case"); err != nil {
+				return nil, err
+			}
+			return &verificationOutput{verificationBody(view)}, nil
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "upload-document", Method: http.MethodPost, Path: "/v1/verifications/{id}/documents",
 		Tags: tagVerify, Summary: "Upload the identity document", DefaultStatus: http.StatusAccepted, Security: secured,
@@ -183,7 +181,7 @@ func (s *Server) registerJourney() {
 		if err != nil {
 			return nil, err
 		}
-		return &verificationOutput{s.verificationBody(ctx, v)}, nil
+		return s.caseOutput(ctx, v)
 	})
 	huma.Register(s.api, huma.Operation{OperationID: "submit-verification", Method: http.MethodPost, Path: "/v1/verifications/{id}/submit",
 		Tags: tagVerify, Summary: "Submit the case for a decision", DefaultStatus: http.StatusAccepted, Security: secured,
@@ -197,7 +195,7 @@ func (s *Server) registerJourney() {
 			if err != nil {
 				return nil, err
 			}
-			return &verificationOutput{s.verificationBody(ctx, v)}, nil
+			return s.caseOutput(ctx, v)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "review-queue", Method: http.MethodGet, Path: "/v1/review/verifications",
 		Tags: tagVerify, Summary: "The reviewers' queue", Security: secured},
@@ -232,7 +230,11 @@ func (s *Server) registerJourney() {
 			}{}
 			out.Body.Verifications = []VerificationBody{}
 			for _, v := range vs {
-				out.Body.Verifications = append(out.Body.Verifications, s.verificationBody(ctx, v))
+				view, err := j.ViewOf(ctx, v)
+				if err != nil {
+					return nil, err
+				}
+				out.Body.Verifications = append(out.Body.Verifications, verificationBody(view))
 			}
 			return out, nil
 		})
@@ -254,7 +256,7 @@ func (s *Server) registerJourney() {
 			if err != nil {
 				return nil, err
 			}
-			return &verificationOutput{s.verificationBody(ctx, v)}, nil
+			return s.caseOutput(ctx, v)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "erase-verification", Method: http.MethodDelete, Path: "/v1/verifications/{id}",
 		Tags: tagVerify, Summary: "Erase a case's images and personal data", Security: secured,
@@ -269,7 +271,7 @@ func (s *Server) registerJourney() {
 			if err != nil {
 				return nil, err
 			}
-			return &verificationOutput{s.verificationBody(ctx, v)}, nil
+			return s.caseOutput(ctx, v)
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "verification-audit", Method: http.MethodGet, Path: "/v1/verifications/{id}/audit",
 		Tags: tagVerify, Summary: "A case's audit events, hash-chained", Security: secured},
@@ -302,7 +304,9 @@ func (s *Server) registerJourney() {
 			if evs == nil {
 				out.Body.Events = []*store.AuditEvent{}
 			}
-			j.AuditView(ctx, p, v, "audit")
+			if err := j.AuditView(ctx, p, v, "audit"); err != nil {
+				return nil, err
+			}
 			return out, nil
 		})
 	huma.Register(s.api, huma.Operation{OperationID: "verification-image", Method: http.MethodGet, Path: "/v1/verifications/{id}/images/{name}",

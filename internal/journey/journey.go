@@ -253,16 +253,19 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 }
 
 // AuditView records that p looked at a case (reviewers and admins only:
-// applicants and integrators seeing their own cases is not news).
-func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verification, what string) {
+// applicants and integrators seeing their own cases is not news). A view
+// of personal data must not go unrecorded: when the record fails, so must
+// the view.
+func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verification, what string) error {
 	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) || p.Owns(v) {
-		return
+		return nil
 	}
 	err := s.db.AppendAudit(ctx, &store.AuditEvent{Action: "verification.viewed", ActorID: p.ID(), SubjectID: v.ID,
 		Detail: map[string]string{"what": what}})
 	if err != nil {
-		s.o.Logger.Warn("audit of a view failed", "verification", v.ID, "err", err)
+		return fmt.Errorf("record the view of %s: %w", v.ID, err)
 	}
+	return nil
 }
 
 // Review lists cases for reviewers, newest first: those in status (any
@@ -296,7 +299,9 @@ func (s *Service) Image(ctx context.Context, p *kyc.Principal, id, name string) 
 	if key == "" {
 		return nil, kyc.Errorf(kyc.NotFound, "verification %s has no %s image", id, name)
 	}
-	s.AuditView(ctx, p, v, "image "+name)
+	if err := s.AuditView(ctx, p, v, "image "+name); err != nil {
+		return nil, err
+	}
 	return s.blobs.Get(ctx, key)
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
-	"github.com/kycd/kycd/internal/store"
 )
 
 // maxUpload bounds a document upload (both sides).
@@ -19,12 +17,10 @@ const maxUpload = 32 << 20
 
 // verifyView is the applicant's case as the page shows it.
 type verifyView struct {
-	Case       *kyc.Verification
-	Step       int // 1 liveness, 2 document, 3 review, 4 result
-	Details    *journey.Details
-	Fields     []fieldRow
-	Similarity *float64
-	Advice     []string
+	*journey.View
+	Step   int // 1 liveness, 2 document, 3 review, 4 result
+	Fields []fieldRow
+	Advice []string
 }
 
 type fieldRow struct {
@@ -32,27 +28,18 @@ type fieldRow struct {
 	document.Field
 }
 
-func sortedFields(an *document.Analysis) []fieldRow {
-	if an == nil {
+func sortedFields(d *journey.DocumentView) []fieldRow {
+	if d == nil || d.Analysis == nil {
 		return nil
 	}
 	var rows []fieldRow
-	for n, f := range an.Fields {
+	for n, f := range d.Analysis.Fields {
 		if n != "MRZ_CODE" {
 			rows = append(rows, fieldRow{n, f})
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows
-}
-
-// latestCase is the applicant's newest verification, nil when none.
-func (h *Handler) latestCase(ctx context.Context, userID string) *kyc.Verification {
-	vs, err := h.opts.DB.ListVerifications(ctx, store.VerificationFilter{UserID: userID, Limit: 1})
-	if err != nil || len(vs) == 0 {
-		return nil
-	}
-	return vs[0]
 }
 
 // verify is the applicant's guided flow: one page that shows the step the
@@ -63,24 +50,24 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg := page{Title: t("verify.title"), User: u, Data: map[string]any{}}
-	v := h.latestCase(r.Context(), p.UserID)
 	if q := r.URL.Query().Get("error"); q != "" {
 		pg.Error = q
+	}
+	v, err := h.opts.Journey.Latest(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, "verify.html", err, pg)
+		return
 	}
 	if v == nil || v.Status == kyc.StatusErased || v.Status == kyc.StatusExpired {
 		h.render(w, r, "verify.html", 200, pg)
 		return
 	}
-	view := verifyView{Case: v, Similarity: v.Similarity}
-	d, err := h.opts.Journey.Details(v)
+	jv, err := h.opts.Journey.ViewOf(r.Context(), v)
 	if err != nil {
 		h.fail(w, r, "verify.html", err, pg)
 		return
 	}
-	view.Details = d
-	if d.Document != nil {
-		view.Fields = sortedFields(d.Document)
-	}
+	view := verifyView{View: jv, Fields: sortedFields(jv.Document)}
 	switch v.Status {
 	case kyc.StatusCreated:
 		view.Step = 1
@@ -145,12 +132,15 @@ func (h *Handler) step(w http.ResponseWriter, r *http.Request, needsCase bool, f
 	if !ok {
 		return
 	}
-	v := h.latestCase(r.Context(), p.UserID)
-	if needsCase && v == nil {
+	v, err := h.opts.Journey.Latest(r.Context(), p)
+	if err == nil && needsCase && v == nil {
 		redirect(w, r, "/verify", nil)
 		return
 	}
-	if err := fn(p, v); err != nil {
+	if err == nil {
+		err = fn(p, v)
+	}
+	if err != nil {
 		redirect(w, r, "/verify", url.Values{"error": {kyc.ErrorMessage(err)}})
 		return
 	}
@@ -201,31 +191,26 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 // reviewCase is a case's page for reviewers: the selfie next to the
 // document's portrait with their similarity, the document images, every
 // field with its source and confidence, the MRZ checks, warnings and
-// reasons, and the decision form. Opening it is audited.
+// reasons, and the decision form. Opening it is audited; a view that
+// cannot be recorded is not shown.
 func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	p, u, ok := h.reviewer(w, r)
 	if !ok {
 		return
 	}
 	pg := page{Title: t("case.title"), User: u, Data: map[string]any{}}
-	v, err := h.opts.Journey.Get(r.Context(), p, r.PathValue("id"))
+	view, err := h.opts.Journey.View(r.Context(), p, r.PathValue("id"))
+	if err == nil {
+		err = h.opts.Journey.AuditView(r.Context(), p, view.Case, "case page")
+	}
 	if err != nil {
 		h.fail(w, r, "case.html", err, pg)
 		return
 	}
-	h.opts.Journey.AuditView(r.Context(), p, v, "case page")
-	d, err := h.opts.Journey.Details(v)
-	if err != nil {
-		h.fail(w, r, "case.html", err, pg)
-		return
-	}
-	pg.Data["Case"] = v
-	pg.Data["Details"] = d
-	pg.Data["Fields"] = sortedFields(d.Document)
+	pg.Data["Case"] = view.Case
+	pg.Data["View"] = view
+	pg.Data["Fields"] = sortedFields(view.Document)
 	pg.Data["Threshold"] = h.opts.Journey.Rules().MatchThreshold
-	if l, err := h.opts.DB.LatestLiveness(r.Context(), v.ID, ""); err == nil {
-		pg.Data["Liveness"] = l
-	}
 	h.render(w, r, "case.html", 200, pg)
 }
 

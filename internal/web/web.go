@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,16 @@ var staticFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
-	"t":    t,
+	"has":  slices.Contains[[]string],
+	// count is 0, 1, ... n-1, for ranging n times.
+	"count": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	},
+	"t": t,
 	// num formats a score, pointer or not, to one decimal.
 	"num": func(v any) string {
 		switch x := v.(type) {
