@@ -15,10 +15,10 @@ type AnalyzeOutput struct {
 	Body *AnalysisBody
 }
 
+// The document route.
 func (s *Server) registerDocuments() {
-	a := s.opts.Documents
-	huma.Register(s.api, huma.Operation{OperationID: "analyze-document", Method: http.MethodPost, Path: "/v1/documents/analyze",
-		Tags: []string{"Documents"}, Summary: "Read an identity document", Security: secured,
+	s.register(handle(signedIn, huma.Operation{Method: http.MethodPost, Path: "/v1/documents/analyze", OperationID: "analyze-document",
+		Tags: []string{"Documents"}, Summary: "Read an identity document", Errors: []int{400, 413, 415, 429, 503},
 		MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
 		Description: "Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, " +
 			"MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, " +
@@ -27,21 +27,20 @@ func (s *Server) registerDocuments() {
 			"front and, for ID cards and licences, the back. JPEG, PNG or WebP at any rotation. Bad images get 400, 413 or 415; " +
 			"a readable image with no document gets document_type unknown and warnings saying why.",
 		RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side (ID cards: the MRZ; licences: the barcode)"}, nil, "back"),
-	}, func(ctx context.Context, in *imageInput) (*AnalyzeOutput, error) {
-		if _, err := RequireUser(ctx); err != nil {
-			return nil, err
-		}
-		form, err := parseImageForm(in.ContentType, in.RawBody, "front", "back")
-		if err != nil {
-			return nil, err
-		}
-		if len(form.images["front"]) == 0 {
-			return nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
-		}
-		an, err := a.Analyze(ctx, document.Side{Name: "front", Data: form.images["front"]}, document.Side{Name: "back", Data: form.images["back"]})
-		if err != nil {
-			return nil, err
-		}
-		return &AnalyzeOutput{Body: analysisBody(an)}, nil
-	})
+	}, s.analyzeDocument))
+}
+
+func (s *Server) analyzeDocument(ctx context.Context, in *imageInput) (*AnalyzeOutput, error) {
+	form, err := parseImageForm(in.ContentType, in.RawBody, "front", "back")
+	if err != nil {
+		return nil, err
+	}
+	if len(form.images["front"]) == 0 {
+		return nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
+	}
+	an, err := s.opts.Documents.Analyze(ctx, document.Side{Name: "front", Data: form.images["front"]}, document.Side{Name: "back", Data: form.images["back"]})
+	if err != nil {
+		return nil, err
+	}
+	return &AnalyzeOutput{Body: analysisBody(an)}, nil
 }

@@ -187,89 +187,90 @@ type FaceMatch struct {
 	Face       FaceDetail `json:"face"`
 }
 
+// The face routes.
 func (s *Server) registerFaces() {
-	e := s.opts.Faces
-	lim := face.Limits{MaxPixels: s.opts.MaxImagePixels}
-	huma.Register(s.api, huma.Operation{OperationID: "detect-faces", Method: http.MethodPost, Path: "/v1/faces/detect",
-		Tags: []string{"Faces"}, Summary: "Find and describe the faces in an image", Security: secured,
-		MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
-		Description: "Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, " +
-			"spoof score, age range and gender. JPEG, PNG or WebP; EXIF orientation is applied. 413 too_large above the pixel limit.",
-		RequestBody: imageBody("the image", map[string]string{"image": "JPEG, PNG or WebP"}, nil),
-	}, func(ctx context.Context, in *imageInput) (*DetectOutput, error) {
-		if _, err := RequireUser(ctx); err != nil {
-			return nil, err
+	s.register(
+		handle(signedIn, huma.Operation{Method: http.MethodPost, Path: "/v1/faces/detect", OperationID: "detect-faces", Tags: []string{"Faces"},
+			Summary: "Find and describe the faces in an image", Errors: []int{400, 413, 415, 429, 503},
+			MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
+			Description: "Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, " +
+				"spoof score, age range and gender. JPEG, PNG or WebP; EXIF orientation is applied. 413 too_large above the pixel limit.",
+			RequestBody: imageBody("the image", map[string]string{"image": "JPEG, PNG or WebP"}, nil),
+		}, s.detectFaces),
+		handle(signedIn, huma.Operation{Method: http.MethodPost, Path: "/v1/faces/compare", OperationID: "compare-faces", Tags: []string{"Faces"},
+			Summary: "Compare the largest face of one image with every face of another", Errors: []int{400, 413, 415, 422, 429, 503},
+			MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
+			Description: "Like CompareFaces. Similarity is 0–100, calibrated from the embeddings' cosine (docs/accuracy.md); " +
+				"the default threshold, 80, keeps false matches at or under 0.1% on the evaluation set. 422 no_face when either image has no face.",
+			RequestBody: imageBody("the two images", map[string]string{"source": "the reference face, e.g. the selfie", "target": "the image to search, e.g. the ID document"},
+				map[string]string{"similarity_threshold": "0–100, default 80"}),
+		}, s.compareFaces),
+	)
+}
+
+func (s *Server) imageLimits() face.Limits { return face.Limits{MaxPixels: s.opts.MaxImagePixels} }
+
+func (s *Server) detectFaces(ctx context.Context, in *imageInput) (*DetectOutput, error) {
+	form, err := parseImageForm(in.ContentType, in.RawBody, "image")
+	if err != nil {
+		return nil, err
+	}
+	img, err := form.image("image", s.imageLimits())
+	if err != nil {
+		return nil, err
+	}
+	faces, err := s.opts.Faces.Detect(ctx, img, face.AttrAll)
+	if err != nil {
+		return nil, err
+	}
+	out := &DetectOutput{}
+	out.Body.Faces = make([]FaceDetail, len(faces))
+	for i, f := range faces {
+		out.Body.Faces[i] = faceDetail(img, f, true)
+	}
+	out.Body.Image.Width, out.Body.Image.Height = img.W, img.H
+	return out, nil
+}
+
+func (s *Server) compareFaces(ctx context.Context, in *imageInput) (*CompareOutput, error) {
+	form, err := parseImageForm(in.ContentType, in.RawBody, "source", "target")
+	if err != nil {
+		return nil, err
+	}
+	threshold := face.DefaultThreshold
+	if v, ok := form.fields["similarity_threshold"]; ok && v != "" {
+		t, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(t >= 0 && t <= 100) { // also refuses NaN, which no comparison matches
+			return nil, kyc.Errorf(kyc.Invalid, "similarity_threshold must be a number from 0 to 100")
 		}
-		form, err := parseImageForm(in.ContentType, in.RawBody, "image")
-		if err != nil {
-			return nil, err
-		}
-		img, err := form.image("image", lim)
-		if err != nil {
-			return nil, err
-		}
-		faces, err := e.Detect(ctx, img, face.AttrAll)
-		if err != nil {
-			return nil, err
-		}
-		out := &DetectOutput{}
-		out.Body.Faces = make([]FaceDetail, len(faces))
-		for i, f := range faces {
-			out.Body.Faces[i] = faceDetail(img, f, true)
-		}
-		out.Body.Image.Width, out.Body.Image.Height = img.W, img.H
-		return out, nil
-	})
-	huma.Register(s.api, huma.Operation{OperationID: "compare-faces", Method: http.MethodPost, Path: "/v1/faces/compare",
-		Tags: []string{"Faces"}, Summary: "Compare the largest face of one image with every face of another", Security: secured,
-		MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
-		Description: "Like CompareFaces. Similarity is 0–100, calibrated from the embeddings' cosine (docs/accuracy.md); " +
-			"the default threshold, 80, keeps false matches at or under 0.1% on the evaluation set. 422 no_face when either image has no face.",
-		RequestBody: imageBody("the two images", map[string]string{"source": "the reference face, e.g. the selfie", "target": "the image to search, e.g. the ID document"},
-			map[string]string{"similarity_threshold": "0–100, default 80"}),
-	}, func(ctx context.Context, in *imageInput) (*CompareOutput, error) {
-		if _, err := RequireUser(ctx); err != nil {
-			return nil, err
-		}
-		form, err := parseImageForm(in.ContentType, in.RawBody, "source", "target")
-		if err != nil {
-			return nil, err
-		}
-		threshold := face.DefaultThreshold
-		if v, ok := form.fields["similarity_threshold"]; ok && v != "" {
-			t, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(t >= 0 && t <= 100) { // also refuses NaN, which no comparison matches
-				return nil, kyc.Errorf(kyc.Invalid, "similarity_threshold must be a number from 0 to 100")
-			}
-			threshold = t
-		}
-		src, err := form.image("source", lim)
-		if err != nil {
-			return nil, err
-		}
-		tgt, err := form.image("target", lim)
-		if err != nil {
-			return nil, err
-		}
-		c, err := e.Compare(ctx, src, tgt, threshold)
-		if err != nil {
-			return nil, err
-		}
-		out := &CompareOutput{}
-		out.Body.Threshold = threshold
-		out.Body.SourceFace = faceDetail(src, c.Source, false)
-		out.Body.FaceMatches = []FaceMatch{}
-		out.Body.Unmatched = []FaceDetail{}
-		for _, m := range c.Matches {
-			out.Body.FaceMatches = append(out.Body.FaceMatches, FaceMatch{Similarity: round(m.Similarity, 2), Face: faceDetail(tgt, m.Face, false)})
-		}
-		for _, m := range c.Unmatched {
-			out.Body.Unmatched = append(out.Body.Unmatched, faceDetail(tgt, m.Face, false))
-		}
-		if b := c.Best(); b != nil {
-			out.Body.Similarity = round(b.Similarity, 2)
-		}
-		out.Body.Match = len(c.Matches) > 0
-		return out, nil
-	})
+		threshold = t
+	}
+	src, err := form.image("source", s.imageLimits())
+	if err != nil {
+		return nil, err
+	}
+	tgt, err := form.image("target", s.imageLimits())
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.opts.Faces.Compare(ctx, src, tgt, threshold)
+	if err != nil {
+		return nil, err
+	}
+	out := &CompareOutput{}
+	out.Body.Threshold = threshold
+	out.Body.SourceFace = faceDetail(src, c.Source, false)
+	out.Body.FaceMatches = []FaceMatch{}
+	out.Body.Unmatched = []FaceDetail{}
+	for _, m := range c.Matches {
+		out.Body.FaceMatches = append(out.Body.FaceMatches, FaceMatch{Similarity: round(m.Similarity, 2), Face: faceDetail(tgt, m.Face, false)})
+	}
+	for _, m := range c.Unmatched {
+		out.Body.Unmatched = append(out.Body.Unmatched, faceDetail(tgt, m.Face, false))
+	}
+	if b := c.Best(); b != nil {
+		out.Body.Similarity = round(b.Similarity, 2)
+	}
+	out.Body.Match = len(c.Matches) > 0
+	return out, nil
 }

@@ -27,32 +27,35 @@ type ReadyOutput struct {
 	}
 }
 
+// The health routes.
 func (s *Server) registerHealth() {
-	huma.Register(s.api, huma.Operation{
-		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz", Tags: []string{"Operations"},
-		Summary:     "Liveness: the process is up",
-		Description: "Always 200 while the process serves requests. Use /readyz to decide whether to send traffic.",
-	}, func(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
-		out := &HealthOutput{}
-		out.Body.Status, out.Body.Version = "ok", s.opts.Version
-		return out, nil
-	})
-	huma.Register(s.api, huma.Operation{
-		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz", Tags: []string{"Operations"},
-		Summary:     "Readiness: the database, blob store and models are usable",
-		Description: "200 when every dependency answers within 3 seconds, 503 with the failing checks otherwise.",
-		Responses:   map[string]*huma.Response{"503": {Description: "a dependency is not ready"}},
-	}, func(ctx context.Context, _ *struct{}) (*ReadyOutput, error) {
-		out := &ReadyOutput{Status: http.StatusOK}
-		out.Body.Status = "ready"
-		out.Body.Checks = s.runChecks(ctx)
-		for _, result := range out.Body.Checks {
-			if result != "ok" {
-				out.Status, out.Body.Status = http.StatusServiceUnavailable, "unavailable"
-			}
+	s.register(
+		handle(anyone, huma.Operation{Method: http.MethodGet, Path: "/healthz", OperationID: "healthz", Tags: []string{"Operations"},
+			Summary:     "Liveness: the process is up",
+			Description: "Always 200 while the process serves requests. Use /readyz to decide whether to send traffic."}, s.healthz),
+		handle(anyone, huma.Operation{Method: http.MethodGet, Path: "/readyz", OperationID: "readyz", Tags: []string{"Operations"},
+			Summary:     "Readiness: the database, blob store and models are usable",
+			Description: "200 when every dependency answers within 3 seconds, 503 with the failing checks otherwise.",
+			Responses:   map[string]*huma.Response{"503": {Description: "a dependency is not ready"}}}, s.readyz),
+	)
+}
+
+func (s *Server) healthz(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+	out := &HealthOutput{}
+	out.Body.Status, out.Body.Version = "ok", s.opts.Version
+	return out, nil
+}
+
+func (s *Server) readyz(ctx context.Context, _ *struct{}) (*ReadyOutput, error) {
+	out := &ReadyOutput{Status: http.StatusOK}
+	out.Body.Status = "ready"
+	out.Body.Checks = s.runChecks(ctx)
+	for _, result := range out.Body.Checks {
+		if result != "ok" {
+			out.Status, out.Body.Status = http.StatusServiceUnavailable, "unavailable"
 		}
-		return out, nil
-	})
+	}
+	return out, nil
 }
 
 // runChecks pings every dependency at once, each with its own timeout.

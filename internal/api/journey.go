@@ -9,7 +9,6 @@ import (
 
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
-	"github.com/kycd/kycd/internal/store"
 )
 
 // VerificationBody describes a verification case.
@@ -107,7 +106,8 @@ func nonNil(s []string) []string {
 	return s
 }
 
-type idInput struct {
+// IDInput names a case.
+type IDInput struct {
 	ID string `path:"id" maxLength:"64"`
 }
 
@@ -115,222 +115,217 @@ type verificationOutput struct {
 	Body VerificationBody
 }
 
+// The cases' routes.
 func (s *Server) registerJourney() {
-	j := s.opts.Journey
-	huma.Register(s.api, huma.Operation{OperationID: "create-verification", Method: http.MethodPost, Path: "/v1/verifications",
-		Tags: tagVerify, Summary: "Start a verification", DefaultStatus: http.StatusCreated, Security: secured,
-		Description: "An applicant starts their own (at most 5 a day: 429 too_many_attempts); an integrator (API key) starts one with its own reference."},
-		func(ctx context.Context, in *struct {
-			Body *struct {
-				Reference string `json:"reference,omitempty" maxLength:"200" doc:"the integrator's own id for the case"`
-			}
-		}) (*verificationOutput, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ref := ""
-			if in.Body != nil {
-				ref = in.Body.Reference
-			}
-			v, err := j.Create(ctx, p, ref)
-			if err != nil {
-				return nil, err
-			}
-			return s.caseOutput(ctx, v)
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "get-verification", Method: http.MethodGet, Path: "/v1/verifications/{id}",
-		Tags: tagVerify, Summary: "A verification's state, document, face match and decision", Security: secured},
-		func(ctx context.Context, in *idInput) (*verificationOutput, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			view, err := j.View(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			if err := j.AuditView(ctx, p, view.Case, "case"); err != nil {
-				return nil, err
-			}
-			return &verificationOutput{verificationBody(view)}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "upload-document", Method: http.MethodPost, Path: "/v1/verifications/{id}/documents",
-		Tags: tagVerify, Summary: "Upload the identity document", DefaultStatus: http.StatusAccepted, Security: secured,
-		MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
-		Description: "After the liveness check: parts front and, for ID cards and licences, back (multipart, or base64 JSON). " +
-			"The images are stored encrypted and read in the background; GET the verification for the result. Uploading again replaces the document until the case is submitted.",
-		RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side"}, nil, "back"),
-	}, func(ctx context.Context, in *struct {
-		ID          string `path:"id" maxLength:"64"`
-		ContentType string `header:"Content-Type"`
-		RawBody     []byte
-	}) (*verificationOutput, error) {
-		p, err := RequireUser(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := j.Get(ctx, p, in.ID); err != nil {
-			return nil, err
-		}
-		form, err := parseImageForm(in.ContentType, in.RawBody, "front", "back")
-		if err != nil {
-			return nil, err
-		}
-		v, err := j.UploadDocument(ctx, p, in.ID, form.images["front"], form.images["back"])
-		if err != nil {
-			return nil, err
-		}
-		return s.caseOutput(ctx, v)
-	})
-	huma.Register(s.api, huma.Operation{OperationID: "submit-verification", Method: http.MethodPost, Path: "/v1/verifications/{id}/submit",
-		Tags: tagVerify, Summary: "Submit the case for a decision", DefaultStatus: http.StatusAccepted, Security: secured,
-		Description: "Moves the case to processing once (a second or concurrent submit gets 409) and queues the decision; it survives restarts."},
-		func(ctx context.Context, in *idInput) (*verificationOutput, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			v, err := j.Submit(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return s.caseOutput(ctx, v)
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "review-queue", Method: http.MethodGet, Path: "/v1/review/verifications",
-		Tags: tagVerify, Summary: "The reviewers' queue", Security: secured},
-		func(ctx context.Context, in *struct {
-			Status string `query:"status" doc:"needs_review (default), approved, rejected, processing, ... or all"`
-			Q      string `query:"q" maxLength:"200" doc:"a verification id or reference to look for"`
-			Limit  int    `query:"limit" minimum:"0" maximum:"500"`
-		}) (*struct {
-			Body struct {
-				Verifications []VerificationBody `json:"verifications"`
-			}
-		}, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			status := kyc.Status(in.Status)
-			switch in.Status {
-			case "":
-				status = kyc.StatusNeedsReview
-			case "all":
-				status = ""
-			}
-			vs, err := j.Review(ctx, p, status, in.Q, in.Limit)
-			if err != nil {
-				return nil, err
-			}
-			out := &struct {
-				Body struct {
-					Verifications []VerificationBody `json:"verifications"`
-				}
-			}{}
-			out.Body.Verifications = []VerificationBody{}
-			for _, v := range vs {
-				view, err := j.ViewOf(ctx, v)
-				if err != nil {
-					return nil, err
-				}
-				out.Body.Verifications = append(out.Body.Verifications, verificationBody(view))
-			}
-			return out, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "decide-verification", Method: http.MethodPost, Path: "/v1/verifications/{id}/decision",
-		Tags: tagVerify, Summary: "A reviewer's decision", Security: secured,
-		Description: "Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks."},
-		func(ctx context.Context, in *struct {
-			ID   string `path:"id" maxLength:"64"`
-			Body struct {
-				Outcome string `json:"outcome" enum:"approved,rejected"`
-				Note    string `json:"note,omitempty" maxLength:"2000"`
-			}
-		}) (*verificationOutput, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			v, err := j.Decide(ctx, p, in.ID, in.Body.Outcome == "approved", in.Body.Note)
-			if err != nil {
-				return nil, err
-			}
-			return s.caseOutput(ctx, v)
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "erase-verification", Method: http.MethodDelete, Path: "/v1/verifications/{id}",
-		Tags: tagVerify, Summary: "Erase a case's images and personal data", Security: secured,
-		Description: "The applicant (their own) or an admin: document and liveness images, biometric data and extracted fields are deleted; " +
-			"a tombstone (id, reference, status erased, the decision's reasons) and the audit trail remain."},
-		func(ctx context.Context, in *idInput) (*verificationOutput, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			v, err := j.Erase(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return s.caseOutput(ctx, v)
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "verification-audit", Method: http.MethodGet, Path: "/v1/verifications/{id}/audit",
-		Tags: tagVerify, Summary: "A case's audit events, hash-chained", Security: secured},
-		func(ctx context.Context, in *idInput) (*struct {
-			Body struct {
-				Events []*store.AuditEvent `json:"events"`
-			}
-		}, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
-				return nil, kyc.Errorf(kyc.Forbidden, "the audit trail is for reviewers")
-			}
-			v, err := j.Get(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			evs, err := s.opts.DB.ListAudit(ctx, v.ID, 500)
-			if err != nil {
-				return nil, err
-			}
-			out := &struct {
-				Body struct {
-					Events []*store.AuditEvent `json:"events"`
-				}
-			}{}
-			out.Body.Events = evs
-			if evs == nil {
-				out.Body.Events = []*store.AuditEvent{}
-			}
-			if err := j.AuditView(ctx, p, v, "audit"); err != nil {
-				return nil, err
-			}
-			return out, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "verification-image", Method: http.MethodGet, Path: "/v1/verifications/{id}/images/{name}",
-		Tags: tagVerify, Summary: "A document image: front, back or portrait", Security: secured,
-		Responses: map[string]*huma.Response{"200": {Description: "the JPEG or PNG as uploaded", Content: map[string]*huma.MediaType{"image/jpeg": {}}}}},
-		func(ctx context.Context, in *struct {
-			ID   string `path:"id" maxLength:"64"`
-			Name string `path:"name" enum:"front,back,portrait"`
-		}) (*huma.StreamResponse, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			data, err := j.Image(ctx, p, in.ID, in.Name)
-			if err != nil {
-				return nil, err
-			}
-			return &huma.StreamResponse{Body: func(hc huma.Context) {
-				hc.SetHeader("Content-Type", http.DetectContentType(data))
-				hc.SetHeader("Cache-Control", "no-store")
-				hc.BodyWriter().Write(data)
-			}}, nil
-		})
+	post, get := http.MethodPost, http.MethodGet
+	s.register(
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications", OperationID: "create-verification", Tags: tagVerify,
+			Summary: "Start a verification", DefaultStatus: http.StatusCreated, Errors: []int{400, 429},
+			Description: "An applicant starts their own (at most 5 a day: 429, reason too_many_attempts); an integrator's key " +
+				"(role integrator) starts one with its own reference."}, s.createVerification),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}", OperationID: "get-verification", Tags: tagVerify,
+			Summary: "A verification's state, document, face match and decision", Errors: []int{404},
+			Description: "The case's applicant or integrator, reviewers and admins (their views are audited). Others get 404."}, s.getVerification),
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/documents", OperationID: "upload-document", Tags: tagVerify,
+			Summary: "Upload the identity document", DefaultStatus: http.StatusAccepted, Errors: []int{400, 404, 409, 413, 415, 429, 503},
+			MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
+			Description: "After the liveness check: parts front and, for ID cards and licences, back (multipart, or base64 JSON). " +
+				"The images are stored encrypted and read in the background; GET the verification for the result. Uploading again " +
+				"replaces the document until the case is submitted.",
+			RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side"}, nil, "back"),
+		}, s.uploadDocument),
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/submit", OperationID: "submit-verification", Tags: tagVerify,
+			Summary: "Submit the case for a decision", DefaultStatus: http.StatusAccepted, Errors: []int{404, 409},
+			Description: "Moves the case to processing once (a second or concurrent submit gets 409) and queues the decision; it survives restarts."}, s.submitVerification),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/review/verifications", OperationID: "review-queue", Tags: tagVerify,
+			Summary: "The reviewers' queue", Errors: []int{400}}, s.reviewQueue),
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/decision", OperationID: "decide-verification", Tags: tagVerify,
+			Summary: "A reviewer's decision", Errors: []int{404, 409},
+			Description: "Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks."}, s.decideVerification),
+		handle(signedIn, huma.Operation{Method: http.MethodDelete, Path: "/v1/verifications/{id}", OperationID: "erase-verification", Tags: tagVerify,
+			Summary: "Erase a case's images and personal data", Errors: []int{404, 409},
+			Description: "The case's applicant or integrator, or an admin: document and liveness images, biometric data and extracted " +
+				"fields are deleted; a tombstone (id, reference, status erased, the decision's reasons) and the audit trail remain."}, s.eraseVerification),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}/audit", OperationID: "verification-audit", Tags: tagVerify,
+			Summary: "A case's audit events, hash-chained", Errors: []int{404}}, s.verificationAudit),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}/images/{name}", OperationID: "verification-image", Tags: tagVerify,
+			Summary: "A document image: front, back or portrait", Errors: []int{404},
+			Responses: map[string]*huma.Response{"200": {Description: "the JPEG or PNG as uploaded", Content: map[string]*huma.MediaType{"image/jpeg": {}}}}},
+			s.verificationImage),
+	)
 	if s.opts.Webhooks != nil {
 		s.registerWebhooks()
 	}
+}
+
+// CreateVerificationInput starts a case.
+type CreateVerificationInput struct {
+	Body *struct {
+		Reference string `json:"reference,omitempty" maxLength:"200" doc:"the integrator's own id for the case (plain text, no personal data)"`
+	}
+}
+
+func (s *Server) createVerification(ctx context.Context, in *CreateVerificationInput) (*verificationOutput, error) {
+	ref := ""
+	if in.Body != nil {
+		ref = in.Body.Reference
+	}
+	v, err := s.opts.Journey.Create(ctx, caller(ctx), ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+func (s *Server) getVerification(ctx context.Context, in *IDInput) (*verificationOutput, error) {
+	p, j := caller(ctx), s.opts.Journey
+	view, err := j.View(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.AuditView(ctx, p, view.Case, "case"); err != nil {
+		return nil, err
+	}
+	return &verificationOutput{verificationBody(view)}, nil
+}
+
+// UploadInput is a document's images.
+type UploadInput struct {
+	ID          string `path:"id" maxLength:"64"`
+	ContentType string `header:"Content-Type"`
+	RawBody     []byte
+}
+
+func (s *Server) uploadDocument(ctx context.Context, in *UploadInput) (*verificationOutput, error) {
+	p, j := caller(ctx), s.opts.Journey
+	if _, err := j.Get(ctx, p, in.ID); err != nil {
+		return nil, err // before reading the body: others' cases are not found
+	}
+	form, err := parseImageForm(in.ContentType, in.RawBody, "front", "back")
+	if err != nil {
+		return nil, err
+	}
+	v, err := j.UploadDocument(ctx, p, in.ID, form.images["front"], form.images["back"])
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+func (s *Server) submitVerification(ctx context.Context, in *IDInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.Submit(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+// ReviewQueueInput filters the queue.
+type ReviewQueueInput struct {
+	Status string `query:"status" doc:"needs_review (default), approved, rejected, processing, ... or all"`
+	Q      string `query:"q" maxLength:"200" doc:"a verification id or reference to look for"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"500"`
+}
+
+// CaseListOutput is a list of cases.
+type CaseListOutput struct {
+	Body struct {
+		Verifications []VerificationBody `json:"verifications"`
+	}
+}
+
+func (s *Server) reviewQueue(ctx context.Context, in *ReviewQueueInput) (*CaseListOutput, error) {
+	j := s.opts.Journey
+	status := kyc.Status(in.Status)
+	switch in.Status {
+	case "":
+		status = kyc.StatusNeedsReview
+	case "all":
+		status = ""
+	}
+	vs, err := j.Review(ctx, caller(ctx), status, in.Q, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &CaseListOutput{}
+	out.Body.Verifications = []VerificationBody{}
+	for _, v := range vs {
+		view, err := j.ViewOf(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Verifications = append(out.Body.Verifications, verificationBody(view))
+	}
+	return out, nil
+}
+
+// DecisionInput is a reviewer's decision.
+type DecisionInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Outcome string `json:"outcome" enum:"approved,rejected"`
+		Note    string `json:"note,omitempty" maxLength:"2000"`
+	}
+}
+
+func (s *Server) decideVerification(ctx context.Context, in *DecisionInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.Decide(ctx, caller(ctx), in.ID, in.Body.Outcome == "approved", in.Body.Note)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+func (s *Server) eraseVerification(ctx context.Context, in *IDInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.Erase(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+// CaseAuditOutput is a case's audit events.
+type CaseAuditOutput struct {
+	Body struct {
+		Events []AuditEventBody `json:"events"`
+	}
+}
+
+func (s *Server) verificationAudit(ctx context.Context, in *IDInput) (*CaseAuditOutput, error) {
+	p, j := caller(ctx), s.opts.Journey
+	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
+		return nil, kyc.Errorf(kyc.Forbidden, "the audit trail is for reviewers")
+	}
+	v, err := j.Get(ctx, p, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := s.opts.DB.ListAudit(ctx, v.ID, 500)
+	if err != nil {
+		return nil, err
+	}
+	if err := j.AuditView(ctx, p, v, "audit"); err != nil {
+		return nil, err
+	}
+	out := &CaseAuditOutput{}
+	out.Body.Events = auditEventBodies(evs)
+	return out, nil
+}
+
+// ImageInput names a case's image.
+type ImageInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Name string `path:"name" enum:"front,back,portrait"`
+}
+
+func (s *Server) verificationImage(ctx context.Context, in *ImageInput) (*huma.StreamResponse, error) {
+	data, err := s.opts.Journey.Image(ctx, caller(ctx), in.ID, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		hc.SetHeader("Content-Type", http.DetectContentType(data))
+		hc.SetHeader("Cache-Control", "no-store")
+		hc.BodyWriter().Write(data)
+	}}, nil
 }

@@ -15,105 +15,109 @@ import (
 	"github.com/kycd/kycd/internal/liveness"
 )
 
-type sessionInput struct {
+// SessionInput names a liveness session.
+type SessionInput struct {
 	ID string `path:"session_id" maxLength:"64"`
 }
 
+// The liveness routes (and the stream, a WebSocket outside the REST API).
 func (s *Server) registerLiveness() {
-	lv := s.opts.Liveness
-	huma.Register(s.api, huma.Operation{OperationID: "start-liveness", Method: http.MethodPost, Path: "/v1/verifications/{id}/liveness",
-		Tags: tagVerify, Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Security: secured,
-		Description: "A single-use session, valid 3 minutes, with 3 random challenges. Send camera frames to stream_url " +
-			"(WebSocket) or frames_url (HTTP). One session is open at a time: starting one abandons the open one. A verification " +
-			"may start 5 sessions, whatever became of them (429 rate_limited, reason too_many_attempts); when the last one fails " +
-			"the verification is rejected (liveness_failed)."},
-		func(ctx context.Context, in *struct {
-			ID string `path:"id" maxLength:"64"`
-		}) (*struct{ Body SessionBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			l, st, err := lv.Start(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body SessionBody }{s.sessionBody(l, st)}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "get-liveness", Method: http.MethodGet, Path: "/v1/liveness/{session_id}",
-		Tags: tagVerify, Summary: "A liveness session's state and result", Security: secured},
-		func(ctx context.Context, in *sessionInput) (*struct{ Body SessionBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			l, st, err := lv.Get(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body SessionBody }{s.sessionBody(l, st)}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "liveness-image", Method: http.MethodGet, Path: "/v1/liveness/{session_id}/images/{name}",
-		Tags: tagVerify, Summary: "A liveness session's reference or audit image (JPEG)", Security: secured},
-		func(ctx context.Context, in *struct {
-			ID   string `path:"session_id" maxLength:"64"`
-			Name string `path:"name" pattern:"^(reference|audit-[0-3])$"`
-		}) (*struct {
-			ContentType string `header:"Content-Type"`
-			Body        []byte
-		}, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			data, err := lv.Image(ctx, p, in.ID, in.Name)
-			if err != nil {
-				return nil, err
-			}
-			return &struct {
-				ContentType string `header:"Content-Type"`
-				Body        []byte
-			}{"image/jpeg", data}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "liveness-frames", Method: http.MethodPost, Path: "/v1/liveness/{session_id}/frames",
-		Tags: tagVerify, Summary: "Send camera frames over HTTP", Security: secured,
-		MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
-		Description: "The WebSocket's semantics over plain HTTP: multipart parts `frame` (JPEG, repeated, in order), each after a " +
-			"`timestamp_ms` field (the capture time, Unix milliseconds). Answers the progress after the last frame.",
-		RequestBody: imageBody("frames", map[string]string{"frame": "a JPEG frame; repeat the part"},
-			map[string]string{"timestamp_ms": "capture time of the next frame, Unix ms"}),
-	}, func(ctx context.Context, in *struct {
-		ID          string `path:"session_id" maxLength:"64"`
-		ContentType string `header:"Content-Type"`
-		RawBody     []byte
-	}) (*struct{ Body liveness.Progress }, error) {
-		p, err := RequireUser(ctx)
-		if err != nil {
-			return nil, err
-		}
-		r, err := lv.Begin(ctx, p, in.ID)
-		if err != nil {
-			return nil, err
-		}
-		frames, err := parseFrames(in.ContentType, in.RawBody)
-		if err != nil {
+	post, get := http.MethodPost, http.MethodGet
+	s.register(
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/liveness", OperationID: "start-liveness", Tags: tagVerify,
+			Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Errors: []int{404, 409, 429},
+			Description: "A single-use session, valid 3 minutes, with 3 random challenges. Send camera frames to stream_url " +
+				"(WebSocket) or frames_url (HTTP). One session is open at a time: starting one abandons the open one. A verification " +
+				"may start 5 sessions, whatever became of them (429 rate_limited, reason too_many_attempts); when the last one fails " +
+				"the verification is rejected (liveness_failed)."}, s.startLiveness),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}", OperationID: "get-liveness", Tags: tagVerify,
+			Summary: "A liveness session's state and result", Errors: []int{404}}, s.getLiveness),
+		handle(signedIn, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}/images/{name}", OperationID: "liveness-image", Tags: tagVerify,
+			Summary: "A liveness session's reference or audit image (JPEG)", Errors: []int{404}}, s.livenessImage),
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/liveness/{session_id}/frames", OperationID: "liveness-frames", Tags: tagVerify,
+			Summary: "Send camera frames over HTTP", Errors: []int{400, 404, 409, 410, 413, 415, 503},
+			MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
+			Description: "The WebSocket's semantics over plain HTTP: multipart parts `frame` (JPEG, repeated, in order), each after a " +
+				"`timestamp_ms` field (the capture time, Unix milliseconds). Answers the progress after the last frame. A session " +
+				"takes one connection at a time: 409 with reason session_busy while another holds it.",
+			RequestBody: imageBody("frames", map[string]string{"frame": "a JPEG frame; repeat the part"},
+				map[string]string{"timestamp_ms": "capture time of the next frame, Unix ms"}),
+		}, s.livenessFrames),
+	)
+	s.mux.HandleFunc("GET /v1/liveness/{session_id}/stream", s.livenessStream)
+}
+
+// SessionOutput is a liveness session.
+type SessionOutput struct{ Body SessionBody }
+
+func (s *Server) startLiveness(ctx context.Context, in *IDInput) (*SessionOutput, error) {
+	l, st, err := s.opts.Liveness.Start(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &SessionOutput{s.sessionBody(l, st)}, nil
+}
+
+func (s *Server) getLiveness(ctx context.Context, in *SessionInput) (*SessionOutput, error) {
+	l, st, err := s.opts.Liveness.Get(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &SessionOutput{s.sessionBody(l, st)}, nil
+}
+
+// LivenessImageInput names a session's image.
+type LivenessImageInput struct {
+	ID   string `path:"session_id" maxLength:"64"`
+	Name string `path:"name" pattern:"^(reference|audit-[0-3])$"`
+}
+
+// JPEGOutput is a JPEG image.
+type JPEGOutput struct {
+	ContentType string `header:"Content-Type"`
+	Body        []byte
+}
+
+func (s *Server) livenessImage(ctx context.Context, in *LivenessImageInput) (*JPEGOutput, error) {
+	data, err := s.opts.Liveness.Image(ctx, caller(ctx), in.ID, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	return &JPEGOutput{"image/jpeg", data}, nil
+}
+
+// FramesInput is camera frames over HTTP.
+type FramesInput struct {
+	ID          string `path:"session_id" maxLength:"64"`
+	ContentType string `header:"Content-Type"`
+	RawBody     []byte
+}
+
+// ProgressOutput is a session's progress after frames.
+type ProgressOutput struct{ Body liveness.Progress }
+
+func (s *Server) livenessFrames(ctx context.Context, in *FramesInput) (*ProgressOutput, error) {
+	r, err := s.opts.Liveness.Begin(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	frames, err := parseFrames(in.ContentType, in.RawBody)
+	if err != nil {
+		return nil, errors.Join(err, r.Close(ctx))
+	}
+	var last liveness.Progress
+	for _, f := range frames {
+		if last, err = r.Frame(ctx, f); err != nil {
 			return nil, errors.Join(err, r.Close(ctx))
 		}
-		var last liveness.Progress
-		for _, f := range frames {
-			if last, err = r.Frame(ctx, f); err != nil {
-				return nil, errors.Join(err, r.Close(ctx))
-			}
-			if r.Done() {
-				break
-			}
+		if r.Done() {
+			break
 		}
-		if err := r.Close(ctx); err != nil {
-			return nil, err
-		}
-		return &struct{ Body liveness.Progress }{last}, nil
-	})
-	s.mux.HandleFunc("GET /v1/liveness/{session_id}/stream", s.livenessStream)
+	}
+	if err := r.Close(ctx); err != nil {
+		return nil, err
+	}
+	return &ProgressOutput{last}, nil
 }
 
 // parseFrames reads the frames of a multipart body, each with the

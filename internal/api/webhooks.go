@@ -45,76 +45,88 @@ func deliveryBody(d *store.Delivery) DeliveryBody {
 
 var tagWebhooks = []string{"Webhooks"}
 
+// The webhook routes (admins).
 func (s *Server) registerWebhooks() {
-	j := s.opts.Webhooks
-	huma.Register(s.api, huma.Operation{OperationID: "create-webhook", Method: http.MethodPost, Path: "/v1/webhooks",
-		Tags: tagWebhooks, Summary: "Register a webhook (admin)", DefaultStatus: http.StatusCreated, Security: secured,
-		Description: "Events: verification.created, verification.completed, verification.needs_review (all when omitted). " +
-			"Each delivery is a JSON POST signed `X-Kycd-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`, " +
-			"retried with exponential backoff (10 s doubling to 6 h) for 3 days until the endpoint answers 2xx."},
-		func(ctx context.Context, in *struct {
-			Body struct {
-				URL    string   `json:"url" maxLength:"2000"`
-				Events []string `json:"events,omitempty" maxItems:"10"`
-			}
-		}) (*struct{ Body WebhookBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			w, secret, err := j.Create(ctx, p, in.Body.URL, in.Body.Events)
-			if err != nil {
-				return nil, err
-			}
-			b := webhookBody(w)
-			b.Secret = secret
-			return &struct{ Body WebhookBody }{b}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "list-webhooks", Method: http.MethodGet, Path: "/v1/webhooks",
-		Tags: tagWebhooks, Summary: "The webhooks (admin)", Security: secured},
-		func(ctx context.Context, in *struct{}) (*struct{ Body []WebhookBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ws, err := j.List(ctx, p)
-			if err != nil {
-				return nil, err
-			}
-			out := []WebhookBody{}
-			for _, w := range ws {
-				out = append(out, webhookBody(w))
-			}
-			return &struct{ Body []WebhookBody }{out}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "list-deliveries", Method: http.MethodGet, Path: "/v1/webhooks/{id}/deliveries",
-		Tags: tagWebhooks, Summary: "A webhook's deliveries, newest first (admin)", Security: secured},
-		func(ctx context.Context, in *idInput) (*struct{ Body []DeliveryBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ds, err := j.Deliveries(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			out := []DeliveryBody{}
-			for _, d := range ds {
-				out = append(out, deliveryBody(d))
-			}
-			return &struct{ Body []DeliveryBody }{out}, nil
-		})
-	huma.Register(s.api, huma.Operation{OperationID: "replay-delivery", Method: http.MethodPost, Path: "/v1/webhooks/deliveries/{id}/replay",
-		Tags: tagWebhooks, Summary: "Send a delivery again (admin)", DefaultStatus: http.StatusAccepted, Security: secured},
-		func(ctx context.Context, in *idInput) (*struct{ Body DeliveryBody }, error) {
-			p, err := RequireUser(ctx)
-			if err != nil {
-				return nil, err
-			}
-			d, err := j.Replay(ctx, p, in.ID)
-			if err != nil {
-				return nil, err
-			}
-			return &struct{ Body DeliveryBody }{deliveryBody(d)}, nil
-		})
+	post, get := http.MethodPost, http.MethodGet
+	s.register(
+		handle(adminOnly, huma.Operation{Method: post, Path: "/v1/webhooks", OperationID: "create-webhook", Tags: tagWebhooks,
+			Summary: "Register a webhook (admin)", DefaultStatus: http.StatusCreated, Errors: []int{400},
+			Description: "Events: verification.created, verification.completed, verification.needs_review (all when omitted). " +
+				"Each delivery is a JSON POST signed `X-Kycd-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`, " +
+				"retried with exponential backoff (10 s doubling to 6 h) for 3 days until the endpoint answers 2xx. Destinations " +
+				"must be public addresses (unless kycd runs with --webhook-allow-private); redirects are not followed."}, s.createWebhook),
+		handle(adminOnly, huma.Operation{Method: get, Path: "/v1/webhooks", OperationID: "list-webhooks", Tags: tagWebhooks,
+			Summary: "The webhooks (admin)"}, s.listWebhooks),
+		handle(adminOnly, huma.Operation{Method: get, Path: "/v1/webhooks/{id}/deliveries", OperationID: "list-deliveries", Tags: tagWebhooks,
+			Summary: "A webhook's deliveries, newest first (admin)", Errors: []int{404}}, s.listDeliveries),
+		handle(adminOnly, huma.Operation{Method: post, Path: "/v1/webhooks/deliveries/{id}/replay", OperationID: "replay-delivery", Tags: tagWebhooks,
+			Summary: "Send a delivery again (admin)", DefaultStatus: http.StatusAccepted, Errors: []int{404}}, s.replayDelivery),
+	)
+}
+
+// CreateWebhookInput registers an endpoint.
+type CreateWebhookInput struct {
+	Body struct {
+		URL    string   `json:"url" maxLength:"2000"`
+		Events []string `json:"events,omitempty" maxItems:"10"`
+	}
+}
+
+// WebhookOutput is one webhook.
+type WebhookOutput struct{ Body WebhookBody }
+
+func (s *Server) createWebhook(ctx context.Context, in *CreateWebhookInput) (*WebhookOutput, error) {
+	w, secret, err := s.opts.Webhooks.Create(ctx, caller(ctx), in.Body.URL, in.Body.Events)
+	if err != nil {
+		return nil, err
+	}
+	b := webhookBody(w)
+	b.Secret = secret
+	return &WebhookOutput{b}, nil
+}
+
+// WebhooksOutput lists webhooks.
+type WebhooksOutput struct{ Body []WebhookBody }
+
+func (s *Server) listWebhooks(ctx context.Context, _ *struct{}) (*WebhooksOutput, error) {
+	ws, err := s.opts.Webhooks.List(ctx, caller(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &WebhooksOutput{Body: []WebhookBody{}}
+	for _, w := range ws {
+		out.Body = append(out.Body, webhookBody(w))
+	}
+	return out, nil
+}
+
+// WebhookIDInput names a webhook or a delivery.
+type WebhookIDInput struct {
+	ID string `path:"id" maxLength:"64"`
+}
+
+// DeliveriesOutput lists deliveries.
+type DeliveriesOutput struct{ Body []DeliveryBody }
+
+func (s *Server) listDeliveries(ctx context.Context, in *WebhookIDInput) (*DeliveriesOutput, error) {
+	ds, err := s.opts.Webhooks.Deliveries(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &DeliveriesOutput{Body: []DeliveryBody{}}
+	for _, d := range ds {
+		out.Body = append(out.Body, deliveryBody(d))
+	}
+	return out, nil
+}
+
+// DeliveryOutput is one delivery.
+type DeliveryOutput struct{ Body DeliveryBody }
+
+func (s *Server) replayDelivery(ctx context.Context, in *WebhookIDInput) (*DeliveryOutput, error) {
+	d, err := s.opts.Webhooks.Replay(ctx, caller(ctx), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &DeliveryOutput{deliveryBody(d)}, nil
 }

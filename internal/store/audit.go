@@ -15,14 +15,14 @@ import (
 // covers its content and the previous entry's hash, so changing or removing
 // any entry breaks every hash after it.
 type AuditEvent struct {
-	ID        int64             `json:"id"`
-	At        time.Time         `json:"at"`
-	Action    string            `json:"action"`
-	ActorID   string            `json:"actor_id"`
-	SubjectID string            `json:"subject_id"`
-	Detail    map[string]string `json:"detail,omitempty"`
-	PrevHash  string            `json:"prev_hash"`
-	Hash      string            `json:"hash"`
+	ID        int64
+	At        time.Time
+	Action    string
+	ActorID   string
+	SubjectID string
+	Detail    map[string]string
+	PrevHash  string
+	Hash      string
 }
 
 // auditLockID serialises appends on PostgreSQL so the chain never forks.

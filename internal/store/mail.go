@@ -8,10 +8,10 @@ import (
 
 // MailMessage is an e-mail kept by the dev mailbox.
 type MailMessage struct {
-	To      string    `json:"to"`
-	Subject string    `json:"subject"`
-	Body    string    `json:"body"`
-	SentAt  time.Time `json:"sent_at"`
+	To      string
+	Subject string
+	Body    string
+	SentAt  time.Time
 }
 
 // AddMail keeps a message in the dev mailbox.
