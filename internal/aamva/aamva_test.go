@@ -14,7 +14,7 @@ import (
 // Canadian jurisdictions: each has a name, a licence number, a plausible
 // birth date before its expiry, and the jurisdiction its file is named for.
 func TestPayloads(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(testenv.TestData(), "documents", "aamva", "*.txt"))
+	files, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "documents", "aamva", "*.txt"))
 	if len(files) < 60 {
 		t.Fatalf("%d payloads", len(files))
 	}
@@ -57,7 +57,7 @@ func TestPayloads(t *testing.T) {
 }
 
 func TestExamples(t *testing.T) {
-	dir := filepath.Join(testenv.TestData(), "documents", "aamva")
+	dir := filepath.Join(testenv.TestData(t), "documents", "aamva")
 	read := func(name string) *Card {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {

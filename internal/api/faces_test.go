@@ -47,7 +47,7 @@ func (e *env) multipartDo(path string, c cred, parts ...part) res {
 
 func testPhoto(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", name))
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // and the queue are full), and images too large or too narrow are refused
 // before they are decoded.
 func TestImageWorkAdmission(t *testing.T) {
-	photo := b64(mustReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-1080p.jpg")))
+	photo := b64(mustReadFile(t, filepath.Join(testenv.TestData(t), "faces", "face_recognition", "examples__obama-1080p.jpg")))
 	t.Run("per process", func(t *testing.T) {
 		e := newEnv(t, envOptions{analysisSlots: 1, analysisQueue: 1})
 		u := e.newUser("burst@example.com")

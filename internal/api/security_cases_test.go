@@ -10,6 +10,7 @@ import (
 // drives the cases it started and no others; applicants' cases are not its
 // business; only the integrator role starts cases; reviewers' keys review.
 func TestCaseOwnershipByKey(t *testing.T) {
+	needFace(t)
 	onBothDatabases(t, func(t *testing.T, dialect string) {
 		e := newEnv(t, envOptions{dialect: dialect})
 		admin := e.newUser("owner-admin@example.com")

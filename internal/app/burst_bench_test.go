@@ -67,7 +67,7 @@ func BenchmarkImageBurst(b *testing.B) {
 
 // bigPhoto is a real face photo scaled up to w×h, as a JPEG.
 func bigPhoto(b testing.TB, w, h int) []byte {
-	raw, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-1080p.jpg"))
+	raw, err := os.ReadFile(filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-1080p.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}

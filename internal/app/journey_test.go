@@ -129,7 +129,7 @@ func (a api) waitStatus(vid string, timeout time.Duration, want ...string) map[s
 // passport renders a generated passport whose portrait is cut from photo.
 func passport(t *testing.T, e *face.Engine, photo string, seed uint64) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", photo))
+	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", photo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -318,7 +318,7 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- server.Serve(ln) }()
-	dialect, _ := config.ParseDatabaseURL(cfg.DatabaseURL)
+	dialect, _ := store.ParseURL(cfg.DatabaseURL)
 	log.Info("kycd serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
 		"version", Version, "database", dialect.Dialect, "blob_store", strings.SplitN(cfg.BlobURL, ":", 2)[0],
 		"job_workers", cfg.JobWorkers)

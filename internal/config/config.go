@@ -18,6 +18,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/kycd/kycd/internal/store"
 )
 
 // Modes.
@@ -358,7 +360,7 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return errors.New("data-dir must not be empty")
 	}
-	if _, err := ParseDatabaseURL(c.DatabaseURL); err != nil {
+	if _, err := store.ParseURL(c.DatabaseURL); err != nil {
 		return err
 	}
 	if _, err := url.Parse(c.BlobURL); err != nil {
@@ -450,46 +452,6 @@ func Loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// Database is a parsed database URL.
-type Database struct {
-	Dialect string // "sqlite" or "postgres"
-	DSN     string // driver data source: a file path for SQLite, the URL for PostgreSQL
-}
-
-// ParseDatabaseURL splits a database URL into its dialect and driver DSN.
-func ParseDatabaseURL(raw string) (Database, error) {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return Database{}, fmt.Errorf("database-url %q has no scheme (want sqlite:// or postgres://)", Redact(raw))
-	}
-	switch scheme {
-	case "sqlite", "sqlite3":
-		if rest == "" {
-			return Database{}, errors.New("database-url sqlite:// needs a file path")
-		}
-		return Database{Dialect: "sqlite", DSN: rest}, nil
-	case "postgres", "postgresql":
-		if _, err := url.Parse(raw); err != nil {
-			return Database{}, fmt.Errorf("database-url is not a valid URL")
-		}
-		return Database{Dialect: "postgres", DSN: raw}, nil
-	default:
-		return Database{}, fmt.Errorf("database-url scheme %q is unknown (want sqlite:// or postgres://)", scheme)
-	}
-}
-
-// Redact returns raw with any password in it replaced, safe for logs.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }
 
 // Usage writes every option with its flag, environment variable and default.

@@ -16,7 +16,7 @@ import (
 )
 
 func portrait(t testing.TB) *face.Image {
-	b, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "deepface", "img1.jpg"))
+	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}

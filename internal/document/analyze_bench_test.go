@@ -40,13 +40,15 @@ func BenchmarkAnalyze(b *testing.B) {
 
 // generated makes (once per test binary) a small set of documents.
 func generated(t testing.TB) string {
+	// What may fail the test is done before the Once: a t.Fatal inside it
+	// would leave the later tests an empty directory and no error.
+	faces, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "faces", "face_recognition", "*.jpg"))
+	e := testenv.FaceEngine(t)
 	genOnce.Do(func() {
 		genDir, genErr = os.MkdirTemp("", "kycd-docs-")
 		if genErr != nil {
 			return
 		}
-		faces, _ := filepath.Glob(filepath.Join(testenv.TestData(), "faces", "face_recognition", "*.jpg"))
-		e := testenv.FaceEngine(t)
 		portrait := func(img *face.Image) (*face.Image, error) { return e.Portrait(context.Background(), img, 320, 85) }
 		genErr = docgen.Generate(genDir, 12, 42, faces, portrait, testNow, nil)
 	})

@@ -78,7 +78,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		t.Error("no image: no error")
 	}
 	// A blank page and a photo of a person: readable, but no document.
-	selfie, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-480p.jpg"))
+	selfie, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "face_recognition", "examples__obama-480p.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestAnalyzeExpired(t *testing.T) {
 // TestAnalyzeSpecimens reads the real specimens: the type of each, and the
 // MRZ of the hand-labelled ones.
 func TestAnalyzeSpecimens(t *testing.T) {
-	r, err := Evaluate(context.Background(), analyzer(t), filepath.Join(testenv.TestData(), "documents", "specimens"), nil)
+	r, err := Evaluate(context.Background(), analyzer(t), filepath.Join(testenv.TestData(t), "documents", "specimens"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // TestClassifySpecimens classifies the labelled specimens from their
 // hand-checked MRZs and compares with the type in their file names.
 func TestClassifySpecimens(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "documents", "specimens", "labels.json"))
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "documents", "specimens", "labels.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

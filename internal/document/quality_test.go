@@ -12,7 +12,7 @@ import (
 
 func specimen(t *testing.T, name string) *face.Image {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "documents", "specimens", name))
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "documents", "specimens", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +80,8 @@ func TestQuality(t *testing.T) {
 // TestQualitySpecimens: the published specimen images are sharp scans;
 // almost none should be called blurry.
 func TestQualitySpecimens(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(testenv.TestData(), "documents", "specimens", "*.png"))
-	more, _ := filepath.Glob(filepath.Join(testenv.TestData(), "documents", "specimens", "*.jpg"))
+	files, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "documents", "specimens", "*.png"))
+	more, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "documents", "specimens", "*.jpg"))
 	files = append(files, more...)
 	blurry := 0
 	for _, f := range files {

@@ -14,7 +14,7 @@ import (
 // benchFrame is a 640×480 camera-sized frame with one face.
 func benchFrame(b *testing.B) (*face.Image, []byte) {
 	b.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-480p.jpg"))
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-480p.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -96,8 +96,8 @@ func BenchmarkLivenessFrame(b *testing.B) {
 // BenchmarkCompare compares two photographs (both detected and embedded).
 func BenchmarkCompare(b *testing.B) {
 	ctx := context.Background()
-	src := load(b, filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-480p.jpg"))
-	dst := load(b, filepath.Join(testenv.TestData(), "faces", "face_recognition", "examples__obama-720p.jpg"))
+	src := load(b, filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-480p.jpg"))
+	dst := load(b, filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-720p.jpg"))
 	for threads, e := range engines(b) {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
 			testenv.Measure(b, func() {

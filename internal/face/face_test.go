@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // eng is the test process's shared engine.
 func eng(t testing.TB) *face.Engine { return testenv.FaceEngine(t) }
 
-func faces(t testing.TB) string { return filepath.Join(testenv.TestData(), "faces") }
+func faces(t testing.TB) string { return filepath.Join(testenv.TestData(t), "faces") }
 
 func load(t testing.TB, path string) *face.Image {
 	t.Helper()
@@ -76,7 +76,7 @@ func TestDetection(t *testing.T) {
 	if n := len(detect(t, face.FromImage(blank), 0)); n != 0 {
 		t.Errorf("a blank frame: %d faces", n)
 	}
-	barcodes, _ := filepath.Glob(filepath.Join(testenv.TestData(), "documents", "pdf417", "*.png"))
+	barcodes, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "documents", "pdf417", "*.png"))
 	falsePos := 0
 	for _, p := range barcodes {
 		img, err := face.Decode(mustRead(t, p), face.Limits{})

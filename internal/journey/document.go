@@ -170,7 +170,7 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		return err
 	}
 	v.DocumentStatus = status
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if d.Portrait != "" {
 			if err := tx.AddBlob(ctx, &store.Blob{Key: d.Portrait, VerificationID: v.ID, Kind: "document_portrait", Size: int64(len(portrait))}); err != nil {
 				return err
@@ -185,6 +185,11 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "document.analyzed", ActorID: "system", SubjectID: v.ID, Detail: detail})
 	})
+	if err != nil && d.Portrait != "" {
+		// The record of the portrait went with the transaction: so does the image.
+		s.blobs.Delete(context.WithoutCancel(ctx), d.Portrait)
+	}
+	return err
 }
 
 // cropJPEG cuts the portrait (the face box with room around it) for the

@@ -46,7 +46,11 @@ func DefaultRules() Rules {
 }
 
 // Details is a case's personal data, sealed into the verification record.
+// Its JSON is a stored format: Version names it, so that a later kycd can
+// read what an earlier one wrote (document.Analysis's JSON is part of it;
+// the API has its own types).
 type Details struct {
+	Version       int                `json:"v"`
 	Document      *document.Analysis `json:"document,omitempty"`
 	DocumentError string             `json:"document_error,omitempty"`
 	Front         string             `json:"front,omitempty"` // blob keys
@@ -186,10 +190,21 @@ func (s *Service) Details(v *kyc.Verification) (*Details, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open details of %s: %w", v.ID, err)
 	}
-	return d, json.Unmarshal(b, d)
+	if err := json.Unmarshal(b, d); err != nil {
+		return nil, fmt.Errorf("read details of %s: %w", v.ID, err)
+	}
+	if d.Version > DetailsVersion {
+		return nil, fmt.Errorf("read details of %s: version %d is newer than this kycd's %d: upgrade it", v.ID, d.Version, DetailsVersion)
+	}
+	return d, nil
 }
 
+// DetailsVersion is the stored format of Details this kycd writes. 0 is the
+// format before it was versioned, which is the same.
+const DetailsVersion = 1
+
 func (s *Service) setDetails(v *kyc.Verification, d *Details) error {
+	d.Version = DetailsVersion
 	b, err := json.Marshal(d)
 	if err != nil {
 		return err

@@ -25,10 +25,10 @@ type View struct {
 
 // LivenessView is a case's latest liveness check.
 type LivenessView struct {
-	SessionID  string
-	Status     string
-	Confidence float64
-	Reasons    []string
+	SessionID   string
+	Status      string
+	Confidence  float64
+	Reasons     []string
 	HasImage    bool // a reference image was kept
 	AuditImages int  // how many audit images were kept
 }

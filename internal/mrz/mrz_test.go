@@ -130,7 +130,7 @@ func TestParseRefuses(t *testing.T) {
 // TestSpecimens parses the hand-checked MRZs of the real specimens and
 // reports how many pass every check (a few print invalid digits on purpose).
 func TestSpecimens(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(), "documents", "specimens", "labels.json"))
+	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "documents", "specimens", "labels.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 func BenchmarkRead(b *testing.B) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(1, 1))
-	portrait := loadImage(b, filepath.Join(testenv.TestData(), "faces", "deepface", "img1.jpg"))
+	portrait := loadImage(b, filepath.Join(testenv.TestData(b), "faces", "deepface", "img1.jpg"))
 	front, _, err := docgen.Render(docgen.Random(r, docgen.Passport, now), portrait, 12, r)
 	if err != nil {
 		b.Fatal(err)

@@ -22,7 +22,7 @@ type specimenLabel struct {
 }
 
 func specimens(t testing.TB) []specimenLabel {
-	dir := filepath.Join(testenv.TestData(), "documents", "specimens")
+	dir := filepath.Join(testenv.TestData(t), "documents", "specimens")
 	b, err := os.ReadFile(filepath.Join(dir, "labels.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func loadImage(t testing.TB, path string) *face.Image {
 
 // TestSpecimens reads the hand-labelled real specimens.
 func TestSpecimens(t *testing.T) {
-	dir := filepath.Join(testenv.TestData(), "documents", "specimens")
+	dir := filepath.Join(testenv.TestData(t), "documents", "specimens")
 	exact, total := 0, 0
 	for _, l := range specimens(t) {
 		if l.MRZ == nil {
@@ -78,7 +78,7 @@ func TestSpecimens(t *testing.T) {
 func TestTurnsAndSkew(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(11, 12))
-	portrait := loadImage(t, filepath.Join(testenv.TestData(), "faces", "deepface", "img1.jpg"))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
 	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
 		d := docgen.Random(r, kind, now)
 		front, back, err := docgen.Render(d, portrait, 12, r)
@@ -121,7 +121,7 @@ func TestTurnsAndSkew(t *testing.T) {
 // TestNoMRZ: a page without a zone is not found, not invented.
 func TestNoMRZ(t *testing.T) {
 	for _, f := range []string{"face_recognition/examples__obama-480p.jpg", "deepface/couple.jpg"} {
-		if r, err := Read(loadImage(t, filepath.Join(testenv.TestData(), "faces", f)), Options{}); err == nil {
+		if r, err := Read(loadImage(t, filepath.Join(testenv.TestData(t), "faces", f)), Options{}); err == nil {
 			t.Errorf("%s: read an MRZ %q", f, r.Text)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // TestBlackbox reads the zxing PDF417 test images and compares each with its
 // expected text (.txt) or bytes (.bin).
 func TestBlackbox(t *testing.T) {
-	dir := filepath.Join(testenv.TestData(), "documents", "pdf417")
+	dir := filepath.Join(testenv.TestData(t), "documents", "pdf417")
 	images, _ := filepath.Glob(filepath.Join(dir, "*.png"))
 	jpgs, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
 	images = append(images, jpgs...)

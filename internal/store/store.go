@@ -16,7 +16,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/mattn/go-sqlite3"
 
-	"github.com/kycd/kycd/internal/config"
 	"github.com/kycd/kycd/internal/kyc"
 )
 
@@ -73,7 +72,7 @@ type Options struct {
 // Open connects to the database a URL names (sqlite://path or
 // postgres://...) and checks that it answers. It does not migrate.
 func Open(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
-	parsed, err := config.ParseDatabaseURL(databaseURL)
+	parsed, err := ParseURL(databaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +112,7 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to database %s: %w", config.Redact(databaseURL), cleanErr(err))
+		return nil, fmt.Errorf("connect to database %s: %w", Redact(databaseURL), cleanErr(err))
 	}
 	return &DB{conn: conn{q: db, dialect: parsed.Dialect, now: opts.Now, sealer: opts.Sealer}, sql: db}, nil
 }

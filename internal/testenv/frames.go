@@ -29,7 +29,7 @@ const (
 // centred, as a webcam shows it.
 func CameraFrame(t testing.TB, e *face.Engine, photo string, mirror bool, faceShare float64) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(TestData(), "faces", "face_recognition", photo))
+	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", photo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,8 +51,20 @@ func RepoRoot() string {
 }
 
 // TestData is the shared test data directory: $KYCD_TESTDATA, or
-// ../shared/testdata beside the repository.
-func TestData() string {
+// ../shared/testdata beside the repository. A test that needs it fails at
+// once, saying what is missing, when it is not there (rather than reading
+// no files and passing, or panicking on an empty list).
+func TestData(t testing.TB) string {
+	t.Helper()
+	dir := testDataDir()
+	if info, err := os.Stat(filepath.Join(dir, "faces")); err != nil || !info.IsDir() {
+		t.Fatalf("this test needs the shared test data (real faces and document specimens), which is not at %s: "+
+			"check out the shared folder beside the repository (../shared/testdata) or set KYCD_TESTDATA to its path", dir)
+	}
+	return dir
+}
+
+func testDataDir() string {
 	if d := os.Getenv("KYCD_TESTDATA"); d != "" {
 		return d
 	}
