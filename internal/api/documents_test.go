@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -33,7 +33,7 @@ func generatedDocOf(t testing.TB, photoName string, kind docgen.Kind, seed uint6
 	t.Helper()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(seed, seed))
-	photo, err := face.Decode(testPhoto(t, photoName), face.Limits{})
+	photo, err := raster.Decode(testPhoto(t, photoName), raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // BoundingBox is a rectangle as ratios (0–1) of the image's width and height.
@@ -83,7 +84,7 @@ func boolValue(p float64) *BoolValue {
 }
 
 // faceDetail converts a face, its coordinates as ratios of img.
-func faceDetail(img *face.Image, f *face.Face, full bool) FaceDetail {
+func faceDetail(img *raster.Image, f *face.Face, full bool) FaceDetail {
 	w, h := float64(img.W), float64(img.H)
 	d := FaceDetail{
 		BoundingBox: BoundingBox{Left: round(f.Box.X/w, 4), Top: round(f.Box.Y/h, 4), Width: round(f.Box.W/w, 4), Height: round(f.Box.H/h, 4)},
@@ -208,7 +209,7 @@ func (s *Server) registerFaces() {
 	)
 }
 
-func (s *Server) imageLimits() face.Limits { return face.Limits{MaxPixels: s.opts.MaxImagePixels} }
+func (s *Server) imageLimits() raster.Limits { return raster.Limits{MaxPixels: s.opts.MaxImagePixels} }
 
 func (s *Server) detectFaces(ctx context.Context, in *imageInput) (*DetectOutput, error) {
 	form, err := parseImageForm(in.ContentType, in.RawBody, "image")

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // imageForm is a request that carries images, as multipart/form-data parts
@@ -128,7 +128,7 @@ func checkDeclared(declared string, data []byte, name string) error {
 	if mt == "image/jpg" || mt == "image/pjpeg" {
 		mt = "image/jpeg"
 	}
-	actual := face.Sniff(data)
+	actual := raster.Sniff(data)
 	if actual == "" {
 		return kyc.Errorf(kyc.UnsupportedMedia, "%s must be a JPEG, PNG or WebP image", name)
 	}
@@ -139,12 +139,12 @@ func checkDeclared(declared string, data []byte, name string) error {
 }
 
 // image decodes a named image of the form.
-func (f *imageForm) image(name string, lim face.Limits) (*face.Image, error) {
+func (f *imageForm) image(name string, lim raster.Limits) (*raster.Image, error) {
 	data, ok := f.images[name]
 	if !ok || len(data) == 0 {
 		return nil, kyc.Errorf(kyc.Invalid, "the image %q is missing", name)
 	}
-	img, err := face.Decode(data, lim)
+	img, err := raster.Decode(data, lim)
 	if err != nil {
 		var ke *kyc.Error
 		if errors.As(err, &ke) {

@@ -14,6 +14,7 @@ import (
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // genDocs implements `kycd gen-docs --out DIR --faces DIR [--count N]
@@ -51,7 +52,7 @@ func genDocs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer e.Close()
-	portrait := func(img *face.Image) (*face.Image, error) { return e.Portrait(ctx, img, 320, 85) }
+	portrait := func(img *raster.Image) (*raster.Image, error) { return e.Portrait(ctx, img, 320, 85) }
 	if err := docgen.Generate(own["out"], count, seed, photos, portrait, time.Now(), stderr); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func evalDocuments(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer e.Close()
-	a := &document.Analyzer{Faces: e, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}}
+	a := &document.Analyzer{Faces: e, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}}
 	r, err := document.Evaluate(ctx, a, dir, stderr)
 	if err != nil {
 		return err

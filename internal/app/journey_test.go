@@ -16,6 +16,7 @@ import (
 
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 	"github.com/kycd/kycd/internal/totp"
 )
@@ -133,7 +134,7 @@ func passport(t *testing.T, e *face.Engine, photo string, seed uint64) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(b, face.Limits{})
+	img, err := raster.Decode(b, raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/kycd/kycd/internal/models"
 	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/queue"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/rotate"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
@@ -119,9 +120,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		log.Warn("webhooks may reach private and loopback addresses (--webhook-allow-private): an admin's webhook can reach services inside this network")
 	}
 	lv := livenessService(cfg, db, faces, blobs, keyring, log)
-	analyzer := &document.Analyzer{Faces: faces, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
+	analyzer := &document.Analyzer{Faces: faces, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
 	journeys := journey.New(journey.Deps{DB: db, Blobs: blobs, Keyring: keyring, Faces: faces, Liveness: lv, Analyzer: analyzer,
-		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
+		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}})
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
@@ -219,7 +220,7 @@ func livenessService(cfg *config.Config, db *store.DB, faces *face.Engine, blobs
 		}
 	}
 	return liveness.NewService(db, faces, blobs, keyring, liveness.Options{Fixed: fixed, Logger: log,
-		Limits: face.Limits{MaxPixels: cfg.MaxImagePixels}})
+		Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}})
 }
 
 func passwordParams(cfg *config.Config) password.Params {

@@ -10,24 +10,24 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/aamva"
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/mrz"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
-func portrait(t testing.TB) *face.Image {
+func portrait(t testing.TB) *raster.Image {
 	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(b, face.Limits{})
+	img, err := raster.Decode(b, raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return img
 }
 
-func writePNG(t testing.TB, path string, img *face.Image) {
+func writePNG(t testing.TB, path string, img *raster.Image) {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestRender(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := face.Decode(jpg, face.Limits{})
+		img, err := raster.Decode(jpg, raster.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Shot is how a document is photographed.
@@ -21,7 +21,7 @@ type Shot struct {
 
 // Photograph lays img on a table, turns and blurs it, and encodes it as a
 // JPEG.
-func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
+func Photograph(img *raster.Image, s Shot, r *rand.Rand) ([]byte, error) {
 	if s.Quality == 0 {
 		s.Quality = 90
 	}
@@ -32,7 +32,7 @@ func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
 	scale := docW / float64(img.W)
 	docH := float64(img.H) * scale
 	outW, outH := s.Width, int(docH+2*s.Margin*docW)
-	out := &face.Image{W: outW, H: outH, Pix: make([]uint8, 3*outW*outH)}
+	out := &raster.Image{W: outW, H: outH, Pix: make([]uint8, 3*outW*outH)}
 	a := s.Skew * math.Pi / 180
 	cos, sin := math.Cos(a), math.Sin(a)
 	cx, cy := float64(outW)/2, float64(outH)/2
@@ -82,7 +82,7 @@ func Photograph(img *face.Image, s Shot, r *rand.Rand) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func blurImage(m *face.Image, sigma float64) *face.Image {
+func blurImage(m *raster.Image, sigma float64) *raster.Image {
 	rad := int(math.Ceil(2.5 * sigma))
 	kern := make([]float64, 2*rad+1)
 	var sum float64
@@ -107,7 +107,7 @@ func blurImage(m *face.Image, sigma float64) *face.Image {
 			}
 		}
 	}
-	out := &face.Image{W: m.W, H: m.H, Pix: make([]uint8, len(m.Pix))}
+	out := &raster.Image{W: m.W, H: m.H, Pix: make([]uint8, len(m.Pix))}
 	for y := 0; y < m.H; y++ {
 		for x := 0; x < m.W; x++ {
 			for c := 0; c < 3; c++ {

@@ -18,8 +18,8 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/pdf417"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // OCRBFont is where Debian's fonts-ocr-b puts the OCR-B style that draws
@@ -109,7 +109,7 @@ func (c *canvas) mrz(lines []string, x, bottom, lineGap float64) {
 }
 
 // paste scales img into the rectangle (x, y, w, h) mm.
-func (c *canvas) paste(img *face.Image, x, y, w, h float64) {
+func (c *canvas) paste(img *raster.Image, x, y, w, h float64) {
 	x0, y0, pw, ph := int(x*c.ppm), int(y*c.ppm), int(w*c.ppm), int(h*c.ppm)
 	for yy := 0; yy < ph; yy++ {
 		for xx := 0; xx < pw; xx++ {
@@ -129,7 +129,7 @@ var countryNames = map[string]string{"UTO": "UTOPIA", "D": "BUNDESREPUBLIK DEUTS
 // The portrait is a face photo already cut as an ID portrait (see
 // face.Engine.Portrait). Passports have no back; ID cards carry the MRZ on
 // the back, licences the PDF417.
-func Render(d Doc, portrait *face.Image, ppm float64, r *rand.Rand) (front, back *face.Image, err error) {
+func Render(d Doc, portrait *raster.Image, ppm float64, r *rand.Rand) (front, back *raster.Image, err error) {
 	if err := loadFonts(); err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +157,7 @@ func Render(d Doc, portrait *face.Image, ppm float64, r *rand.Rand) (front, back
 		c.field(44, 63, "Date of issue / Date de délivrance", human(d.IssueDate))
 		c.field(90, 63, "Date of expiry / Date d'expiration", human(d.ExpiryDate))
 		c.mrz(d.MRZ(), 6.5, 83, 5.2)
-		return face.FromImage(c.img), nil, nil
+		return raster.FromImage(c.img), nil, nil
 	case IDCard:
 		c := newCanvas(85.6, 54, ppm, tint, r)
 		c.text(bold, 2.6, 4, 5.5, color.RGBA{20, 40, 90, 255}, "IDENTITY CARD")
@@ -175,7 +175,7 @@ func Render(d Doc, portrait *face.Image, ppm float64, r *rand.Rand) (front, back
 		bc.field(4, 12, "Place of birth", d.PlaceOfBirth)
 		bc.field(50, 12, "Date of issue", human(d.IssueDate))
 		bc.mrz(d.MRZ(), 5, 50, 4.6)
-		return face.FromImage(c.img), face.FromImage(bc.img), nil
+		return raster.FromImage(c.img), raster.FromImage(bc.img), nil
 	case DriversLicense:
 		c := newCanvas(85.6, 54, ppm, tint, r)
 		c.text(bold, 2.8, 4, 5.5, color.RGBA{120, 20, 20, 255}, stateName(d.State))
@@ -206,7 +206,7 @@ func Render(d Doc, portrait *face.Image, ppm float64, r *rand.Rand) (front, back
 			}
 		}
 		bc.text(regular, 1.6, 4, 8, color.Black, "This card is the property of the issuing jurisdiction.")
-		return face.FromImage(c.img), face.FromImage(bc.img), nil
+		return raster.FromImage(c.img), raster.FromImage(bc.img), nil
 	}
 	return nil, nil, fmt.Errorf("docgen: unknown kind %q", d.Kind)
 }

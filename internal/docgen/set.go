@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Case is one generated document in a set: its image files and what they
@@ -46,7 +46,7 @@ func RandomShot(r *rand.Rand) Shot {
 // Generate writes n documents (passports, ID cards and licences in turn)
 // into dir with an index, truth.json. faces are photos to take portraits
 // from; portrait cuts one out (nil: the photo is used whole).
-func Generate(dir string, n int, seed uint64, faces []string, portrait func(*face.Image) (*face.Image, error), now time.Time, progress io.Writer) error {
+func Generate(dir string, n int, seed uint64, faces []string, portrait func(*raster.Image) (*raster.Image, error), now time.Time, progress io.Writer) error {
 	if len(faces) == 0 {
 		return fmt.Errorf("docgen: no face photos given")
 	}
@@ -64,7 +64,7 @@ func Generate(dir string, n int, seed uint64, faces []string, portrait func(*fac
 		if err != nil {
 			return err
 		}
-		img, err := face.Decode(b, face.Limits{})
+		img, err := raster.Decode(b, raster.Limits{})
 		if err != nil {
 			return fmt.Errorf("%s: %w", photo, err)
 		}
@@ -106,7 +106,7 @@ func Generate(dir string, n int, seed uint64, faces []string, portrait func(*fac
 	return os.WriteFile(filepath.Join(dir, SetFile), j, 0o644)
 }
 
-func writeShot(path string, img *face.Image, s Shot, r *rand.Rand) error {
+func writeShot(path string, img *raster.Image, s Shot, r *rand.Rand) error {
 	b, err := Photograph(img, s, r)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/kycd/kycd/internal/mrz"
 	"github.com/kycd/kycd/internal/mrzscan"
 	"github.com/kycd/kycd/internal/pdf417"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Field is one extracted value: where it came from and how sure the reader
@@ -91,8 +92,8 @@ type Analysis struct {
 	Warnings       []string           `json:"warnings"`
 
 	// For the face match: the portrait's face, not serialized.
-	PortraitFace  *face.Face  `json:"-"`
-	PortraitImage *face.Image `json:"-"`
+	PortraitFace  *face.Face    `json:"-"`
+	PortraitImage *raster.Image `json:"-"`
 }
 
 // Warning codes beyond the photo quality ones.
@@ -112,7 +113,7 @@ const (
 // portrait is skipped.
 type Analyzer struct {
 	Faces    *face.Engine
-	Limits   face.Limits
+	Limits   raster.Limits
 	Now      func() time.Time
 	SkipText bool // skip reading the printed text (Tesseract)
 }
@@ -125,7 +126,7 @@ type Side struct {
 
 type decoded struct {
 	name string
-	img  *face.Image
+	img  *raster.Image
 }
 
 // Analyze decodes and reads the sides. Bad images fail with the decoder's
@@ -142,7 +143,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 		if len(s.Data) == 0 {
 			continue
 		}
-		img, err := face.Decode(s.Data, a.Limits)
+		img, err := raster.Decode(s.Data, a.Limits)
 		if err != nil {
 			var e *kyc.Error
 			if errors.As(err, &e) {
@@ -273,7 +274,7 @@ func (an *Analysis) findPortrait(ctx context.Context, e *face.Engine, imgs []dec
 }
 
 // unturn maps a point of img turned clockwise by t back onto img.
-func unturn(x, y float64, t int, img *face.Image) (float64, float64) {
+func unturn(x, y float64, t int, img *raster.Image) (float64, float64) {
 	w, h := float64(img.W), float64(img.H)
 	switch t {
 	case 90:

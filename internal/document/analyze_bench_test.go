@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/kycd/kycd/internal/docgen"
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -49,7 +49,7 @@ func generated(t testing.TB) string {
 		if genErr != nil {
 			return
 		}
-		portrait := func(img *face.Image) (*face.Image, error) { return e.Portrait(context.Background(), img, 320, 85) }
+		portrait := func(img *raster.Image) (*raster.Image, error) { return e.Portrait(context.Background(), img, 320, 85) }
 		genErr = docgen.Generate(genDir, 12, 42, faces, portrait, testNow, nil)
 	})
 	if genErr != nil {

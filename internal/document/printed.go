@@ -9,10 +9,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/kycd/kycd/internal/face"
 )
 
 // The printed text is read with Tesseract 5 (Debian's tesseract-ocr, its
@@ -47,27 +46,12 @@ func withOCR(fn func(c *gosseract.Client) error) error {
 const ocrWidth = 1400
 
 // printedText reads the text of img (upright), shrunk to ocrWidth.
-func printedText(img *face.Image) (string, error) {
+func printedText(img *raster.Image) (string, error) {
 	w := min(img.W, ocrWidth)
 	h := img.H * w / img.W
 	// Leptonica reads PGM without any decoding work.
-	pgm := fmt.Appendf(nil, "P5\n%d %d\n255\n", w, h)
-	sx, sy := float64(img.W)/float64(w), float64(img.H)/float64(h)
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			x0, y0 := int(float64(x)*sx), int(float64(y)*sy)
-			x1, y1 := max(x0+1, int(float64(x+1)*sx)), max(y0+1, int(float64(y+1)*sy))
-			sum, n := 0, 0
-			for yy := y0; yy < y1 && yy < img.H; yy++ {
-				for xx := x0; xx < x1 && xx < img.W; xx++ {
-					p := img.Pix[3*(yy*img.W+xx):]
-					sum += 299*int(p[0]) + 587*int(p[1]) + 114*int(p[2])
-					n++
-				}
-			}
-			pgm = append(pgm, uint8(sum/(1000*max(n, 1))))
-		}
-	}
+	g := img.GrayShrunk(w, h)
+	pgm := append(fmt.Appendf(nil, "P5\n%d %d\n255\n", w, h), g.Pix...)
 	var text string
 	err := withOCR(func(c *gosseract.Client) error {
 		if err := c.SetImageFromBytes(pgm); err != nil {

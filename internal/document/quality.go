@@ -3,7 +3,7 @@ package document
 import (
 	"math"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Quality describes whether a document photo can be read, with warnings an
@@ -27,7 +27,7 @@ const (
 
 // AssessQuality measures an image at a fixed working width (800 px), so
 // that sharpness does not depend on the camera's resolution.
-func AssessQuality(img *face.Image) Quality {
+func AssessQuality(img *raster.Image) Quality {
 	q := Quality{Width: img.W, Height: img.H, Warnings: []string{}}
 	const work = 800
 	w := min(work, img.W)
@@ -46,7 +46,7 @@ func AssessQuality(img *face.Image) Quality {
 			for yy := y0; yy < y1 && yy < img.H; yy++ {
 				for xx := x0; xx < x1 && xx < img.W; xx++ {
 					p := img.Pix[3*(yy*img.W+xx):]
-					acc += 0.299*float64(p[0]) + 0.587*float64(p[1]) + 0.114*float64(p[2])
+					acc += float64(raster.Luma(float32(p[0]), float32(p[1]), float32(p[2])))
 					n++
 				}
 			}

@@ -6,17 +6,17 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
-func specimen(t *testing.T, name string) *face.Image {
+func specimen(t *testing.T, name string) *raster.Image {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "documents", "specimens", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(data, face.Limits{})
+	img, err := raster.Decode(data, raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +25,8 @@ func specimen(t *testing.T, name string) *face.Image {
 
 // boxBlur blurs an image with a (2r+1)² box, r times wider than a printed
 // character's stroke: what a shaking hand does.
-func boxBlur(img *face.Image, r int) *face.Image {
-	out := &face.Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
+func boxBlur(img *raster.Image, r int) *raster.Image {
+	out := &raster.Image{W: img.W, H: img.H, Pix: make([]uint8, len(img.Pix))}
 	for y := 0; y < img.H; y++ {
 		for x := 0; x < img.W; x++ {
 			var acc [3]int
@@ -57,7 +57,7 @@ func TestQuality(t *testing.T) {
 	if !slices.Contains(blurred.Warnings, WarnBlurry) || blurred.Sharpness >= q.Sharpness {
 		t.Errorf("blurred: %+v (sharp %.1f)", blurred, q.Sharpness)
 	}
-	glare := &face.Image{W: sharp.W, H: sharp.H, Pix: append([]uint8(nil), sharp.Pix...)}
+	glare := &raster.Image{W: sharp.W, H: sharp.H, Pix: append([]uint8(nil), sharp.Pix...)}
 	for y := 0; y < glare.H/3; y++ {
 		for x := 0; x < glare.W/3; x++ {
 			i := 3 * (y*glare.W + x)
@@ -67,11 +67,11 @@ func TestQuality(t *testing.T) {
 	if g := AssessQuality(glare); !slices.Contains(g.Warnings, WarnGlare) {
 		t.Errorf("glare patch: %+v", g)
 	}
-	dark := &face.Image{W: 640, H: 400, Pix: make([]uint8, 3*640*400)}
+	dark := &raster.Image{W: 640, H: 400, Pix: make([]uint8, 3*640*400)}
 	if d := AssessQuality(dark); !slices.Contains(d.Warnings, WarnTooDark) {
 		t.Errorf("a black frame: %+v", d)
 	}
-	small := &face.Image{W: 300, H: 200, Pix: make([]uint8, 3*300*200)}
+	small := &raster.Image{W: 300, H: 200, Pix: make([]uint8, 3*300*200)}
 	if s := AssessQuality(small); !slices.Contains(s.Warnings, WarnLowResolution) {
 		t.Errorf("300×200: %+v", s)
 	}
@@ -86,7 +86,7 @@ func TestQualitySpecimens(t *testing.T) {
 	blurry := 0
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
-		img, err := face.Decode(data, face.Limits{})
+		img, err := raster.Decode(data, raster.Limits{})
 		if err != nil {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Calibration maps cosine similarity of embeddings to the 0–100 similarity
@@ -62,7 +63,7 @@ func (c *Comparison) Best() *Match {
 
 // Compare compares the largest face of source with every face of target. An
 // image without a face is a no_face error.
-func (e *Engine) Compare(ctx context.Context, source, target *Image, threshold float64) (*Comparison, error) {
+func (e *Engine) Compare(ctx context.Context, source, target *raster.Image, threshold float64) (*Comparison, error) {
 	var c *Comparison
 	err := e.with(ctx, func(w *worker) error {
 		srcFaces, err := w.detectFaces(source)

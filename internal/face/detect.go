@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // The detector's input size; the image is resized to it without keeping the
@@ -24,7 +26,7 @@ type candidate struct {
 // nothing is found it tries again with the image padded by 25% on each
 // side: the detector misses faces that fill the whole frame (tight crops,
 // ID portraits).
-func (w *worker) detectFaces(img *Image) ([]*Face, error) {
+func (w *worker) detectFaces(img *raster.Image) ([]*Face, error) {
 	cands, err := w.runDetector(img, 0)
 	if err != nil {
 		return nil, err
@@ -80,7 +82,7 @@ func recentre(f *Face) Box {
 // runDetector runs the detector on the image padded by pad (a fraction of
 // each side) and returns the boxes that pass the threshold after non-maximum
 // suppression, in image pixels.
-func (w *worker) runDetector(img *Image, pad float64) ([]candidate, error) {
+func (w *worker) runDetector(img *raster.Image, pad float64) ([]candidate, error) {
 	px, py := pad*float64(img.W), pad*float64(img.H)
 	fullW, fullH := float64(img.W)+2*px, float64(img.H)+2*py
 	l := layout{order: [3]int{0, 1, 2}, mean: [3]float32{127, 127, 127}, std: [3]float32{128, 128, 128}, scale: 1, fill: -1}

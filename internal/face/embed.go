@@ -3,6 +3,8 @@ package face
 import (
 	"fmt"
 	"math"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // arcface is the standard 112×112 position of the five alignment points:
@@ -12,7 +14,7 @@ var arcface = [5]Point{{38.2946, 51.6963}, {73.5318, 51.5014}, {56.0252, 71.7366
 // embed aligns the face to the reference with a similarity transform fitted
 // to five points (not three: the nose alone distorts the face) and runs the
 // embedding model, whose input is B, G, R.
-func (w *worker) embed(img *Image, f *Face) error {
+func (w *worker) embed(img *raster.Image, f *Face) error {
 	src := [5]Point{f.EyeLeft(), f.EyeRight(), f.Nose(), f.MouthLeft(), f.MouthRight()}
 	m := similarity(arcface, src) // maps reference (output) points to the image
 	// Test-time augmentation: the embedding of the aligned face plus that of

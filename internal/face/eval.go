@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Sample is one labelled photograph of an evaluation set.
@@ -129,7 +131,7 @@ func sortedCopy(v []float64) []float64 {
 // Portrait makes what an ID card's photo looks like: the face cut out with
 // room around it, scaled so the cut-out is width pixels wide, and JPEG
 // re-encoded at quality. It returns nil when the photo has no face.
-func (e *Engine) Portrait(ctx context.Context, img *Image, width, quality int) (*Image, error) {
+func (e *Engine) Portrait(ctx context.Context, img *raster.Image, width, quality int) (*raster.Image, error) {
 	faces, err := e.Detect(ctx, img, 0)
 	if err != nil || len(faces) == 0 {
 		return nil, err
@@ -140,7 +142,7 @@ func (e *Engine) Portrait(ctx context.Context, img *Image, width, quality int) (
 	cw, ch := 1.6*b.W, 2.0*b.W
 	x0, y0 := b.X+b.W/2-cw/2, b.Y+b.H/2-0.45*ch
 	h := int(math.Round(float64(width) * ch / cw))
-	small := &Image{W: width, H: h, Pix: make([]uint8, 3*width*h)}
+	small := &raster.Image{W: width, H: h, Pix: make([]uint8, 3*width*h)}
 	buf := make([]float32, 3*width*h)
 	sampleInto(buf, img, cropAffine(x0, y0, cw, ch, width, h), width, h, layout{order: [3]int{0, 1, 2}, std: [3]float32{1, 1, 1}, scale: 1, fill: 255})
 	plane := width * h
@@ -153,7 +155,7 @@ func (e *Engine) Portrait(ctx context.Context, img *Image, width, quality int) (
 	if err := jpeg.Encode(&out, small.ToRGBA(), &jpeg.Options{Quality: quality}); err != nil {
 		return nil, err
 	}
-	return Decode(out.Bytes(), Limits{MinSide: 16})
+	return raster.Decode(out.Bytes(), raster.Limits{MinSide: 16})
 }
 
 // EvalOptions tune Evaluate.
@@ -187,7 +189,7 @@ func (e *Engine) Evaluate(ctx context.Context, pairs []Pair, o EvalOptions) (*Ev
 		if err != nil {
 			return nil, err
 		}
-		img, err := Decode(data, Limits{})
+		img, err := raster.Decode(data, raster.Limits{})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Box is a rectangle in pixels of the analysed image.
@@ -90,7 +92,7 @@ const (
 
 // Detect finds the faces in img, largest first, and measures the requested
 // attributes of each.
-func (e *Engine) Detect(ctx context.Context, img *Image, attrs Attr) ([]*Face, error) {
+func (e *Engine) Detect(ctx context.Context, img *raster.Image, attrs Attr) ([]*Face, error) {
 	var faces []*Face
 	err := e.with(ctx, func(w *worker) error {
 		var err error
@@ -109,21 +111,21 @@ func (e *Engine) Detect(ctx context.Context, img *Image, attrs Attr) ([]*Face, e
 }
 
 // Embed computes the embedding of a face found by Detect in img.
-func (e *Engine) Embed(ctx context.Context, img *Image, f *Face) ([]float32, error) {
+func (e *Engine) Embed(ctx context.Context, img *raster.Image, f *Face) ([]float32, error) {
 	err := e.with(ctx, func(w *worker) error { return w.describe(img, f, AttrEmbedding) })
 	return f.Embedding, err
 }
 
 // Describe measures more attributes of a face found by Detect in img.
-func (e *Engine) Describe(ctx context.Context, img *Image, f *Face, attrs Attr) error {
+func (e *Engine) Describe(ctx context.Context, img *raster.Image, f *Face, attrs Attr) error {
 	return e.with(ctx, func(w *worker) error { return w.describe(img, f, attrs) })
 }
 
 // describe runs the models for attrs on one face.
-func (w *worker) describe(img *Image, f *Face, attrs Attr) error {
+func (w *worker) describe(img *raster.Image, f *Face, attrs Attr) error {
 	steps := []struct {
 		a   Attr
-		run func(*Image, *Face) error
+		run func(*raster.Image, *Face) error
 	}{
 		{AttrPose, w.headPose}, {AttrEyes, w.eyes}, {AttrSmile, w.smile}, {AttrSpoof, w.spoof},
 		{AttrAgeGender, w.ageGender}, {AttrQuality, w.quality}, {AttrEmbedding, w.embed},
@@ -140,7 +142,7 @@ func (w *worker) describe(img *Image, f *Face, attrs Attr) error {
 }
 
 // landmarks fits the 68 points in the face's box.
-func (w *worker) landmarks(img *Image, f *Face) error {
+func (w *worker) landmarks(img *raster.Image, f *Face) error {
 	b := f.Box
 	sampleInto(w.landmark.input(), img, cropAffine(b.X, b.Y, b.W, b.H, 64, 64), 64, 64,
 		layout{grey: true, scale: 1.0 / 256, fill: -1})
@@ -155,7 +157,7 @@ func (w *worker) landmarks(img *Image, f *Face) error {
 }
 
 // headPose runs the HopeNet-style model: 66 bins of 3° per angle.
-func (w *worker) headPose(img *Image, f *Face) error {
+func (w *worker) headPose(img *raster.Image, f *Face) error {
 	b := f.Box
 	m := 0.075 * b.W
 	sampleInto(w.pose.input(), img, cropAffine(b.X-m, b.Y-m, b.W+2*m, b.H+2*m, 224, 224), 224, 224, rgbNet)
@@ -174,7 +176,7 @@ func (w *worker) headPose(img *Image, f *Face) error {
 }
 
 // eyes classifies a square patch around each eye: index 0 is closed.
-func (w *worker) eyes(img *Image, f *Face) error {
+func (w *worker) eyes(img *raster.Image, f *Face) error {
 	open := func(centre Point, corner1, corner2 int) (float64, error) {
 		side := math.Abs(f.Landmarks[corner2].X-f.Landmarks[corner1].X) * 1.6
 		side = max(side, 4)
@@ -197,7 +199,7 @@ func (w *worker) eyes(img *Image, f *Face) error {
 }
 
 // smile runs the expression model on the box grown 1.2× from its top-left.
-func (w *worker) smile(img *Image, f *Face) error {
+func (w *worker) smile(img *raster.Image, f *Face) error {
 	b := f.Box
 	sampleInto(w.expression.input(), img, cropAffine(b.X, b.Y, 1.2*b.W, 1.2*b.H, 224, 224), 224, 224, rgbUnit)
 	if err := w.expression.run(); err != nil {
@@ -212,7 +214,7 @@ func (w *worker) smile(img *Image, f *Face) error {
 
 // spoof runs passive anti-spoofing on the box grown 2.7×, kept inside the
 // image; index 0 is a live face.
-func (w *worker) spoof(img *Image, f *Face) error {
+func (w *worker) spoof(img *raster.Image, f *Face) error {
 	x, y, side := insideSquare(img, f.Box, 2.7)
 	sampleInto(w.liveness.input(), img, cropAffine(x, y, side, side, 128, 128), 128, 128, rgbRaw)
 	if err := w.liveness.run(); err != nil {
@@ -224,7 +226,7 @@ func (w *worker) spoof(img *Image, f *Face) error {
 
 // insideSquare grows a box around its centre by scale and moves (or, if it
 // does not fit, shrinks) it to lie inside the image.
-func insideSquare(img *Image, b Box, scale float64) (x, y, side float64) {
+func insideSquare(img *raster.Image, b Box, scale float64) (x, y, side float64) {
 	side = math.Min(b.W*scale, math.Min(float64(img.W), float64(img.H)))
 	cx, cy := b.X+b.W/2, b.Y+b.H/2
 	x = math.Max(0, math.Min(cx-side/2, float64(img.W)-side))
@@ -233,7 +235,7 @@ func insideSquare(img *Image, b Box, scale float64) (x, y, side float64) {
 }
 
 // ageGender runs the two SSR-Net models on the box grown 1.4×.
-func (w *worker) ageGender(img *Image, f *Face) error {
+func (w *worker) ageGender(img *raster.Image, f *Face) error {
 	x, y, side := insideSquare(img, f.Box, 1.4)
 	for _, m := range []*model{w.age, w.gender} {
 		sampleInto(m.input(), img, cropAffine(x, y, side, side, 64, 64), 64, 64, rgbNet)
@@ -263,7 +265,7 @@ func ssrMerge(m *model, scale float64) float64 {
 
 // quality measures brightness (mean luminance) and sharpness (variance of
 // the Laplacian) on a 64×64 patch of the face, each scaled to 0–100.
-func (w *worker) quality(img *Image, f *Face) error {
+func (w *worker) quality(img *raster.Image, f *Face) error {
 	b := f.Box
 	greyPatch(w.patch, img, b.X, b.Y, b.W, b.H, 64)
 	var sum float64

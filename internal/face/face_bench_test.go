@@ -8,17 +8,18 @@ import (
 	"testing"
 
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
 // benchFrame is a 640×480 camera-sized frame with one face.
-func benchFrame(b *testing.B) (*face.Image, []byte) {
+func benchFrame(b *testing.B) (*raster.Image, []byte) {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-480p.jpg"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	img, err := face.Decode(data, face.Limits{})
+	img, err := raster.Decode(data, raster.Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func BenchmarkStages(b *testing.B) {
 	img, data := benchFrame(b)
 	ctx := context.Background()
 	b.Run("decode", func(b *testing.B) {
-		testenv.Measure(b, func() { face.Decode(data, face.Limits{}) })
+		testenv.Measure(b, func() { raster.Decode(data, raster.Limits{}) })
 	})
 	for threads, e := range engines(b) {
 		name := fmt.Sprintf("threads=%d/", threads)

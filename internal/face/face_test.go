@@ -17,6 +17,7 @@ import (
 
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -27,20 +28,20 @@ func eng(t testing.TB) *face.Engine { return testenv.FaceEngine(t) }
 
 func faces(t testing.TB) string { return filepath.Join(testenv.TestData(t), "faces") }
 
-func load(t testing.TB, path string) *face.Image {
+func load(t testing.TB, path string) *raster.Image {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(data, face.Limits{})
+	img, err := raster.Decode(data, raster.Limits{})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return img
 }
 
-func detect(t testing.TB, img *face.Image, a face.Attr) []*face.Face {
+func detect(t testing.TB, img *raster.Image, a face.Attr) []*face.Face {
 	t.Helper()
 	fs, err := eng(t).Detect(context.Background(), img, a)
 	if err != nil {
@@ -73,13 +74,13 @@ func TestDetection(t *testing.T) {
 	for i := range blank.Pix {
 		blank.Pix[i] = 200
 	}
-	if n := len(detect(t, face.FromImage(blank), 0)); n != 0 {
+	if n := len(detect(t, raster.FromImage(blank), 0)); n != 0 {
 		t.Errorf("a blank frame: %d faces", n)
 	}
 	barcodes, _ := filepath.Glob(filepath.Join(testenv.TestData(t), "documents", "pdf417", "*.png"))
 	falsePos := 0
 	for _, p := range barcodes {
-		img, err := face.Decode(mustRead(t, p), face.Limits{})
+		img, err := raster.Decode(mustRead(t, p), raster.Limits{})
 		if err != nil {
 			continue
 		}
@@ -150,7 +151,7 @@ func TestCompare(t *testing.T) {
 	if err != nil || len(c.Matches) != 0 || c.Best().Similarity >= face.DefaultThreshold {
 		t.Errorf("img1 vs img3 (another person): %+v, %v", c, err)
 	}
-	blank := face.FromImage(image.NewGray(image.Rect(0, 0, 200, 200)))
+	blank := raster.FromImage(image.NewGray(image.Rect(0, 0, 200, 200)))
 	if _, err := eng(t).Compare(ctx, blank, a, 80); kyc.ErrorCode(err) != kyc.NoFace {
 		t.Errorf("Compare(no face, face) = %v, want no_face", err)
 	}
@@ -260,8 +261,8 @@ func TestDecodeRefuses(t *testing.T) {
 		{"corrupt header", append([]byte{0xFF, 0xD8, 0xFF, 0xC0, 0, 3}, make([]byte, 40)...), kyc.Invalid},
 	}
 	for _, tt := range tests {
-		if _, err := face.Decode(tt.data, face.Limits{}); kyc.ErrorCode(err) != tt.want {
-			t.Errorf("%s: Decode() = %v, want %s", tt.name, err, tt.want)
+		if _, err := raster.Decode(tt.data, raster.Limits{}); kyc.ErrorCode(err) != tt.want {
+			t.Errorf("%s: raster.Decode() = %v, want %s", tt.name, err, tt.want)
 		}
 	}
 }
@@ -281,8 +282,8 @@ func TestEXIFOrientation(t *testing.T) {
 		}
 	}
 	raw := encodeJPEG(t, rot)
-	sideways, _ := face.Decode(raw, face.Limits{})
-	tagged, err := face.Decode(withOrientation(raw, 8), face.Limits{})
+	sideways, _ := raster.Decode(raw, raster.Limits{})
+	tagged, err := raster.Decode(withOrientation(raw, 8), raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

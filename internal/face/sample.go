@@ -1,6 +1,10 @@
 package face
 
-import "math"
+import (
+	"math"
+
+	"github.com/kycd/kycd/internal/raster"
+)
 
 // affine maps output pixel centres to source coordinates:
 // x = A·u + B·v + C, y = D·u + E·v + F.
@@ -30,7 +34,7 @@ var (
 
 // sampleInto fills dst (planar, outW×outH per plane) by bilinear sampling of
 // img through the affine map m.
-func sampleInto(dst []float32, img *Image, m affine, outW, outH int, l layout) {
+func sampleInto(dst []float32, img *raster.Image, m affine, outW, outH int, l layout) {
 	if m.B == 0 && m.D == 0 && l.fill < 0 && outW <= maxAxis && outH <= maxAxis {
 		sampleAxis(dst, img, m, outW, outH, l)
 		return
@@ -40,10 +44,10 @@ func sampleInto(dst []float32, img *Image, m affine, outW, outH int, l layout) {
 		for u := 0; u < outW; u++ {
 			fx := m.A*float64(u) + m.B*float64(v) + m.C
 			fy := m.D*float64(u) + m.E*float64(v) + m.F
-			r, g, b := img.bilinear(fx, fy, l.fill)
+			r, g, b := img.Bilinear(fx, fy, l.fill)
 			i := v*outW + u
 			if l.grey {
-				dst[i] = (0.299*r+0.587*g+0.114*b)*l.scale - l.mean[0]
+				dst[i] = raster.Luma(r, g, b)*l.scale - l.mean[0]
 				continue
 			}
 			c := [3]float32{r, g, b}
@@ -75,7 +79,7 @@ func taps(dst []axisTap, scale, offset float64, n, limit int) []axisTap {
 
 // sampleAxis is sampleInto for crops (no rotation) with edge clamping: the
 // source positions of each column and row are computed once.
-func sampleAxis(dst []float32, img *Image, m affine, outW, outH int, l layout) {
+func sampleAxis(dst []float32, img *raster.Image, m affine, outW, outH int, l layout) {
 	var xbuf, ybuf [maxAxis]axisTap
 	xs := taps(xbuf[:], m.A, m.C, outW, img.W)
 	ys := taps(ybuf[:], m.E, m.F, outH, img.H)
@@ -99,7 +103,7 @@ func sampleAxis(dst []float32, img *Image, m affine, outW, outH int, l layout) {
 			}
 			i := v*outW + u
 			if l.grey {
-				dst[i] = (0.299*px[0]+0.587*px[1]+0.114*px[2])*l.scale - l.mean[0]
+				dst[i] = raster.Luma(px[0], px[1], px[2])*l.scale - l.mean[0]
 				continue
 			}
 			dst[i] = px[o0]*k[0] + c[0]
@@ -109,33 +113,9 @@ func sampleAxis(dst []float32, img *Image, m affine, outW, outH int, l layout) {
 	}
 }
 
-// bilinear samples the image at (x, y); outside it, fill (or the nearest
-// edge pixel when fill < 0).
-func (m *Image) bilinear(x, y float64, fill float32) (float32, float32, float32) {
-	if fill >= 0 && (x < -0.5 || y < -0.5 || x > float64(m.W)-0.5 || y > float64(m.H)-0.5) {
-		return fill, fill, fill
-	}
-	x = math.Max(0, math.Min(x, float64(m.W-1)))
-	y = math.Max(0, math.Min(y, float64(m.H-1)))
-	x0, y0 := int(x), int(y)
-	x1, y1 := min(x0+1, m.W-1), min(y0+1, m.H-1)
-	ax, ay := float32(x-float64(x0)), float32(y-float64(y0))
-	p00 := m.Pix[3*(y0*m.W+x0):]
-	p01 := m.Pix[3*(y0*m.W+x1):]
-	p10 := m.Pix[3*(y1*m.W+x0):]
-	p11 := m.Pix[3*(y1*m.W+x1):]
-	var out [3]float32
-	for c := 0; c < 3; c++ {
-		top := float32(p00[c]) + ax*(float32(p01[c])-float32(p00[c]))
-		bot := float32(p10[c]) + ax*(float32(p11[c])-float32(p10[c]))
-		out[c] = top + ay*(bot-top)
-	}
-	return out[0], out[1], out[2]
-}
-
 // greyPatch samples a size×size luminance patch of the source rectangle,
 // values 0–255, for the quality measures.
-func greyPatch(dst []float32, img *Image, x0, y0, w, h float64, size int) {
+func greyPatch(dst []float32, img *raster.Image, x0, y0, w, h float64, size int) {
 	sampleInto(dst, img, cropAffine(x0, y0, w, h, size, size), size, size, layout{grey: true, scale: 1, fill: -1})
 }
 

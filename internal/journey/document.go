@@ -1,17 +1,17 @@
 package journey
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image/jpeg"
+	"image"
 
 	"github.com/riverqueue/river"
 
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/store"
 )
 
@@ -34,7 +34,7 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 		if len(data) == 0 {
 			continue
 		}
-		if _, err := face.Decode(data, s.o.Limits); err != nil {
+		if _, err := raster.Decode(data, s.o.Limits); err != nil {
 			var e *kyc.Error
 			if errors.As(err, &e) {
 				return nil, &kyc.Error{Code: e.Code, Message: name + ": " + e.Message}
@@ -194,21 +194,10 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 
 // cropJPEG cuts the portrait (the face box with room around it) for the
 // reviewer.
-func cropJPEG(img *face.Image, b face.Box) ([]byte, error) {
-	x0, y0 := int(b.X-0.3*b.W), int(b.Y-0.4*b.H)
-	x1, y1 := int(b.X+1.3*b.W), int(b.Y+1.4*b.H)
-	x0, y0 = max(0, x0), max(0, y0)
-	x1, y1 = min(img.W, x1), min(img.H, y1)
-	if x1 <= x0 || y1 <= y0 {
+func cropJPEG(img *raster.Image, b face.Box) ([]byte, error) {
+	c := img.Crop(image.Rect(int(b.X-0.3*b.W), int(b.Y-0.4*b.H), int(b.X+1.3*b.W), int(b.Y+1.4*b.H)))
+	if c == nil {
 		return nil, nil
 	}
-	c := &face.Image{W: x1 - x0, H: y1 - y0, Pix: make([]uint8, 3*(x1-x0)*(y1-y0))}
-	for y := y0; y < y1; y++ {
-		copy(c.Pix[3*(y-y0)*c.W:3*(y-y0+1)*c.W], img.Pix[3*(y*img.W+x0):3*(y*img.W+x1)])
-	}
-	var out bytes.Buffer
-	if err := jpeg.Encode(&out, c.ToRGBA(), &jpeg.Options{Quality: 90}); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return c.EncodeJPEG(90)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/webhook"
@@ -66,7 +67,7 @@ type Options struct {
 	Rules  Rules
 	Logger *slog.Logger
 	Now    func() time.Time
-	Limits face.Limits
+	Limits raster.Limits
 }
 
 // Enqueuer adds a job in a transaction: queue.Queue, insert-only or not.

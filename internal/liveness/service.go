@@ -13,6 +13,7 @@ import (
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -40,7 +41,7 @@ type Options struct {
 	Fixed  []Challenge
 	Rand   io.Reader // crypto/rand when nil
 	Now    func() time.Time
-	Limits face.Limits
+	Limits raster.Limits
 	Logger *slog.Logger
 }
 
@@ -355,7 +356,7 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 	if len(f.JPEG) > MaxFrameBytes {
 		return Progress{}, kyc.Errorf(kyc.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
 	}
-	img, err := face.Decode(f.JPEG, r.s.o.Limits)
+	img, err := raster.Decode(f.JPEG, r.s.o.Limits)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -385,7 +386,7 @@ func AttrsFor(st *State) face.Attr {
 	return a
 }
 
-func observe(img *face.Image, faces []*face.Face, clientAt, now time.Time) Observation {
+func observe(img *raster.Image, faces []*face.Face, clientAt, now time.Time) Observation {
 	o := Observation{ClientAt: clientAt, ReceivedAt: now, Faces: len(faces), Happy: -1}
 	f := face.Largest(faces)
 	if f == nil {
@@ -436,7 +437,7 @@ func (s *Service) put(ctx context.Context, l *store.LivenessSession, key, kind s
 	return s.blobs.Put(ctx, key, data)
 }
 
-func (r *Run) progress(fb Feedback, img *face.Image, f *face.Face) Progress {
+func (r *Run) progress(fb Feedback, img *raster.Image, f *face.Face) Progress {
 	p := Progress{State: "in_progress", ChallengeIndex: r.st.Index, Challenge: string(r.st.Current()),
 		Guidance: fb.Guidance, Instruction: GuidanceText(fb.Guidance), Progress: r.st.Progress()}
 	if f != nil && img != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/testenv"
@@ -108,7 +109,7 @@ func TestLivenessPasses(t *testing.T) {
 		t.Errorf("session %+v", l)
 	}
 	ref, err := f.svc.Image(context.Background(), f.p, id, "reference")
-	if err != nil || face.Sniff(ref) != face.JPEG {
+	if err != nil || raster.Sniff(ref) != raster.JPEG {
 		t.Errorf("reference image: %v", err)
 	}
 	emb, key, err := f.svc.Reference(context.Background(), f.v.ID)

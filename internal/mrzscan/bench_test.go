@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -22,7 +22,7 @@ func BenchmarkRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	jpg, _ := docgen.Photograph(front, docgen.Shot{Width: 1400, Skew: 4, Quality: 80, Margin: 0.08}, r)
-	img, err := face.Decode(jpg, face.Limits{})
+	img, err := raster.Decode(jpg, raster.Limits{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -34,12 +34,12 @@ func specimens(t testing.TB) []specimenLabel {
 	return labels
 }
 
-func loadImage(t testing.TB, path string) *face.Image {
+func loadImage(t testing.TB, path string) *raster.Image {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(b, face.Limits{})
+	img, err := raster.Decode(b, raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestTurnsAndSkew(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				img, err := face.Decode(jpg, face.Limits{})
+				img, err := raster.Decode(jpg, raster.Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}

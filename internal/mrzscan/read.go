@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/mrz"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // ErrNotFound means no machine-readable zone could be found or read.
@@ -43,7 +43,7 @@ type Options struct {
 const maxWork = 2000
 
 // Read finds and reads the MRZ in img.
-func Read(img *face.Image, o Options) (*Result, error) {
+func Read(img *raster.Image, o Options) (*Result, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -91,7 +91,7 @@ func Read(img *face.Image, o Options) (*Result, error) {
 // workImage converts img to grey, shrunk so its longer side is at most
 // maxWork, or enlarged twice when it is small (under 900 px), which keeps
 // the characters of low-resolution scans apart.
-func workImage(img *face.Image) *gray {
+func workImage(img *raster.Image) *gray {
 	long := max(img.W, img.H)
 	scale := 1.0
 	switch {
@@ -105,7 +105,7 @@ func workImage(img *face.Image) *gray {
 	src := &gray{w: img.W, h: img.H, pix: make([]float32, img.W*img.H)}
 	for i := range src.pix {
 		p := img.Pix[3*i : 3*i+3]
-		src.pix[i] = 0.299*float32(p[0]) + 0.587*float32(p[1]) + 0.114*float32(p[2])
+		src.pix[i] = raster.Luma(float32(p[0]), float32(p[1]), float32(p[2]))
 	}
 	if scale == 1 {
 		return src

@@ -1,24 +1,28 @@
 package pdf417
 
-import "math"
+import (
+	"math"
+
+	"github.com/kycd/kycd/internal/raster"
+)
 
 // skewAngle estimates how far the image's dominant straight edges (a
 // barcode's bars, a card's text lines) are turned from the axes, in
 // degrees within ±45, from a histogram of gradient directions folded onto
 // a quarter turn.
-func skewAngle(img *gray) float64 {
+func skewAngle(img *raster.Gray) float64 {
 	const work = 800
-	scale := math.Min(1, float64(work)/float64(max(img.w, img.h)))
-	w, h := max(3, int(float64(img.w)*scale)), max(3, int(float64(img.h)*scale))
+	scale := math.Min(1, float64(work)/float64(max(img.W, img.H)))
+	w, h := max(3, int(float64(img.W)*scale)), max(3, int(float64(img.H)*scale))
 	// Box-average down: nearest-neighbour sampling would turn every slanted
 	// edge into a staircase of axis-aligned ones.
 	g := make([]float64, w*h)
 	n := make([]float64, w*h)
-	for y := 0; y < img.h; y++ {
+	for y := 0; y < img.H; y++ {
 		ty := min(h-1, int(float64(y)*scale))
-		for x := 0; x < img.w; x++ {
+		for x := 0; x < img.W; x++ {
 			tx := min(w-1, int(float64(x)*scale))
-			g[ty*w+tx] += float64(img.pix[y*img.w+x])
+			g[ty*w+tx] += float64(img.Pix[y*img.W+x])
 			n[ty*w+tx]++
 		}
 	}
@@ -55,13 +59,13 @@ func skewAngle(img *gray) float64 {
 
 // rotate turns img by deg degrees (positive: clockwise) about its centre,
 // growing the canvas to hold it and filling with white.
-func rotate(img *gray, deg float64) *gray {
+func rotate(img *raster.Gray, deg float64) *raster.Gray {
 	a := deg * math.Pi / 180
 	cos, sin := math.Cos(a), math.Sin(a)
-	w := int(math.Abs(float64(img.w)*cos) + math.Abs(float64(img.h)*sin) + 0.5)
-	h := int(math.Abs(float64(img.w)*sin) + math.Abs(float64(img.h)*cos) + 0.5)
-	out := &gray{w: w, h: h, pix: make([]uint8, w*h)}
-	cx, cy := float64(img.w)/2, float64(img.h)/2
+	w := int(math.Abs(float64(img.W)*cos) + math.Abs(float64(img.H)*sin) + 0.5)
+	h := int(math.Abs(float64(img.W)*sin) + math.Abs(float64(img.H)*cos) + 0.5)
+	out := &raster.Gray{W: w, H: h, Pix: make([]uint8, w*h)}
+	cx, cy := float64(img.W)/2, float64(img.H)/2
 	ox, oy := float64(w)/2, float64(h)/2
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -69,14 +73,14 @@ func rotate(img *gray, deg float64) *gray {
 			sx := cos*dx + sin*dy + cx - 0.5
 			sy := -sin*dx + cos*dy + cy - 0.5
 			ix, iy := int(math.Floor(sx)), int(math.Floor(sy))
-			if ix < 0 || iy < 0 || ix+1 >= img.w || iy+1 >= img.h {
-				out.pix[y*w+x] = 255
+			if ix < 0 || iy < 0 || ix+1 >= img.W || iy+1 >= img.H {
+				out.Pix[y*w+x] = 255
 				continue
 			}
 			fx, fy := sx-float64(ix), sy-float64(iy)
-			p := func(xx, yy int) float64 { return float64(img.pix[yy*img.w+xx]) }
+			p := func(xx, yy int) float64 { return float64(img.Pix[yy*img.W+xx]) }
 			v := (p(ix, iy)*(1-fx)+p(ix+1, iy)*fx)*(1-fy) + (p(ix, iy+1)*(1-fx)+p(ix+1, iy+1)*fx)*fy
-			out.pix[y*w+x] = uint8(v + 0.5)
+			out.Pix[y*w+x] = uint8(v + 0.5)
 		}
 	}
 	return out

@@ -19,38 +19,23 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // ErrNotFound means no PDF417 barcode could be read.
 var ErrNotFound = errors.New("pdf417: no barcode found")
 
-// gray is an 8-bit luminance image, the form zxing reads.
-type gray struct {
-	w, h int
-	pix  []uint8
-}
-
-func toGray(img *face.Image) *gray {
-	g := &gray{w: img.W, h: img.H, pix: make([]uint8, img.W*img.H)}
-	for i := range g.pix {
-		p := img.Pix[3*i : 3*i+3]
-		g.pix[i] = uint8((299*int(p[0]) + 587*int(p[1]) + 114*int(p[2]) + 500) / 1000)
-	}
-	return g
-}
-
 // Read decodes the first PDF417 symbol in img, returning its bytes and the
 // attempt that worked ("plain", "upscaled", "smoothed" or "deskewed").
-func Read(img *face.Image) ([]byte, string, error) {
+func Read(img *raster.Image) ([]byte, string, error) {
 	if img.W == 0 || img.H == 0 || len(img.Pix) < 3*img.W*img.H {
 		return nil, "", errors.New("pdf417: empty image")
 	}
-	g := toGray(img)
+	g := img.Gray() // the form zxing reads
 	if data, err := read(g); err == nil {
 		return data, "plain", nil
 	}
-	if g.w*g.h <= 4_000_000 {
+	if g.W*g.H <= 4_000_000 {
 		if data, err := read(upscale(g)); err == nil {
 			return data, "upscaled", nil
 		}
@@ -72,10 +57,10 @@ func Read(img *face.Image) ([]byte, string, error) {
 	return nil, "", ErrNotFound
 }
 
-func read(g *gray) ([]byte, error) {
+func read(g *raster.Gray) ([]byte, error) {
 	var out *C.uchar
 	var n C.int
-	rc := C.kycd_read_pdf417((*C.uchar)(unsafe.Pointer(&g.pix[0])), C.int(g.w), C.int(g.h), 1, &out, &n)
+	rc := C.kycd_read_pdf417((*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(g.W), C.int(g.H), 1, &out, &n)
 	switch rc {
 	case 1:
 		defer C.free(unsafe.Pointer(out))
@@ -89,7 +74,7 @@ func read(g *gray) ([]byte, error) {
 // Encode renders data as a PDF417 symbol with module×module-pixel modules
 // and a quiet zone of two modules, black on white. Synthetic licences for
 // tests and evaluation use it.
-func Encode(data []byte, module int) (*face.Image, error) {
+func Encode(data []byte, module int) (*raster.Image, error) {
 	if len(data) == 0 {
 		return nil, errors.New("pdf417: nothing to encode")
 	}
@@ -107,7 +92,7 @@ func Encode(data []byte, module int) (*face.Image, error) {
 	// zxing's writer already draws each row several pixels tall; keep its
 	// aspect and scale the whole symbol.
 	quiet := 2 * module
-	img := &face.Image{W: mw*module + 2*quiet, H: mh*module + 2*quiet}
+	img := &raster.Image{W: mw*module + 2*quiet, H: mh*module + 2*quiet}
 	img.Pix = make([]uint8, 3*img.W*img.H)
 	for i := range img.Pix {
 		img.Pix[i] = 255
@@ -124,12 +109,12 @@ func Encode(data []byte, module int) (*face.Image, error) {
 }
 
 // upscale doubles the image (nearest neighbour keeps module edges sharp).
-func upscale(g *gray) *gray {
-	out := &gray{w: 2 * g.w, h: 2 * g.h, pix: make([]uint8, 4*g.w*g.h)}
-	for y := 0; y < out.h; y++ {
-		row := g.pix[(y/2)*g.w:]
-		for x := 0; x < out.w; x++ {
-			out.pix[y*out.w+x] = row[x/2]
+func upscale(g *raster.Gray) *raster.Gray {
+	out := &raster.Gray{W: 2 * g.W, H: 2 * g.H, Pix: make([]uint8, 4*g.W*g.H)}
+	for y := 0; y < out.H; y++ {
+		row := g.Pix[(y/2)*g.W:]
+		for x := 0; x < out.W; x++ {
+			out.Pix[y*out.W+x] = row[x/2]
 		}
 	}
 	return out
@@ -137,37 +122,37 @@ func upscale(g *gray) *gray {
 
 // smooth applies a 3×3 box blur (separable running sums), which steadies
 // the binarisation of noisy or JPEG-blocky photos.
-func smooth(g *gray) *gray {
-	tmp := make([]uint16, len(g.pix))
-	for y := 0; y < g.h; y++ {
-		for x := 0; x < g.w; x++ {
-			s := uint16(g.pix[y*g.w+x])
+func smooth(g *raster.Gray) *raster.Gray {
+	tmp := make([]uint16, len(g.Pix))
+	for y := 0; y < g.H; y++ {
+		for x := 0; x < g.W; x++ {
+			s := uint16(g.Pix[y*g.W+x])
 			n := uint16(1)
 			if x > 0 {
-				s += uint16(g.pix[y*g.w+x-1])
+				s += uint16(g.Pix[y*g.W+x-1])
 				n++
 			}
-			if x+1 < g.w {
-				s += uint16(g.pix[y*g.w+x+1])
+			if x+1 < g.W {
+				s += uint16(g.Pix[y*g.W+x+1])
 				n++
 			}
-			tmp[y*g.w+x] = s * 3 / n // scaled to three taps
+			tmp[y*g.W+x] = s * 3 / n // scaled to three taps
 		}
 	}
-	out := &gray{w: g.w, h: g.h, pix: make([]uint8, len(g.pix))}
-	for y := 0; y < g.h; y++ {
-		for x := 0; x < g.w; x++ {
-			s := uint32(tmp[y*g.w+x])
+	out := &raster.Gray{W: g.W, H: g.H, Pix: make([]uint8, len(g.Pix))}
+	for y := 0; y < g.H; y++ {
+		for x := 0; x < g.W; x++ {
+			s := uint32(tmp[y*g.W+x])
 			n := uint32(1)
 			if y > 0 {
-				s += uint32(tmp[(y-1)*g.w+x])
+				s += uint32(tmp[(y-1)*g.W+x])
 				n++
 			}
-			if y+1 < g.h {
-				s += uint32(tmp[(y+1)*g.w+x])
+			if y+1 < g.H {
+				s += uint32(tmp[(y+1)*g.W+x])
 				n++
 			}
-			out.pix[y*g.w+x] = uint8(s / (3 * n))
+			out.Pix[y*g.W+x] = uint8(s / (3 * n))
 		}
 	}
 	return out

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -29,7 +29,7 @@ func TestBlackbox(t *testing.T) {
 		}
 		total++
 		data, _ := os.ReadFile(p)
-		img, err := face.Decode(data, face.Limits{MinSide: 8})
+		img, err := raster.Decode(data, raster.Limits{MinSide: 8})
 		if err != nil {
 			t.Logf("%s: %v", filepath.Base(p), err)
 			continue
@@ -55,11 +55,11 @@ func TestBlackbox(t *testing.T) {
 }
 
 func TestNoBarcode(t *testing.T) {
-	img := &face.Image{W: 200, H: 100, Pix: bytes.Repeat([]byte{200}, 3*200*100)}
+	img := &raster.Image{W: 200, H: 100, Pix: bytes.Repeat([]byte{200}, 3*200*100)}
 	if _, _, err := Read(img); err != ErrNotFound {
 		t.Errorf("Read(blank) = %v, want ErrNotFound", err)
 	}
-	if _, _, err := Read(&face.Image{}); err == nil || err == ErrNotFound {
+	if _, _, err := Read(&raster.Image{}); err == nil || err == ErrNotFound {
 		t.Errorf("Read(empty) = %v, want an empty-image error", err)
 	}
 }

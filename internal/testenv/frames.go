@@ -13,6 +13,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Photos from the face_recognition test set used to build camera frames of
@@ -33,7 +34,7 @@ func CameraFrame(t testing.TB, e *face.Engine, photo string, mirror bool, faceSh
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := face.Decode(data, face.Limits{})
+	img, err := raster.Decode(data, raster.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

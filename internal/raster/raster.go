@@ -1,4 +1,9 @@
-package face
+// Package raster is kycd's one image type and what every pipeline does to
+// images: decode an upload (with limits checked before any pixel is
+// decoded, and the EXIF orientation applied), convert to grey, turn, crop
+// and encode. The face engine, the document reader, the MRZ and barcode
+// readers and the document generator all use it.
+package raster
 
 import (
 	"bytes"
@@ -8,6 +13,7 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"math"
 
 	"golang.org/x/image/webp"
 
@@ -15,7 +21,7 @@ import (
 )
 
 // Image is an 8-bit RGB picture with its EXIF orientation applied, the form
-// every model's input is sampled from.
+// every model's input is sampled from and every reader starts with.
 type Image struct {
 	W, H int
 	Pix  []uint8 // R, G, B for each pixel, row by row
@@ -312,3 +318,97 @@ func tiffOrientation(t []byte) int {
 
 // String describes the image for logs.
 func (m *Image) String() string { return fmt.Sprintf("%d×%d", m.W, m.H) }
+
+// Luma is the luminance of an RGB pixel (ITU-R BT.601), on the scale of
+// its channels: the one grey conversion every reader uses.
+func Luma(r, g, b float32) float32 {
+	return 0.299*r + 0.587*g + 0.114*b
+}
+
+// Bilinear samples the image at (x, y); outside it, fill (or the nearest
+// edge pixel when fill < 0).
+func (m *Image) Bilinear(x, y float64, fill float32) (float32, float32, float32) {
+	if fill >= 0 && (x < -0.5 || y < -0.5 || x > float64(m.W)-0.5 || y > float64(m.H)-0.5) {
+		return fill, fill, fill
+	}
+	x = math.Max(0, math.Min(x, float64(m.W-1)))
+	y = math.Max(0, math.Min(y, float64(m.H-1)))
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, m.W-1), min(y0+1, m.H-1)
+	ax, ay := float32(x-float64(x0)), float32(y-float64(y0))
+	p00 := m.Pix[3*(y0*m.W+x0):]
+	p01 := m.Pix[3*(y0*m.W+x1):]
+	p10 := m.Pix[3*(y1*m.W+x0):]
+	p11 := m.Pix[3*(y1*m.W+x1):]
+	var out [3]float32
+	for c := 0; c < 3; c++ {
+		top := float32(p00[c]) + ax*(float32(p01[c])-float32(p00[c]))
+		bot := float32(p10[c]) + ax*(float32(p11[c])-float32(p10[c]))
+		out[c] = top + ay*(bot-top)
+	}
+	return out[0], out[1], out[2]
+}
+
+// Gray is an 8-bit grey picture.
+type Gray struct {
+	W, H int
+	Pix  []uint8 // one byte per pixel, row by row
+}
+
+// Gray returns the image's luminance, rounded to 8 bits: compute it once per
+// image and share it between the readers that need it.
+func (m *Image) Gray() *Gray {
+	g := &Gray{W: m.W, H: m.H, Pix: make([]uint8, m.W*m.H)}
+	for i := range g.Pix {
+		p := m.Pix[3*i : 3*i+3]
+		g.Pix[i] = uint8((299*int(p[0]) + 587*int(p[1]) + 114*int(p[2]) + 500) / 1000)
+	}
+	return g
+}
+
+// Crop returns the part of the image inside r (clipped to the image), or
+// nil when nothing of r is inside.
+func (m *Image) Crop(r image.Rectangle) *Image {
+	r = r.Intersect(image.Rect(0, 0, m.W, m.H))
+	if r.Empty() {
+		return nil
+	}
+	c := &Image{W: r.Dx(), H: r.Dy(), Pix: make([]uint8, 3*r.Dx()*r.Dy())}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(c.Pix[3*(y-r.Min.Y)*c.W:3*(y-r.Min.Y+1)*c.W], m.Pix[3*(y*m.W+r.Min.X):3*(y*m.W+r.Max.X)])
+	}
+	return c
+}
+
+// EncodeJPEG encodes the image as a JPEG of the given quality (1–100).
+func (m *Image) EncodeJPEG(quality int) ([]byte, error) {
+	var out bytes.Buffer
+	if err := jpeg.Encode(&out, m.ToRGBA(), &jpeg.Options{Quality: quality}); err != nil {
+		return nil, fmt.Errorf("encode jpeg: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// GrayShrunk returns the image's luminance scaled down to w×h, each pixel
+// the average of the source pixels under it (computed from the colours, so
+// it rounds once).
+func (m *Image) GrayShrunk(w, h int) *Gray {
+	out := &Gray{W: w, H: h, Pix: make([]uint8, w*h)}
+	sx, sy := float64(m.W)/float64(w), float64(m.H)/float64(h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			x0, y0 := int(float64(x)*sx), int(float64(y)*sy)
+			x1, y1 := max(x0+1, int(float64(x+1)*sx)), max(y0+1, int(float64(y+1)*sy))
+			sum, n := 0, 0
+			for yy := y0; yy < y1 && yy < m.H; yy++ {
+				for xx := x0; xx < x1 && xx < m.W; xx++ {
+					p := m.Pix[3*(yy*m.W+xx):]
+					sum += 299*int(p[0]) + 587*int(p[1]) + 114*int(p[2])
+					n++
+				}
+			}
+			out.Pix[y*w+x] = uint8(sum / (1000 * max(n, 1)))
+		}
+	}
+	return out
+}
