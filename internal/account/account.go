@@ -155,7 +155,7 @@ func wrongCode() error { return kyc.Errorf(kyc.Invalid, "wrong code") }
 // An unknown user (userID "") costs the same work and answers "wrong code".
 func (s *Service) checkCode(ctx context.Context, userID, purpose, code string) (string, error) {
 	var c *store.Code
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "check code", func(tx *store.Tx) error {
 		var err error
 		c, err = tx.TryCode(ctx, or0(userID, "usr_none"), purpose, MaxCodeTries)
 		return err

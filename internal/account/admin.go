@@ -25,7 +25,7 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, roles []kyc.
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "create user", func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func (s *Service) ListUsers(ctx context.Context, limit int) ([]*kyc.User, error)
 // themself, so the pool always keeps one.
 func (s *Service) SetRoles(ctx context.Context, p *kyc.Principal, userID string, roles []kyc.Role) (*kyc.User, error) {
 	var u *kyc.User
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "set roles", func(tx *store.Tx) error {
 		var err error
 		if u, err = tx.LockUser(ctx, userID); err != nil {
 			return err
@@ -65,7 +65,7 @@ func (s *Service) SetRoles(ctx context.Context, p *kyc.Principal, userID string,
 // user.
 func (s *Service) SetDisabled(ctx context.Context, p *kyc.Principal, userID string, disabled bool) (*kyc.User, error) {
 	var u *kyc.User
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "set disabled", func(tx *store.Tx) error {
 		var err error
 		if u, err = tx.LockUser(ctx, userID); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name strin
 	}
 	value, hash := newSecret("kak")
 	k := &store.APIKey{ID: kyc.NewID(nil, "key"), Name: name, Hash: hash, Roles: roles, CreatedBy: p.ID()}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "create api key", func(tx *store.Tx) error {
 		if err := tx.AddAPIKey(ctx, k); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Service) ListAPIKeys(ctx context.Context) ([]*store.APIKey, error) {
 
 // RevokeAPIKey revokes a key.
 func (s *Service) RevokeAPIKey(ctx context.Context, p *kyc.Principal, id string) error {
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "revoke api key", func(tx *store.Tx) error {
 		ok, err := tx.RevokeAPIKey(ctx, id)
 		if err != nil {
 			return err

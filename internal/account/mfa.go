@@ -58,7 +58,7 @@ func (s *Service) TOTPVerify(ctx context.Context, p *kyc.Principal, code string)
 		codes[i] = newRecoveryCode()
 		hashes[i] = recoveryHash(u.ID, codes[i])
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "enable mfa", func(tx *store.Tx) error {
 		// Only with the secret the code was checked against: a second set-up
 		// meanwhile replaced it, and that one's owner must verify it.
 		ok, err := tx.EnableMFA(ctx, u.ID, u.TOTPSecret, step)

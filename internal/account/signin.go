@@ -120,7 +120,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw, mfaCode string) (*Token
 	}
 	var tokens *Tokens
 	var failure string
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "sign in", func(tx *store.Tx) error {
 		cur, err := tx.LockUser(ctx, u.ID)
 		if err != nil {
 			return err
@@ -194,7 +194,7 @@ func (s *Service) ResetAttempts(ctx context.Context, email string) error {
 // takeAttempt counts an attempt against key; it returns 0 and the end of
 // the lock while the key is locked.
 func (s *Service) takeAttempt(ctx context.Context, key string) (n int, until time.Time, err error) {
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "take attempt", func(tx *store.Tx) error {
 		n, until, err = tx.TakeLoginAttempt(ctx, key, lockFor)
 		return err
 	})
@@ -212,7 +212,7 @@ func (s *Service) releaseAttempt(ctx context.Context, key string) {
 // failSignIn audits the n-th failed attempt (and the lockout it starts) and
 // returns fail: the attempt itself was counted before it was checked.
 func (s *Service) failSignIn(ctx context.Context, actor, reason string, n int, fail error) error {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "fail sign in", func(tx *store.Tx) error {
 		detail := map[string]string{"reason": reason, "failed_attempts": fmt.Sprint(n)}
 		if err := audit(ctx, tx, "auth.signin.failure", actor, subjectOf(actor), detail); err != nil {
 			return err
@@ -229,7 +229,7 @@ func (s *Service) failSignIn(ctx context.Context, actor, reason string, n int, f
 }
 
 func (s *Service) auditFailure(ctx context.Context, actor, reason string) {
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "audit failure", func(tx *store.Tx) error {
 		return audit(ctx, tx, "auth.signin.failure", actor, subjectOf(actor), map[string]string{"reason": reason})
 	})
 	if err != nil {
@@ -292,7 +292,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 	hash := hashSecret(refreshToken)
 	var tokens *Tokens
 	var reused bool
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "refresh", func(tx *store.Tx) error {
 		t, err := tx.GetToken(ctx, hash)
 		if err != nil || t.Kind != store.TokenRefresh || !t.RevokedAt.IsZero() || s.now().After(t.ExpiresAt) {
 			return bad
@@ -317,7 +317,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, er
 	}
 	if reused {
 		// Revoke in a transaction of its own so the revocation stands.
-		s.db.InTx(ctx, func(tx *store.Tx) error {
+		s.db.InTx(ctx, "refresh", func(tx *store.Tx) error {
 			t, err := tx.GetToken(ctx, hash)
 			if err != nil {
 				return err
@@ -338,7 +338,7 @@ func (s *Service) SignOut(ctx context.Context, p *kyc.Principal) error {
 	if p == nil || p.SessionHash == "" {
 		return nil
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "sign out", func(tx *store.Tx) error {
 		t, err := tx.GetToken(ctx, p.SessionHash)
 		if err != nil {
 			return nil

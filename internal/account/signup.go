@@ -15,7 +15,7 @@ func (s *Service) SignUp(ctx context.Context, email, pw string) (*kyc.User, erro
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "sign up", func(tx *store.Tx) error {
 		if err := tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
@@ -44,7 +44,7 @@ func (s *Service) Confirm(ctx context.Context, email, code string) error {
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "confirm", func(tx *store.Tx) error {
 		if err := spendCode(ctx, tx, u.ID, "confirm", hash); err != nil {
 			return err
 		}
@@ -66,7 +66,7 @@ func (s *Service) ResendCode(ctx context.Context, email string) error {
 	if err != nil || u.Status != kyc.UserUnconfirmed {
 		return nil
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "resend code", func(tx *store.Tx) error {
 		return s.sendCode(ctx, tx, u, "confirm", ConfirmCodeTTL)
 	})
 }
@@ -78,7 +78,7 @@ func (s *Service) ForgotPassword(ctx context.Context, email string) error {
 	if err != nil || u.Status == kyc.UserDisabled {
 		return nil
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "forgot password", func(tx *store.Tx) error {
 		if err := audit(ctx, tx, "auth.password.reset_requested", u.ID, u.ID, nil); err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, newPassword st
 		return err
 	}
 	newHash := password.Hash(newPassword, s.opts.Password)
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "reset password", func(tx *store.Tx) error {
 		if err := spendCode(ctx, tx, u.ID, "reset", hash); err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *kyc.Principal, current,
 		return s.failSignIn(ctx, u.ID, "wrong_current_password", n, kyc.Errorf(kyc.Invalid, "the current password is wrong"))
 	}
 	newHash := password.Hash(newPassword, s.opts.Password)
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "change password", func(tx *store.Tx) error {
 		ok, err := tx.SetPassword(ctx, u.ID, u.PasswordHash, newHash)
 		if err != nil {
 			return err

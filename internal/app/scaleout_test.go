@@ -34,7 +34,7 @@ func testScaleOutJob(t *testing.T, dbURL, blobURL, keyFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.InTx(ctx, func(tx *store.Tx) error {
+	err = db.InTx(ctx, "test scale out job", func(tx *store.Tx) error {
 		_, err := q.Enqueue(ctx, tx, queue.DeleteBlobArgs{Key: "scaleout/object.jpg"}, nil)
 		return err
 	})

@@ -63,7 +63,7 @@ func (s *Service) UploadDocument(ctx context.Context, p *kyc.Principal, id strin
 		return nil, err
 	}
 	v.Status, v.DocumentStatus = kyc.StatusDocumentSubmitted, kyc.DocumentPending
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "upload document", func(tx *store.Tx) error {
 		for _, b := range []store.Blob{{Key: d.Front, Kind: "document_front", Size: int64(len(front))},
 			{Key: d.Back, Kind: "document_back", Size: int64(len(back))}} {
 			if b.Key != "" {
@@ -170,7 +170,7 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 		return err
 	}
 	v.DocumentStatus = status
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "record document", func(tx *store.Tx) error {
 		if d.Portrait != "" {
 			if err := tx.AddBlob(ctx, &store.Blob{Key: d.Portrait, VerificationID: v.ID, Kind: "document_portrait", Size: int64(len(portrait))}); err != nil {
 				return err

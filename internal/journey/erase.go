@@ -37,7 +37,7 @@ func (s *Service) erase(ctx context.Context, v *kyc.Verification, actor, why str
 	if v.Status == kyc.StatusErased {
 		return nil
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "erase case", func(tx *store.Tx) error {
 		// Every object the ledger knows of, every image any liveness
 		// session recorded, and then everything under the case's folder:
 		// what a crashed upload or a request still in flight left behind.
@@ -130,7 +130,7 @@ func (s *Service) expireStale(ctx context.Context) (int, error) {
 			return 0, err
 		}
 		v.Status, v.DecidedBy, v.DecidedAt = kyc.StatusExpired, "system", s.o.Now()
-		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		err = s.db.InTx(ctx, "expire stale", func(tx *store.Tx) error {
 			if err := tx.SaveVerification(ctx, v); err != nil {
 				return err
 			}

@@ -253,7 +253,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 		}
 	}
 	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: p.UserID, APIKeyID: p.APIKeyID, Reference: reference}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err := s.db.InTx(ctx, "create case", func(tx *store.Tx) error {
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
 		}

@@ -28,7 +28,7 @@ func (s *Service) Submit(ctx context.Context, p *kyc.Principal, id string) (*kyc
 		return nil, kyc.Errorf(kyc.Conflict, "the verification is %s: submit it after uploading the document", v.Status)
 	}
 	v.Status, v.SubmittedAt = kyc.StatusProcessing, s.o.Now()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "submit case", func(tx *store.Tx) error {
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 	if err := s.setDetails(v, d); err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
+	return s.db.InTx(ctx, "record decision", func(tx *store.Tx) error {
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
@@ -260,7 +260,7 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, appro
 	}
 	v.Reasons = append(v.Reasons, kyc.ReasonReviewer)
 	v.DecidedBy, v.DecidedAt = p.UserID, s.o.Now()
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "decide case", func(tx *store.Tx) error {
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}

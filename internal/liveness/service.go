@@ -144,7 +144,7 @@ func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID st
 		return nil, nil, err
 	}
 	started := 0
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "start liveness", func(tx *store.Tx) error {
 		if _, err := tx.EndOpenLiveness(ctx, v.ID, now, true); err != nil {
 			return err
 		}
@@ -488,7 +488,7 @@ func (r *Run) Save(ctx context.Context) error {
 		l.Reasons = r.st.Reasons
 		l.FinishedAt = r.s.o.Now()
 	}
-	err = r.s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = r.s.db.InTx(ctx, "save liveness", func(tx *store.Tx) error {
 		if err := tx.SaveLiveness(ctx, l); err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func TestEnqueueInTransaction(t *testing.T) {
 		// Rolled back: neither the record change nor the job happen.
 		var rolledBack int64
 		boom := errors.New("boom")
-		err = db.InTx(ctx, func(tx *store.Tx) error {
+		err = db.InTx(ctx, "test enqueue in transaction", func(tx *store.Tx) error {
 			tx.DeleteBlob(ctx, "ver_1/front.jpg")
 			rolledBack, err = q.Enqueue(ctx, tx, queue.DeleteBlobArgs{Key: "ver_1/front.jpg"}, nil)
 			if err != nil {
@@ -103,7 +103,7 @@ func TestEnqueueInTransaction(t *testing.T) {
 
 		// Committed: the job runs and the object is gone.
 		var id int64
-		err = db.InTx(ctx, func(tx *store.Tx) error {
+		err = db.InTx(ctx, "test enqueue in transaction", func(tx *store.Tx) error {
 			if _, err := tx.DeleteBlob(ctx, "ver_1/front.jpg"); err != nil {
 				return err
 			}
@@ -149,7 +149,7 @@ func TestRetries(t *testing.T) {
 		q := newQueue(t, db, workers, 1)
 		start(t, q)
 		var id int64
-		db.InTx(ctx, func(tx *store.Tx) (err error) {
+		db.InTx(ctx, "test retries", func(tx *store.Tx) (err error) {
 			id, err = q.Enqueue(ctx, tx, flakyArgs{FailTimes: 2}, nil)
 			return err
 		})
@@ -193,7 +193,7 @@ func TestGracefulStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		var id int64
-		db.InTx(ctx, func(tx *store.Tx) (err error) {
+		db.InTx(ctx, "test graceful stop", func(tx *store.Tx) (err error) {
 			id, err = q.Enqueue(ctx, tx, slowArgs{}, nil)
 			return err
 		})
@@ -224,7 +224,7 @@ func TestJobsSurviveRestart(t *testing.T) {
 			db1 := testenv.OpenDB(t, url, nil)
 			api := newQueue(t, db1, nil, 0)
 			var id int64
-			db1.InTx(ctx, func(tx *store.Tx) (err error) {
+			db1.InTx(ctx, "test jobs survive restart", func(tx *store.Tx) (err error) {
 				id, err = api.Enqueue(ctx, tx, flakyArgs{}, nil)
 				return err
 			})

@@ -97,7 +97,7 @@ func (c conn) anchorHead(ctx context.Context, h auditHead) error {
 // process that starts with the master key calls it once.
 func (db *DB) AnchorAuditHead(ctx context.Context) (bool, error) {
 	anchored := false
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err := db.InTx(ctx, "anchor audit head", func(tx *Tx) error {
 		var n int
 		if err := tx.queryRow(ctx, "SELECT COUNT(*) FROM audit_head").Scan(&n); err != nil || n > 0 {
 			return err

@@ -150,20 +150,21 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise. Inside fn, use only tx: with SQLite's single connection, a
-// query on the DB would wait for the transaction forever.
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+// back otherwise; an error names op, the operation that failed (its stable
+// code, if any, is kept). Inside fn, use only tx: with SQLite's single
+// connection, a query on the DB would wait for the transaction forever.
+func (db *DB) InTx(ctx context.Context, op string, fn func(tx *Tx) error) error {
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("%s: begin: %w", op, err)
 	}
 	tx := &Tx{conn: conn{q: sqlTx, dialect: db.dialect, now: db.now, sealer: db.sealer}, tx: sqlTx}
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
-		return err
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("%s: commit: %w", op, err)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func BenchmarkVerification(b *testing.B) {
 		version := int64(3)
 		b.Run(dialect+"/update-in-tx", func(b *testing.B) {
 			testenv.Measure(b, func() {
-				err := db.InTx(ctx, func(tx *store.Tx) error {
+				err := db.InTx(ctx, "benchmark verification", func(tx *store.Tx) error {
 					v, err := tx.SetVerificationStatus(ctx, "ver_u", version, kyc.StatusDocumentSubmitted)
 					if err == nil {
 						version = v.Version

@@ -86,7 +86,7 @@ func TestConcurrentUpdates(t *testing.T) {
 		results := make(chan error, 8)
 		for range 8 {
 			wg.Go(func() {
-				results <- db.InTx(ctx, func(tx *store.Tx) error {
+				results <- db.InTx(ctx, "test concurrent updates", func(tx *store.Tx) error {
 					_, err := tx.SetVerificationStatus(ctx, "ver_1", 1, kyc.StatusLivenessPassed)
 					return err
 				})
@@ -119,7 +119,7 @@ func TestTxRollback(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB, clk *clock) {
 		ctx := context.Background()
 		boom := errors.New("boom")
-		err := db.InTx(ctx, func(tx *store.Tx) error {
+		err := db.InTx(ctx, "test tx rollback", func(tx *store.Tx) error {
 			if err := tx.CreateVerification(ctx, &kyc.Verification{ID: "ver_r"}); err != nil {
 				return err
 			}

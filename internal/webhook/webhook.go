@@ -106,7 +106,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, rawURL string, e
 	if w.Target, err = s.keyring.Seal([]byte(u.String()), targetAAD(w.ID)); err != nil {
 		return nil, "", err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "create webhook", func(tx *store.Tx) error {
 		if err := tx.CreateWebhook(ctx, w); err != nil {
 			return err
 		}
@@ -302,7 +302,7 @@ func (s *Service) Replay(ctx context.Context, p *kyc.Principal, deliveryID strin
 	if err != nil {
 		return nil, err
 	}
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, "replay delivery", func(tx *store.Tx) error {
 		if err := tx.ResetDelivery(ctx, d.ID); err != nil {
 			return err
 		}
