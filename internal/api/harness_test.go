@@ -196,6 +196,14 @@ func (e *env) do(method, path string, body any, c cred) res {
 // send adds the credential, sends the request and decodes the answer.
 func (e *env) send(req *http.Request, c cred) res {
 	e.t.Helper()
+	r, err := sendReq(req, c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}
+
+func sendReq(req *http.Request, c cred) (res, error) {
 	if c.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+c.bearer)
 	}
@@ -204,13 +212,13 @@ func (e *env) send(req *http.Request, c cred) res {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		return res{}, err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	out := res{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	json.Unmarshal(raw, &out.body)
-	return out
+	return out, nil
 }
 
 // try is do for goroutines: it returns the error instead of failing the
@@ -228,21 +236,29 @@ func (e *env) try(method, path string, body any, c cred) (res, error) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	return sendReq(req, c)
+}
+
+// hammer runs n goroutines that each call fn over and over until the
+// returned stop function is called (which waits for them).
+func hammer(n int, fn func()) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				fn()
+			}
+		}()
 	}
-	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: "__Host-kycd_session", Value: c.cookie})
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return res{}, err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := res{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	json.Unmarshal(raw, &out.body)
-	return out, nil
+	return func() { close(done); wg.Wait() }
 }
 
 // parallel sends n requests at once (request i made by req(i)) and returns

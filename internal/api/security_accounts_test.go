@@ -40,29 +40,15 @@ func TestSignInKeepsConcurrentAdminChanges(t *testing.T) {
 		admin := e.newUser("admin@example.com")
 		e.withRoles(admin, kyc.RoleAdmin)
 		u := e.newUser("victim@example.com")
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					e.try("POST", "/v1/auth/signin", map[string]string{"email": u.email, "password": u.password}, cred{})
-				}
-			}()
-		}
+		stop := hammer(30, func() {
+			e.try("POST", "/v1/auth/signin", map[string]string{"email": u.email, "password": u.password}, cred{})
+		})
 		time.Sleep(300 * time.Millisecond)
 		adm := cred{bearer: admin.access}
 		e.must(e.do("POST", "/v1/admin/users/"+u.id+"/roles", map[string]any{"roles": []string{"reviewer"}}, adm), 200)
 		e.must(e.do("POST", "/v1/admin/users/"+u.id+"/disable", nil, adm), 200)
 		time.Sleep(500 * time.Millisecond)
-		close(stop)
-		wg.Wait()
+		stop()
 		got, err := e.db.GetUser(t.Context(), u.id)
 		if err != nil {
 			t.Fatal(err)
@@ -86,34 +72,20 @@ func TestResetWinsOverOldPasswordSignIns(t *testing.T) {
 		u := e.newUser("owner@example.com")
 		e.must(e.do("POST", "/v1/auth/forgot-password", map[string]string{"email": u.email}, cred{}), 202)
 		code := e.lastCode(u.email)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var attackerTokens []string
-		for range 30 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					r, err := e.try("POST", "/v1/auth/signin", map[string]string{"email": u.email, "password": u.password}, cred{})
-					if err == nil && r.status == 200 {
-						mu.Lock()
-						attackerTokens = append(attackerTokens, r.str("access_token"))
-						mu.Unlock()
-					}
-				}
-			}()
-		}
+		stop := hammer(30, func() {
+			r, err := e.try("POST", "/v1/auth/signin", map[string]string{"email": u.email, "password": u.password}, cred{})
+			if err == nil && r.status == 200 {
+				mu.Lock()
+				attackerTokens = append(attackerTokens, r.str("access_token"))
+				mu.Unlock()
+			}
+		})
 		time.Sleep(300 * time.Millisecond)
 		e.must(e.do("POST", "/v1/auth/reset-password", map[string]string{"email": u.email, "code": code, "new_password": "brand-new-secret-9"}, cred{}), 200)
 		time.Sleep(500 * time.Millisecond)
-		close(stop)
-		wg.Wait()
+		stop()
 		e.clk.Advance(20 * time.Minute) // past the lockout the parallel sign-ins caused
 		if r := e.signIn(u, ""); r.status != 401 {
 			t.Errorf("old password after the reset = %d %s, want 401", r.status, r.raw)
