@@ -41,7 +41,8 @@ func (s *Server) registerLiveness() {
 				"`timestamp_ms` field (the capture time, Unix milliseconds). Answers the progress after the last frame. A session " +
 				"takes one connection at a time: 409 with reason session_busy while another holds it.",
 			RequestBody: imageBody("frames", map[string]string{"frame": "a JPEG frame; repeat the part"},
-				map[string]string{"timestamp_ms": "capture time of the next frame, Unix ms"}),
+				map[string]string{"timestamp_ms": "capture time of the next frame, Unix ms",
+					"light_start_ms": "during the light challenge: when the page began showing its colours, Unix ms"}),
 		}, s.livenessFrames),
 	)
 	s.mux.HandleFunc("GET /v1/liveness/{session_id}/stream", s.livenessStream)
@@ -128,13 +129,17 @@ func parseFrames(contentType string, body []byte) ([]liveness.Frame, error) {
 		return nil, err
 	}
 	var frames []liveness.Frame
-	var at time.Time
+	var at, lightStart time.Time
 	for _, p := range parts {
 		switch p.name {
-		case "timestamp_ms":
+		case "timestamp_ms", "light_start_ms":
 			ms, err := strconv.ParseInt(string(p.data), 10, 64)
 			if err != nil {
-				return nil, kyc.Errorf(kyc.Invalid, "timestamp_ms must be Unix milliseconds")
+				return nil, kyc.Errorf(kyc.Invalid, "%s must be Unix milliseconds", p.name)
+			}
+			if p.name == "light_start_ms" {
+				lightStart = time.UnixMilli(ms).UTC()
+				continue
 			}
 			at = time.UnixMilli(ms).UTC()
 		case "frame":
@@ -144,7 +149,7 @@ func parseFrames(contentType string, body []byte) ([]liveness.Frame, error) {
 			if err := checkDeclared(p.contentType, p.data, "frame"); err != nil {
 				return nil, err
 			}
-			frames = append(frames, liveness.Frame{JPEG: p.data, ClientAt: at})
+			frames = append(frames, liveness.Frame{JPEG: p.data, ClientAt: at, LightStart: lightStart})
 			at = time.Time{}
 		}
 	}
@@ -159,7 +164,8 @@ func parseFrames(contentType string, body []byte) ([]liveness.Frame, error) {
 
 // wsMessage is what the client may send as text before a frame.
 type wsMessage struct {
-	TimestampMS int64 `json:"timestamp_ms"`
+	TimestampMS  int64 `json:"timestamp_ms"`
+	LightStartMS int64 `json:"light_start_ms"`
 }
 
 // livenessStream runs a session over a WebSocket: the client sends a text
@@ -198,7 +204,7 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		return conn.Write(wctx, websocket.MessageText, data)
 	}
-	var at time.Time
+	var at, lightStart time.Time
 	saved := time.Now()
 	for !run.Done() {
 		rctx, cancelRead := context.WithTimeout(ctx, s.opts.StreamIdle)
@@ -211,6 +217,9 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 			var m wsMessage
 			if json.Unmarshal(data, &m) == nil && m.TimestampMS > 0 {
 				at = time.UnixMilli(m.TimestampMS).UTC()
+				if m.LightStartMS > 0 {
+					lightStart = time.UnixMilli(m.LightStartMS).UTC()
+				}
 			}
 			continue
 		}
@@ -223,7 +232,7 @@ func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 			at = time.Time{}
 			continue
 		}
-		prog, err := run.Frame(ctx, liveness.Frame{JPEG: data, ClientAt: at})
+		prog, err := run.Frame(ctx, liveness.Frame{JPEG: data, ClientAt: at, LightStart: lightStart})
 		release()
 		at = time.Time{}
 		if err != nil {

@@ -16,7 +16,8 @@ type SessionBody struct {
 	SessionID      string          `json:"session_id"`
 	Nonce          string          `json:"nonce" doc:"random per session"`
 	Status         string          `json:"status" enum:"created,in_progress,succeeded,failed,expired"`
-	Challenges     []ChallengeBody `json:"challenges"`
+	Challenges     []ChallengeBody `json:"challenges" doc:"the current challenge only: the next is revealed when it is met (in the frames' answers)"`
+	ChallengeCount int             `json:"challenge_count" doc:"how many challenges the session asks for, the light challenge included"`
 	Confidence     float64         `json:"confidence"`
 	Reasons        []string        `json:"reasons"`
 	ReferenceImage string          `json:"reference_image_url,omitempty"`
@@ -29,8 +30,11 @@ type SessionBody struct {
 
 // ChallengeBody is one challenge of a session.
 type ChallengeBody struct {
-	Type        string `json:"type" enum:"turn_left,turn_right,look_up,blink,smile,come_closer"`
-	Instruction string `json:"instruction"`
+	Type        string   `json:"type" enum:"turn_left,turn_right,look_up,blink,smile,come_closer,light"`
+	Instruction string   `json:"instruction"`
+	Target      float64  `json:"target,omitempty" doc:"turns and look-up: degrees; come closer: how much wider the face must get"`
+	Colors      []string `json:"colors,omitempty" doc:"light: the colours to fill the screen with, in order (#rrggbb)"`
+	FlashMS     int      `json:"flash_ms,omitempty" doc:"light: how long each colour stays on screen"`
 }
 
 func (s *Server) sessionBody(l *store.LivenessSession, st *liveness.State) SessionBody {
@@ -38,8 +42,10 @@ func (s *Server) sessionBody(l *store.LivenessSession, st *liveness.State) Sessi
 	b := SessionBody{SessionID: l.ID, Nonce: st.Nonce, Status: l.Status, Confidence: l.Confidence, Reasons: nonNil(l.Reasons),
 		AuditImages: []string{}, ExpiresAt: l.ExpiresAt, VerificationID: l.VerificationID,
 		StreamURL: wsURL(s.opts.PublicURL) + base + "/stream", FramesURL: s.opts.PublicURL + base + "/frames"}
-	for _, c := range st.Challenges {
-		b.Challenges = append(b.Challenges, ChallengeBody{Type: string(c), Instruction: c.Instruction()})
+	b.Challenges, b.ChallengeCount = []ChallengeBody{}, len(st.Tasks)
+	if t := st.Task(); t.Type != "" && !st.Done {
+		b.Challenges = append(b.Challenges, ChallengeBody{Type: string(t.Type), Instruction: t.Type.Instruction(),
+			Target: t.Target, Colors: t.Colors, FlashMS: t.FlashMS})
 	}
 	if l.ReferenceKey != "" {
 		b.ReferenceImage = base + "/images/reference"

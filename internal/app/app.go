@@ -109,8 +109,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return evalFaces(ctx, rest[1:], stdout, stderr)
 		case len(rest) > 0 && rest[0] == "documents":
 			return evalDocuments(ctx, rest[1:], stdout, stderr)
+		case len(rest) > 0 && rest[0] == "liveness":
+			return evalLiveness(ctx, rest[1:], stdout, stderr)
 		}
-		return errors.New("usage: kycd eval faces|documents [options]")
+		return errors.New("usage: kycd eval faces|documents|liveness [options]")
 	case "keys":
 		if len(rest) == 0 || rest[0] != "rotate" {
 			return errors.New("usage: kycd keys rotate --new-key-file FILE [options]")

@@ -1,21 +1,29 @@
 // Package liveness decides whether the person in front of a camera is live
-// and present: a randomised sequence of challenges (turn left, turn right,
-// look up, blink, smile, come closer) met in order over a stream of frames,
-// the same face throughout, plausible frame timing, and passive
-// anti-spoofing as one signal among several. The checker is pure logic over
-// per-frame observations; the service feeds it from the face engine.
+// and present. A session asks for a randomised sequence of head movements,
+// revealed one at a time with random targets, then lights the face with a
+// random sequence of screen colours. It passes when every challenge is met
+// in order, the head moved as a solid does (a picture moved, tilted or bent
+// shows no parallax), the frames are continuous, the same face is there
+// throughout, the screen's light falls on it in time and as on a 3-D
+// surface, and the passive anti-spoofing model agrees. The checker is pure
+// logic over per-frame observations; the service feeds it from the face
+// engine.
 package liveness
 
 import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 )
 
-// Challenge is one action the person is asked to perform.
+// Challenge is one kind of thing the person is asked to do.
 type Challenge string
 
-// The challenges.
+// The challenges. Blink and smile are kept for fixed orders (dev mode) but
+// not drawn: a person rendered from one photograph cannot do them, so their
+// false rejections cannot be measured, and they add nothing against the
+// attacks the movements and the light stop.
 const (
 	TurnLeft   Challenge = "turn_left"
 	TurnRight  Challenge = "turn_right"
@@ -23,10 +31,15 @@ const (
 	Blink      Challenge = "blink"
 	Smile      Challenge = "smile"
 	ComeCloser Challenge = "come_closer"
+	Light      Challenge = "light"
 )
 
-// All lists every challenge.
-var All = []Challenge{TurnLeft, TurnRight, LookUp, Blink, Smile, ComeCloser}
+// All lists every challenge; Drawn those a random session draws from
+// (Light always comes last).
+var (
+	All   = []Challenge{TurnLeft, TurnRight, LookUp, Blink, Smile, ComeCloser, Light}
+	Drawn = []Challenge{TurnLeft, TurnRight, LookUp, ComeCloser}
+)
 
 // Instruction is what the person is told for a challenge.
 func (c Challenge) Instruction() string {
@@ -43,40 +56,145 @@ func (c Challenge) Instruction() string {
 		return "Smile"
 	case ComeCloser:
 		return "Move closer to the camera"
+	case Light:
+		return "Hold still while the screen changes colour"
 	}
 	return string(c)
 }
 
 // Valid reports whether c is a known challenge.
-func (c Challenge) Valid() bool {
-	for _, a := range All {
-		if a == c {
-			return true
-		}
-	}
-	return false
+func (c Challenge) Valid() bool { return slices.Contains(All, c) }
+
+func isTurn(c Challenge) bool { return c == TurnLeft || c == TurnRight }
+
+// Task is one challenge as a session asks for it: what to do and how much.
+// Only the current task of a session is revealed.
+type Task struct {
+	Type Challenge `json:"type"`
+	// Target: turns and look-up, the degrees to reach; come closer, how
+	// much wider the face must get.
+	Target float64 `json:"target,omitempty"`
+	// Light: the screen colours to show, in order, as #rrggbb, each for
+	// FlashMS milliseconds.
+	Colors  []string `json:"colors,omitempty"`
+	FlashMS int      `json:"flash_ms,omitempty"`
 }
 
-// Draw picks n challenges from All with r (crypto/rand in production, a
-// fixed stream in tests): never the same twice in a row, and never both
-// turns back to back, which a single head movement could satisfy.
-func Draw(r io.Reader, n int) ([]Challenge, error) {
-	out := make([]Challenge, 0, n)
-	for len(out) < n {
+// Palette is the light challenge's colours: every channel on and off, so
+// the reflection of each can be measured.
+var Palette = []string{"#ff0000", "#00ff00", "#0000ff", "#ffff00", "#00ffff", "#ff00ff", "#000000", "#ffffff"}
+
+// FlashMS is how long each colour of the light challenge stays on screen.
+const FlashMS = 400
+
+// rgb is a palette colour's channels, 0 or 1.
+func rgb(hex string) [3]float64 {
+	var out [3]float64
+	for c := 0; c < 3; c++ {
+		if len(hex) == 7 && hex[1+2*c] != '0' {
+			out[c] = 1
+		}
+	}
+	return out
+}
+
+// Fixed makes tasks from a list of challenges (dev mode's fixed order) with
+// middle targets; "light" gets a fixed colour sequence.
+func Fixed(cs []Challenge) []Task {
+	var out []Task
+	for _, c := range cs {
+		t := Task{Type: c}
+		switch c {
+		case TurnLeft, TurnRight:
+			t.Target = 20
+		case LookUp:
+			t.Target = 12
+		case ComeCloser:
+			t.Target = 1.3
+		case Light:
+			t.Colors, t.FlashMS = []string{"#ff0000", "#000000", "#00ff00", "#ffffff", "#0000ff", "#ffff00"}, FlashMS
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Draw picks n head movements with r (crypto/rand in production, a fixed
+// stream in tests), then the light challenge: never the same movement
+// twice in a row, never both turns back to back (one head movement must
+// not serve two), at least one turn (the parallax check needs one), each
+// with a random target; the light's colours random, each channel both on
+// and off, no colour twice in a row.
+func Draw(r io.Reader, n int) ([]Task, error) {
+	pick := func(k int) (int, error) {
 		var b [8]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return nil, fmt.Errorf("draw challenges: %w", err)
+			return 0, fmt.Errorf("draw challenges: %w", err)
 		}
-		c := All[binary.BigEndian.Uint64(b[:])%uint64(len(All))]
+		return int(binary.BigEndian.Uint64(b[:]) % uint64(k)), nil
+	}
+	var out []Task
+	for len(out) < n {
+		i, err := pick(len(Drawn))
+		if err != nil {
+			return nil, err
+		}
+		c := Drawn[i]
 		if len(out) > 0 {
-			prev := out[len(out)-1]
-			if c == prev || (isTurn(c) && isTurn(prev)) {
+			prev := out[len(out)-1].Type
+			if c == prev || isTurn(c) && isTurn(prev) {
 				continue
 			}
 		}
-		out = append(out, c)
+		if len(out) == n-1 && !slices.ContainsFunc(out, func(t Task) bool { return isTurn(t.Type) }) && !isTurn(c) {
+			continue
+		}
+		step, err := pick(11)
+		if err != nil {
+			return nil, err
+		}
+		t := Task{Type: c}
+		switch c {
+		case TurnLeft, TurnRight:
+			t.Target = 20 + float64(step) // 20–30°
+		case LookUp:
+			t.Target = 12 + 0.6*float64(step) // 12–18°
+		case ComeCloser:
+			t.Target = 1.25 + 0.02*float64(step) // 1.25–1.45 times wider
+		}
+		out = append(out, t)
 	}
-	return out, nil
+	light := Task{Type: Light, FlashMS: FlashMS}
+	for {
+		light.Colors = light.Colors[:0]
+		for len(light.Colors) < 6 {
+			i, err := pick(len(Palette))
+			if err != nil {
+				return nil, err
+			}
+			if k := len(light.Colors); k > 0 && light.Colors[k-1] == Palette[i] {
+				continue
+			}
+			light.Colors = append(light.Colors, Palette[i])
+		}
+		if everyChannelVaries(light.Colors) {
+			break
+		}
+	}
+	return append(out, light), nil
 }
 
-func isTurn(c Challenge) bool { return c == TurnLeft || c == TurnRight }
+// everyChannelVaries reports whether each channel is on in some colours and
+// off in others.
+func everyChannelVaries(colors []string) bool {
+	for c := 0; c < 3; c++ {
+		on := 0
+		for _, h := range colors {
+			on += int(rgb(h)[c])
+		}
+		if on == 0 || on == len(colors) {
+			return false
+		}
+	}
+	return true
+}

@@ -2,7 +2,20 @@ package liveness
 
 import (
 	"math"
+	"slices"
 	"time"
+)
+
+// Landmark indices of the 68-point scheme that the checks use.
+const (
+	lmJawLeft   = 2  // the jaw's contour at about the nose's height, image left
+	lmJawRight  = 14 // and image right
+	lmChin      = 8
+	lmNasion    = 27
+	lmNoseTip   = 30
+	lmUpperLip  = 51
+	lmNoseLeft  = 31
+	lmNoseRight = 35
 )
 
 // Observation is what the face engine saw in one frame.
@@ -20,21 +33,56 @@ type Observation struct {
 	Real         float64 // passive anti-spoofing p(live)
 	Sharpness    float64
 	Embedding    []float32 // nil when not computed for this frame
+	// Landmarks are the 68 points as ratios of the frame's width (both
+	// axes), when HasLandmarks.
+	Landmarks    [68][2]float64
+	HasLandmarks bool
+	// Luma is the face's mean luminance, 0–255.
+	Luma float64
+	// Regions are the mean colours (0–255) of the patches the light
+	// challenge reads (see Regions).
+	Regions [NumRegions][3]float64
+	// LightStart is when the page began showing the light challenge's
+	// colours, by the client's clock; zero when it did not say.
+	LightStart time.Time
+}
+
+// The patches of the face whose colour the light challenge reads: two that
+// face the screen and two at the sides, whose surface turns away from it.
+const (
+	RegionBridge = iota // the forehead, above the brows
+	RegionTip           // the tip of the nose
+	RegionLeft          // the left cheek near the jaw's contour (as seen)
+	RegionRight         // the right one
+	NumRegions
+)
+
+// RegionCentres returns where the light challenge's patches are, given the
+// 68 landmarks (in any unit), and the patches' half-side in that unit.
+func RegionCentres(lm *[68][2]float64) (centres [NumRegions][2]float64, half float64) {
+	lerp := func(a, b int, t float64) [2]float64 {
+		return [2]float64{lm[a][0] + t*(lm[b][0]-lm[a][0]), lm[a][1] + t*(lm[b][1]-lm[a][1])}
+	}
+	// The forehead: above the brows' middle by half the brow-to-nose-tip
+	// height; it faces the screen, like the nose's tip.
+	brow := [2]float64{(lm[21][0] + lm[22][0]) / 2, (lm[21][1] + lm[22][1]) / 2}
+	centres[RegionBridge] = [2]float64{brow[0] + 0.4*(brow[0]-lm[lmNoseTip][0]), brow[1] + 0.4*(brow[1]-lm[lmNoseTip][1])}
+	centres[RegionTip] = lerp(lmNoseTip, 33, 0.3)
+	centres[RegionLeft] = lerp(lmJawLeft, lmNoseLeft, 0.12)
+	centres[RegionRight] = lerp(lmJawRight, lmNoseRight, 0.12)
+	return centres, 0.1 * iod(lm)
 }
 
 // Config holds the thresholds; Defaults gives the tuned values.
 type Config struct {
-	ChallengeTimeout time.Duration // to meet each challenge once it is asked for
+	ChallengeTimeout time.Duration // to meet each movement once it is asked for
 	NeutralYaw       float64       // |yaw| of a frontal frame, degrees
 	NeutralPitch     float64
-	TurnYaw          float64 // yaw change a turn needs, degrees
-	LookUpPitch      float64 // pitch change a look-up needs
 	EyesClosed       float64 // p(open) below which eyes count as closed
 	EyesOpen         float64 // and above which as open
 	BlinkWindow      time.Duration
 	SmileWiden       float64 // mouth width over the neutral frame's
 	SmileHappy       float64 // p(happy) at the smile's peak
-	CloserGrowth     float64 // face width over the neutral frame's
 	MinFace          float64 // face width / frame width below which: move closer
 	Centre           float64 // how far (ratio) the face centre may be from the frame centre
 	SameFace         float64 // cosine every checked frame must keep with the reference
@@ -42,20 +90,51 @@ type Config struct {
 	MinFrameGap      time.Duration
 	ClockSlack       time.Duration // how far the client's timeline may run ahead of the server's
 	MaxFrames        int
+	// 3-D: over a turn, the nose tip's sideways parallax against the eyes
+	// and the mouth's corners, over the sine of the turn, in eye distances:
+	// the nose's depth in front of them (the median over the turned frames).
+	// About 0.6 on a head, under 0.1 on a flat or bent picture.
+	MinNoseDepth float64
+	// Continuity: between frames at most MaxGap apart, the landmarks' shape
+	// (after removing position, scale and rotation) may change by at most
+	// ShapeJump eye distances (RMS), the face's brightness by LumaJump
+	// (ratio) and its width by ScaleJump (ratio) per frame.
+	MaxGap    time.Duration
+	ShapeJump float64
+	LumaJump  float64
+	ScaleJump float64
+	// A spike: a frame-to-frame change of at least SpikeMin that is more
+	// than SpikeRatio times the changes just before and after it. A head
+	// speeds up and slows down; a slideshow stands still, jumps, and
+	// stands still.
+	SpikeMin   float64
+	SpikeRatio float64
+	// Light: the colours' echo on the nose must correlate with the
+	// sequence (MinLightCorr) and be strong enough to measure
+	// (MinLightGain: relative change per colour channel); the sides'
+	// echo over the nose's must be at most MaxLightRatio (a flat picture
+	// reflects evenly: about 1). LightGuard skips the start of each colour
+	// (the camera's delay).
+	MinLightCorr  float64
+	MinLightGain  float64
+	MaxLightRatio float64
+	LightGuard    time.Duration
 }
 
 // Defaults are the thresholds kycd ships with (docs/liveness.md).
 var Defaults = Config{
 	ChallengeTimeout: 12 * time.Second,
 	NeutralYaw:       10, NeutralPitch: 12,
-	TurnYaw: 18, LookUpPitch: 12,
 	EyesClosed: 0.3, EyesOpen: 0.7, BlinkWindow: 1500 * time.Millisecond,
 	SmileWiden: 1.10, SmileHappy: 0.8,
-	CloserGrowth: 1.3,
-	MinFace:      0.12, Centre: 0.3,
-	SameFace: 0.35, MinReal: 0.25,
+	MinFace: 0.12, Centre: 0.3,
+	SameFace: 0.35, MinReal: 0,
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
-	MaxFrames: 600,
+	MaxFrames:    600,
+	MinNoseDepth: 0.40,
+	MaxGap:       700 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.18, ScaleJump: 0.2,
+	SpikeMin: 0.05, SpikeRatio: 3,
+	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
 
 // Reason codes of a failed check.
@@ -67,6 +146,10 @@ const (
 	ReasonExpired      = "expired"
 	ReasonTooManyFrame = "too_many_frames"
 	ReasonNoFace       = "no_face"
+	ReasonFlat         = "no_depth"        // a head movement moved like a picture: no parallax
+	ReasonJump         = "discontinuity"   // frames jumped: a slideshow or a cut
+	ReasonLight        = "light_mismatch"  // the screen's light did not fall on the face as on a person
+	ReasonTooBright    = "light_too_faint" // the screen's light could not be seen on the face
 )
 
 // Guidance codes sent with each frame's answer.
@@ -80,50 +163,79 @@ const (
 	GuideDone          = "done"
 )
 
-// State is a session's progress, saved between requests.
+// State is a session's progress, saved between requests (sealed: it holds
+// the tasks not yet revealed and the face's embedding).
 type State struct {
-	Challenges []Challenge `json:"challenges"`
-	Nonce      string      `json:"nonce"`     // random per session, reported with it and bound into its sealed state
-	Index      int         `json:"index"`     // the current challenge
-	Neutral    bool        `json:"neutral"`   // a frontal, neutral frame was seen for the current challenge
-	AskedAt    time.Time   `json:"asked_at"`  // client time the current challenge was asked for
-	Base       Baseline    `json:"base"`      // the neutral frame of the current challenge
-	ClosedAt   time.Time   `json:"closed_at"` // blink: when the eyes closed
-	Frames     int         `json:"frames"`    // frames analysed
-	FaceFrames int         `json:"face_frames"`
-	RealSum    float64     `json:"real_sum"`
-	FirstAt    time.Time   `json:"first_at"` // client time of the first frame
-	FirstRecv  time.Time   `json:"first_recv"`
-	LastAt     time.Time   `json:"last_at"`
-	Reference  []float32   `json:"reference,omitempty"` // embedding of the first good frontal frame
-	MinCos     float64     `json:"min_cos"`
-	Checked    int         `json:"checked"` // frames compared with the reference
-	Done       bool        `json:"done"`
-	Passed     bool        `json:"passed"`
-	Reasons    []string    `json:"reasons,omitempty"`
+	Tasks      []Task    `json:"tasks"`
+	Nonce      string    `json:"nonce"`     // random per session, reported with it and bound into its sealed state
+	Index      int       `json:"index"`     // the current task
+	Neutral    bool      `json:"neutral"`   // a frontal, neutral frame was seen for the current task
+	AskedAt    time.Time `json:"asked_at"`  // client time the current task was revealed
+	Base       Baseline  `json:"base"`      // the neutral frame of the current task
+	ClosedAt   time.Time `json:"closed_at"` // blink: when the eyes closed
+	Frames     int       `json:"frames"`    // frames analysed
+	FaceFrames int       `json:"face_frames"`
+	RealSum    float64   `json:"real_sum"`
+	FirstAt    time.Time `json:"first_at"` // client time of the first frame
+	FirstRecv  time.Time `json:"first_recv"`
+	LastAt     time.Time `json:"last_at"`
+	Reference  []float32 `json:"reference,omitempty"` // embedding of the first good frontal frame
+	MinCos     float64   `json:"min_cos"`
+	Checked    int       `json:"checked"` // frames compared with the reference
+	Prev       *Baseline `json:"prev,omitempty"`
+	NoseDepth  float64   `json:"nose_depth"` // the smallest depth measured over the turns (Turns of them)
+	Turns      int       `json:"turns"`
+	Depths     []float64 `json:"depths,omitempty"` // the current turn's nose depths, one per turned frame
+	MaxJump    float64   `json:"max_jump"`         // the largest frame-to-frame shape change
+	Jumps      []float64 `json:"jumps,omitempty"`  // the last two frame-to-frame changes (0 across a gap)
+	// The light challenge.
+	LightStart time.Time     `json:"light_start"`
+	Samples    []LightSample `json:"samples,omitempty"`
+	LightCorr  float64       `json:"light_corr"`
+	LightRatio float64       `json:"light_ratio"`
+	Done       bool          `json:"done"`
+	Passed     bool          `json:"passed"`
+	Reasons    []string      `json:"reasons,omitempty"`
 }
 
-// Baseline is the neutral frame a challenge is measured against.
+// Baseline is a frame kept to compare later ones with: the neutral frame of
+// the current task, or the previous frame.
 type Baseline struct {
-	BoxW, Yaw, Pitch, MouthWidth float64
+	At           time.Time      `json:"at"`
+	BoxW         float64        `json:"box_w"`
+	Yaw          float64        `json:"yaw"`
+	Pitch        float64        `json:"pitch"`
+	MouthWidth   float64        `json:"mouth_width"`
+	Luma         float64        `json:"luma"`
+	Landmarks    [68][2]float64 `json:"landmarks"`
+	HasLandmarks bool           `json:"has_landmarks"`
 }
 
-// NewState starts a session with its challenges.
-func NewState(challenges []Challenge) *State {
-	return &State{Challenges: challenges, MinCos: 1}
+// LightSample is one frame's colours during the light challenge.
+type LightSample struct {
+	T       int                    `json:"t"` // ms since the colours began
+	Regions [NumRegions][3]float64 `json:"r"`
+}
+
+// NewState starts a session with its tasks.
+func NewState(tasks []Task) *State {
+	return &State{Tasks: tasks, MinCos: 1}
+}
+
+// Task is the task being asked for; Type "" when all are done.
+func (s *State) Task() Task {
+	if s.Index >= len(s.Tasks) {
+		return Task{}
+	}
+	return s.Tasks[s.Index]
 }
 
 // Current is the challenge being asked for, or "" when all are done.
-func (s *State) Current() Challenge {
-	if s.Index >= len(s.Challenges) {
-		return ""
-	}
-	return s.Challenges[s.Index]
-}
+func (s *State) Current() Challenge { return s.Task().Type }
 
-// Progress is the share of challenges met, 0–1.
+// Progress is the share of tasks met, 0–1.
 func (s *State) Progress() float64 {
-	return float64(s.Index) / float64(max(len(s.Challenges), 1))
+	return float64(s.Index) / float64(max(len(s.Tasks), 1))
 }
 
 // WantsEmbedding says whether the next frame should be embedded: until a
@@ -158,7 +270,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	if s.AskedAt.IsZero() {
 		s.AskedAt = o.ClientAt
 	}
-	if o.ClientAt.Sub(s.AskedAt) > c.ChallengeTimeout {
+	if o.ClientAt.Sub(s.AskedAt) > c.timeout(s) {
 		s.fail(ReasonTimeout)
 		return Feedback{Guidance: GuideDone}
 	}
@@ -185,6 +297,10 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			}
 		}
 	}
+	if !c.continuous(s, o) {
+		s.fail(ReasonJump)
+		return Feedback{Guidance: GuideDone}
+	}
 	// Framing: too small or off-centre faces are asked to adjust, except
 	// while coming closer, which changes the framing on purpose.
 	if s.Current() != ComeCloser || !s.Neutral {
@@ -202,26 +318,53 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			return fb
 		}
 		s.Neutral = true
-		s.Base = Baseline{BoxW: o.BoxW, Yaw: o.Yaw, Pitch: o.Pitch, MouthWidth: o.MouthWidth}
+		s.Base = baseline(o)
 		s.ClosedAt = time.Time{}
 		fb.Guidance = string(s.Current())
 		return fb
 	}
+	if s.Current() == Light {
+		return c.light(s, o)
+	}
+	c.sampleDepth(s, o)
 	if c.met(s, o) {
-		fb.Met = true
-		s.Index++
-		s.Neutral = false
-		s.AskedAt = o.ClientAt
-		if s.Index == len(s.Challenges) {
-			c.finish(s)
-			fb.Guidance = GuideDone
-			return fb
+		if reason := c.depth(s, o); reason != "" {
+			s.fail(reason)
+			return Feedback{Guidance: GuideDone}
 		}
+		c.advance(s, o)
+		fb.Met = true
 		fb.Guidance = GuideLookStraight
+		if s.Done {
+			fb.Guidance = GuideDone
+		}
 		return fb
 	}
 	fb.Guidance = string(s.Current())
 	return fb
+}
+
+// advance moves to the next task, or finishes the session.
+func (c Config) advance(s *State, o Observation) {
+	s.Depths = nil
+	s.Index++
+	s.Neutral = false
+	s.AskedAt = o.ClientAt
+	if s.Index == len(s.Tasks) {
+		c.finish(s)
+	}
+}
+
+func (c Config) timeout(s *State) time.Duration {
+	if t := s.Task(); t.Type == Light {
+		return c.ChallengeTimeout + time.Duration(len(t.Colors)*t.FlashMS)*time.Millisecond
+	}
+	return c.ChallengeTimeout
+}
+
+func baseline(o Observation) Baseline {
+	return Baseline{At: o.ClientAt, BoxW: o.BoxW, Yaw: o.Yaw, Pitch: o.Pitch, MouthWidth: o.MouthWidth, Luma: o.Luma,
+		Landmarks: o.Landmarks, HasLandmarks: o.HasLandmarks}
 }
 
 // frontal is a face looking at the camera with open eyes.
@@ -229,19 +372,20 @@ func (c Config) frontal(o Observation) bool {
 	return math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch && o.EyesOpen >= c.EyesOpen
 }
 
-// met reports whether the frame completes the current challenge, measured
-// against the challenge's neutral frame. In the frames the browser sends
-// (not mirrored), a person turning to their own left turns their face
-// towards the image's right: negative yaw.
+// met reports whether the frame completes the current task, measured
+// against the task's neutral frame. In the frames the browser sends (not
+// mirrored), a person turning to their own left turns their face towards
+// the image's right: negative yaw.
 func (c Config) met(s *State, o Observation) bool {
 	b := s.Base
-	switch s.Current() {
+	t := s.Task()
+	switch t.Type {
 	case TurnLeft:
-		return b.Yaw-o.Yaw >= c.TurnYaw
+		return b.Yaw-o.Yaw >= t.Target
 	case TurnRight:
-		return o.Yaw-b.Yaw >= c.TurnYaw
+		return o.Yaw-b.Yaw >= t.Target
 	case LookUp:
-		return o.Pitch-b.Pitch >= c.LookUpPitch && math.Abs(o.Yaw-b.Yaw) < c.TurnYaw
+		return o.Pitch-b.Pitch >= t.Target && math.Abs(o.Yaw-b.Yaw) < 18
 	case Blink:
 		if o.EyesOpen <= c.EyesClosed {
 			if s.ClosedAt.IsZero() {
@@ -260,9 +404,251 @@ func (c Config) met(s *State, o Observation) bool {
 		// happy face (it alone also calls open-mouthed surprise happy).
 		return b.MouthWidth > 0 && o.MouthWidth >= c.SmileWiden*b.MouthWidth && o.Happy >= c.SmileHappy
 	case ComeCloser:
-		return b.BoxW > 0 && o.BoxW >= c.CloserGrowth*b.BoxW
+		return b.BoxW > 0 && o.BoxW >= t.Target*b.BoxW
 	}
 	return false
+}
+
+// depth checks that a met turn moved as a solid head does: seen from the
+// camera, the nose tip, which stands in front of the face, moves sideways
+// further than the face's midline (nasion, upper lip, chin) in proportion
+// to the sine of the turn. On a picture, flat or bent around a vertical
+// axis, the nose is painted on the midline and moves with it.
+func (c Config) depth(s *State, o Observation) string {
+	if !isTurn(s.Current()) {
+		return ""
+	}
+	if len(s.Depths) == 0 {
+		return ReasonFlat // no landmarks, no evidence: fail closed
+	}
+	// The median over the turned frames: one frame's landmarks are noisy.
+	ds := slices.Clone(s.Depths)
+	slices.Sort(ds)
+	d := ds[len(ds)/2]
+	if s.Turns == 0 || d < s.NoseDepth {
+		s.NoseDepth = d
+	}
+	s.Turns++
+	if d < c.MinNoseDepth {
+		return ReasonFlat
+	}
+	return ""
+}
+
+// sampleDepth measures the nose's depth on each frame of a turn that is
+// turned at least 10° from the neutral frame.
+func (c Config) sampleDepth(s *State, o Observation) {
+	b := s.Base
+	if !isTurn(s.Current()) || !b.HasLandmarks || !o.HasLandmarks || math.Abs(b.Yaw-o.Yaw) < 10 {
+		return
+	}
+	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, b.Yaw-o.Yaw))
+}
+
+// noseDepth estimates, from a neutral frame and a frame turned by dyaw
+// degrees (positive: towards the image's right), how far the nose tip
+// stands in front of the eyes and the mouth's corners, in eye distances:
+// under a turn, a point in front moves sideways further, by its depth times
+// the sine of the turn. The eyes and mouth corners are the face's most
+// clearly drawn points, so the face engine places them where they are seen
+// (on a picture, where they are painted); on a picture, flat or bent around
+// a vertical axis, the nose tip is painted between them and moves with them.
+func noseDepth(base, cur *[68][2]float64, dyaw float64) float64 {
+	ref := func(lm *[68][2]float64) float64 {
+		var x float64
+		for i := 36; i < 48; i++ {
+			x += lm[i][0] / 24 // the two eyes' centres, weighted as one point each
+		}
+		return x + (lm[48][0]+lm[54][0])/4
+	}
+	shift := (cur[lmNoseTip][0] - ref(cur)) - (base[lmNoseTip][0] - ref(base))
+	sin := math.Sin(math.Abs(dyaw) * math.Pi / 180)
+	if sin < 0.05 {
+		return 0
+	}
+	// Turning towards the image's right moves the tip right of the others.
+	if dyaw < 0 {
+		shift = -shift
+	}
+	return shift / (sin * iod(base))
+}
+
+// iod is the distance between the eyes' centres.
+func iod(lm *[68][2]float64) float64 {
+	var lx, ly, rx, ry float64
+	for i := 36; i < 42; i++ {
+		lx, ly = lx+lm[i][0]/6, ly+lm[i][1]/6
+		rx, ry = rx+lm[i+6][0]/6, ry+lm[i+6][1]/6
+	}
+	return math.Max(math.Hypot(rx-lx, ry-ly), 1e-9)
+}
+
+// continuous checks the frame against the previous one: a head moves
+// smoothly between frames a fraction of a second apart; a slideshow of
+// photographs, or a cut in a replayed clip, jumps in shape, scale or
+// brightness.
+func (c Config) continuous(s *State, o Observation) bool {
+	prev := s.Prev
+	cur := baseline(o)
+	s.Prev = &cur
+	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
+		s.Jumps = nil
+		return true
+	}
+	// The change: the shape's, and the turn's (a slideshow of photos of
+	// one pose to another changes both at once).
+	jump := shapeChange(&prev.Landmarks, &o.Landmarks) + math.Abs(o.Yaw-prev.Yaw)/200 + math.Abs(o.Pitch-prev.Pitch)/200
+	s.MaxJump = math.Max(s.MaxJump, jump)
+	if jump > c.ShapeJump {
+		return false
+	}
+	// Was the previous change a spike between this one and the one before?
+	if n := len(s.Jumps); n == 2 && s.Jumps[1] >= c.SpikeMin && s.Jumps[1] > c.SpikeRatio*math.Max(math.Max(s.Jumps[0], jump), 0.01) {
+		return false
+	}
+	s.Jumps = append(s.Jumps, jump)
+	if len(s.Jumps) > 2 {
+		s.Jumps = s.Jumps[1:]
+	}
+	if prev.BoxW > 0 && math.Abs(o.BoxW/prev.BoxW-1) > c.ScaleJump {
+		return false
+	}
+	// The light challenge changes the face's brightness on purpose.
+	if s.Current() != Light && prev.Luma > 0 && math.Abs(o.Luma/prev.Luma-1) > c.LumaJump {
+		return false
+	}
+	return true
+}
+
+// shapeChange is how much the landmarks' shape differs between two frames
+// once position, scale and rotation are taken out (the RMS distance after
+// the best similarity transform), in eye distances.
+func shapeChange(a, b *[68][2]float64) float64 {
+	// Centre both.
+	var ax, ay, bx, by float64
+	for i := range a {
+		ax, ay, bx, by = ax+a[i][0], ay+a[i][1], bx+b[i][0], by+b[i][1]
+	}
+	n := float64(len(a))
+	ax, ay, bx, by = ax/n, ay/n, bx/n, by/n
+	// The similarity that maps a onto b best: b ≈ s·R·a.
+	var sxx, sxy, norm float64
+	for i := range a {
+		px, py := a[i][0]-ax, a[i][1]-ay
+		qx, qy := b[i][0]-bx, b[i][1]-by
+		sxx += px*qx + py*qy
+		sxy += px*qy - py*qx
+		norm += px*px + py*py
+	}
+	if norm == 0 {
+		return 0
+	}
+	ca, sa := sxx/norm, sxy/norm
+	var sum float64
+	for i := range a {
+		px, py := a[i][0]-ax, a[i][1]-ay
+		qx, qy := b[i][0]-bx, b[i][1]-by
+		dx, dy := ca*px-sa*py-qx, sa*px+ca*py-qy
+		sum += dx*dx + dy*dy
+	}
+	return math.Sqrt(sum/n) / iod(b)
+}
+
+// light runs the light challenge: it records the face's colours while the
+// page shows the colours, then decides whether they echoed the sequence in
+// time and fell on the face as on a solid (stronger where the surface faces
+// the screen than at the sides).
+func (c Config) light(s *State, o Observation) Feedback {
+	t := s.Task()
+	if s.LightStart.IsZero() {
+		// The page says when it began; not before the task was revealed,
+		// and not after the frame it comes with.
+		if o.LightStart.IsZero() || o.LightStart.Before(s.AskedAt.Add(-time.Second)) || o.LightStart.After(o.ClientAt) {
+			return Feedback{Guidance: string(Light)}
+		}
+		s.LightStart = o.LightStart
+	}
+	at := o.ClientAt.Sub(s.LightStart)
+	total := time.Duration(len(t.Colors)*t.FlashMS) * time.Millisecond
+	if at < total {
+		if o.HasLandmarks {
+			s.Samples = append(s.Samples, LightSample{T: int(at / time.Millisecond), Regions: o.Regions})
+		}
+		return Feedback{Guidance: string(Light)}
+	}
+	corr, gain, ratio := c.echo(t, s.Samples)
+	s.LightCorr, s.LightRatio = corr, ratio
+	switch {
+	case gain < c.MinLightGain:
+		s.fail(ReasonTooBright)
+	case corr < c.MinLightCorr || ratio > c.MaxLightRatio:
+		s.fail(ReasonLight)
+	default:
+		c.advance(s, o)
+		return Feedback{Guidance: GuideDone, Met: true}
+	}
+	return Feedback{Guidance: GuideDone}
+}
+
+// echo measures the light challenge's samples: the correlation between the
+// colours shown and the nose's colour (each channel, averaged), the nose's
+// relative gain (how much a channel's value rises when the screen turns
+// that channel on, over its value when off), and the sides' gain over the
+// nose's.
+func (c Config) echo(t Task, samples []LightSample) (corr, gain, ratio float64) {
+	type point struct {
+		on  [3]float64
+		reg [NumRegions][3]float64
+	}
+	var pts []point
+	for _, sm := range samples {
+		k := sm.T / t.FlashMS
+		if k >= len(t.Colors) || time.Duration(sm.T%t.FlashMS)*time.Millisecond < c.LightGuard {
+			continue
+		}
+		pts = append(pts, point{on: rgb(t.Colors[k]), reg: sm.Regions})
+	}
+	if len(pts) < 4 {
+		return 0, 0, 99
+	}
+	// Per region and channel: the least-squares line value = a + b·on.
+	fit := func(r, ch int) (a, b, rr float64) {
+		var sx, sy, sxx, sxy, syy, n float64
+		for _, p := range pts {
+			x, y := p.on[ch], p.reg[r][ch]
+			sx, sy, sxx, sxy, syy, n = sx+x, sy+y, sxx+x*x, sxy+x*y, syy+y*y, n+1
+		}
+		vx, vy, cov := sxx-sx*sx/n, syy-sy*sy/n, sxy-sx*sy/n
+		if vx <= 0 {
+			return sy / n, 0, 0
+		}
+		b = cov / vx
+		a = (sy - b*sx) / n
+		if vy > 0 {
+			rr = cov / math.Sqrt(vx*vy)
+		}
+		return a, b, rr
+	}
+	var centre, sides float64
+	for ch := 0; ch < 3; ch++ {
+		// The forehead and the nose's tip face the screen; the brighter
+		// echo of the two is the centre's (hair may cover the forehead).
+		a1, b1, r1 := fit(RegionBridge, ch)
+		a2, b2, r2 := fit(RegionTip, ch)
+		cg := math.Max(b1/math.Max(a1, 1), b2/math.Max(a2, 1))
+		corr += (r1 + r2) / 6
+		var sg float64
+		for _, r := range []int{RegionLeft, RegionRight} {
+			a, b, _ := fit(r, ch)
+			sg += b / math.Max(a, 1) / 2
+		}
+		centre += cg / 3
+		sides += sg / 3
+	}
+	if centre <= 0 {
+		return corr, centre, 99 // nothing to compare the sides with
+	}
+	return corr, centre, sides / centre
 }
 
 // checkTiming refuses frames out of order, faster than a camera, or whose

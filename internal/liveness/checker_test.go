@@ -1,6 +1,7 @@
 package liveness
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -9,23 +10,97 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
+// head is a rough 3-D layout of the 68 landmarks in eye distances (x right,
+// y down, z towards the camera): enough geometry for the checker's depth
+// and continuity rules, without the face engine.
+var head = func() (p [68][3]float64) {
+	for i := 0; i <= 16; i++ { // the jaw
+		t := float64(i-8) / 8
+		p[i] = [3]float64{1.1 * math.Sin(t*1.3) / math.Sin(1.3), 1.35*math.Cos(t*1.2) - 0.3, -0.9*math.Pow(math.Abs(t), 1.2) - 0.1}
+	}
+	for i := 17; i <= 26; i++ { // the brows
+		k := float64(i - 17)
+		x := -0.95 + 0.2*k
+		if i >= 22 {
+			x = 0.15 + 0.2*float64(i-22)
+		}
+		p[i] = [3]float64{x, -0.55, 0.05}
+	}
+	for k := 0; k < 4; k++ { // the nose's bridge to its tip
+		p[27+k] = [3]float64{0, -0.35 + 0.2*float64(k), 0.1 + 0.15*float64(k)}
+	}
+	for k := 0; k < 5; k++ { // the nostrils
+		p[31+k] = [3]float64{-0.25 + 0.125*float64(k), 0.35, 0.2 + 0.05*(2-math.Abs(float64(k-2)))}
+	}
+	for e, cx := range []float64{-0.5, 0.5} { // the eyes
+		for k := 0; k < 6; k++ {
+			a := float64(k) * math.Pi / 3
+			p[36+6*e+k] = [3]float64{cx - 0.18*math.Cos(a), -0.3 - 0.08*math.Sin(a), -0.1}
+		}
+	}
+	for k := 0; k < 12; k++ { // the lips
+		a := float64(k) * math.Pi / 6
+		p[48+k] = [3]float64{-0.45 * math.Cos(a), 0.8 - 0.15*math.Sin(a), 0.1}
+	}
+	for k := 0; k < 8; k++ {
+		a := float64(k) * math.Pi / 4
+		p[60+k] = [3]float64{-0.3 * math.Cos(a), 0.8 - 0.07*math.Sin(a), 0.12}
+	}
+	return p
+}()
+
+// project places the head turned by yaw (the engine's sign: negative
+// towards the image's right) and pitch, its eyes iod apart (ratio of the
+// frame's width) and centred at (0.5, 0.4); flat flattens it (a picture).
+func project(yaw, pitch, iod float64, flat bool) (out [68][2]float64) {
+	cy, sy := math.Cos(-yaw*math.Pi/180), math.Sin(-yaw*math.Pi/180)
+	cp, sp := math.Cos(pitch*math.Pi/180), math.Sin(pitch*math.Pi/180)
+	for i, q := range head {
+		x, y, z := q[0], q[1], q[2]
+		if flat {
+			z = 0
+		}
+		x, z = x*cy+z*sy, -x*sy+z*cy
+		y, _ = y*cp-z*sp, y*sp+z*cp
+		out[i] = [2]float64{0.5 + iod*x, 0.4 + iod*y}
+	}
+	return out
+}
+
 // frame is a neutral, frontal observation at ms milliseconds, received in
 // real time; options change it.
 func frame(ms int, opts ...func(*Observation)) Observation {
 	at := t0.Add(time.Duration(ms) * time.Millisecond)
 	o := Observation{ClientAt: at, ReceivedAt: at, Faces: 1, BoxW: 0.3, CX: 0.5, CY: 0.5, EyesOpen: 0.95,
-		MouthWidth: 0.8, Happy: -1, Real: 0.9, Embedding: []float32{1, 0}}
+		MouthWidth: 0.8, Happy: -1, Real: 0.9, Embedding: []float32{1, 0}, Luma: 120,
+		Landmarks: project(0, 0, 0.1, false), HasLandmarks: true}
 	for _, f := range opts {
 		f(&o)
 	}
 	return o
 }
 
-func yaw(d float64) func(*Observation)   { return func(o *Observation) { o.Yaw = d } }
-func pitch(d float64) func(*Observation) { return func(o *Observation) { o.Pitch = d } }
-func eyes(p float64) func(*Observation)  { return func(o *Observation) { o.EyesOpen = p } }
-func width(w float64) func(*Observation) { return func(o *Observation) { o.BoxW = w } }
-func real(p float64) func(*Observation)  { return func(o *Observation) { o.Real = p } }
+// yaw turns the head, landmarks included; flatYaw turns a picture.
+func yaw(d float64) func(*Observation) {
+	return func(o *Observation) { o.Yaw, o.Landmarks = d, project(d, o.Pitch, 0.1, false) }
+}
+func flatYaw(d float64) func(*Observation) {
+	return func(o *Observation) { o.Yaw, o.Landmarks = d, project(d, 0, 0.1, true) }
+}
+func pitch(d float64) func(*Observation) {
+	return func(o *Observation) { o.Pitch, o.Landmarks = d, project(o.Yaw, d, 0.1, false) }
+}
+func eyes(p float64) func(*Observation) { return func(o *Observation) { o.EyesOpen = p } }
+func width(w float64) func(*Observation) {
+	return func(o *Observation) {
+		o.BoxW = w
+		for i := range o.Landmarks { // the landmarks grow with the face
+			o.Landmarks[i][0] = 0.5 + (o.Landmarks[i][0]-0.5)*w/0.3
+			o.Landmarks[i][1] = 0.4 + (o.Landmarks[i][1]-0.4)*w/0.3
+		}
+	}
+}
+func real(p float64) func(*Observation) { return func(o *Observation) { o.Real = p } }
 func smile(m, h float64) func(*Observation) {
 	return func(o *Observation) { o.MouthWidth, o.Happy = m, h }
 }
@@ -36,14 +111,29 @@ func faces(n int) func(*Observation) { return func(o *Observation) { o.Faces = n
 func received(ms int) func(*Observation) {
 	return func(o *Observation) { o.ReceivedAt = t0.Add(time.Duration(ms) * time.Millisecond) }
 }
+func luma(v float64) func(*Observation) { return func(o *Observation) { o.Luma = v } }
 
 func run(challenges []Challenge, frames ...Observation) (*State, []Feedback) {
-	s := NewState(challenges)
+	s := NewState(Fixed(challenges))
 	var fbs []Feedback
 	for _, f := range frames {
 		fbs = append(fbs, Defaults.Step(s, f))
 	}
 	return s, fbs
+}
+
+// turn is a head turning smoothly from 0 to deg (engine yaw) from ms on,
+// one frame every 150 ms.
+func turn(ms int, deg float64, opts ...func(float64) func(*Observation)) []Observation {
+	move := yaw
+	if len(opts) > 0 {
+		move = opts[0]
+	}
+	var out []Observation
+	for k := 1; k <= 5; k++ {
+		out = append(out, frame(ms+150*(k-1), move(deg*float64(k)/5)))
+	}
+	return out
 }
 
 func TestChallengesPass(t *testing.T) {
@@ -52,12 +142,12 @@ func TestChallengesPass(t *testing.T) {
 		c      Challenge
 		action []Observation
 	}{
-		{"turn left", TurnLeft, []Observation{frame(400, yaw(-10)), frame(600, yaw(-22))}},
-		{"turn right", TurnRight, []Observation{frame(400, yaw(12)), frame(600, yaw(25))}},
-		{"look up", LookUp, []Observation{frame(400, pitch(8)), frame(600, pitch(16))}},
+		{"turn left", TurnLeft, turn(400, -26)},
+		{"turn right", TurnRight, turn(400, 26)},
+		{"look up", LookUp, []Observation{frame(400, pitch(6)), frame(600, pitch(14))}},
 		{"blink", Blink, []Observation{frame(400, eyes(0.1)), frame(600, eyes(0.05)), frame(800, eyes(0.9))}},
 		{"smile", Smile, []Observation{frame(400, smile(0.85, 0.5)), frame(600, smile(0.95, 0.97))}},
-		{"come closer", ComeCloser, []Observation{frame(400, width(0.35)), frame(600, width(0.45))}},
+		{"come closer", ComeCloser, []Observation{frame(400, width(0.33)), frame(600, width(0.36)), frame(800, width(0.4))}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,40 +165,59 @@ func TestChallengesRefuse(t *testing.T) {
 		name   string
 		c      Challenge
 		action []Observation
+		reason string // "" when the session is simply not done yet
 	}{
-		{"turn left the wrong way", TurnLeft, []Observation{frame(400, yaw(25))}},
-		{"too small a turn", TurnRight, []Observation{frame(400, yaw(12))}},
-		{"slow blink", Blink, []Observation{frame(400, eyes(0.1)), frame(2400, eyes(0.9))}},
-		{"closed eyes never open", Blink, []Observation{frame(400, eyes(0.1)), frame(600, eyes(0.5))}},
-		{"happy face, mouth unchanged", Smile, []Observation{frame(400, smile(0.8, 0.99))}},
-		{"wide mouth, not happy (surprise)", Smile, []Observation{frame(400, smile(1.0, 0.2))}},
-		{"small approach", ComeCloser, []Observation{frame(400, width(0.33))}},
-		{"turning is not looking up", LookUp, []Observation{frame(400, yaw(25), pitch(15))}},
+		{"turn left the wrong way", TurnLeft, turn(400, 25), ""},
+		{"too small a turn", TurnRight, turn(400, 12), ""},
+		{"a picture turned: no parallax", TurnLeft, turn(400, -26, flatYaw), ReasonFlat},
+		{"a turn without landmarks", TurnLeft, []Observation{frame(400, yaw(-26), func(o *Observation) { o.HasLandmarks = false })}, ReasonFlat},
+		{"slow blink", Blink, []Observation{frame(400, eyes(0.1)), frame(2400, eyes(0.9))}, ""},
+		{"closed eyes never open", Blink, []Observation{frame(400, eyes(0.1)), frame(600, eyes(0.5))}, ""},
+		{"happy face, mouth unchanged", Smile, []Observation{frame(400, smile(0.8, 0.99))}, ""},
+		{"wide mouth, not happy (surprise)", Smile, []Observation{frame(400, smile(1.0, 0.2))}, ""},
+		{"small approach", ComeCloser, []Observation{frame(400, width(0.33))}, ""},
+		{"turning is not looking up", LookUp, []Observation{frame(400, yaw(12), pitch(6)), frame(600, yaw(25), pitch(15))}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			frames := append([]Observation{frame(0), frame(200)}, tt.action...)
 			s, _ := run([]Challenge{tt.c}, frames...)
-			if s.Passed || s.Index != 0 {
-				t.Errorf("%s: passed %v index %d", tt.name, s.Passed, s.Index)
+			if s.Passed || s.Index != 0 || tt.reason != "" && !slices.Contains(s.Reasons, tt.reason) {
+				t.Errorf("%s: passed %v index %d reasons %v, want %q", tt.name, s.Passed, s.Index, s.Reasons, tt.reason)
 			}
 		})
 	}
 }
 
+func TestNoseDepth(t *testing.T) {
+	base := project(0, 0, 0.1, false)
+	for _, d := range []float64{-30, -20, 20, 30} {
+		cur, flat := project(d, 0, 0.1, false), project(d, 0, 0.1, true)
+		flatBase := project(0, 0, 0.1, true)
+		if got := noseDepth(&base, &cur, -d); got < 0.3 || got > 0.6 {
+			t.Errorf("a head turned %v°: nose depth %.2f, want about 0.45", d, got)
+		}
+		if got := noseDepth(&flatBase, &flat, -d); math.Abs(got) > 0.01 {
+			t.Errorf("a picture turned %v°: nose depth %.2f, want 0", d, got)
+		}
+	}
+}
+
 func TestSequence(t *testing.T) {
 	seq := []Challenge{TurnLeft, Blink, TurnRight}
-	frames := []Observation{
-		frame(0), frame(150, yaw(-25)), // left
-		frame(300), frame(450, eyes(0.1)), frame(600), // back to neutral, blink
-		frame(750), frame(900, yaw(24)), // right
-	}
+	var frames []Observation
+	frames = append(frames, frame(0))
+	frames = append(frames, turn(150, -26)...) // left
+	frames = append(frames, frame(900, yaw(-15)), frame(1050, yaw(-5)))
+	frames = append(frames, frame(1200), frame(1350, eyes(0.1)), frame(1500)) // back to neutral, blink
+	frames = append(frames, frame(1650))                                      // neutral
+	frames = append(frames, turn(1800, 26)...)                                // right
 	s, fbs := run(seq, frames...)
 	if !s.Passed {
 		t.Fatalf("the right order: passed %v, reasons %v, index %d", s.Passed, s.Reasons, s.Index)
 	}
-	if last := fbs[len(fbs)-1]; last.Guidance != GuideDone || !last.Met {
-		t.Errorf("last feedback %+v", last)
+	if !slices.ContainsFunc(fbs, func(f Feedback) bool { return f.Guidance == GuideDone && f.Met }) {
+		t.Errorf("no frame met the last challenge: %+v", fbs)
 	}
 	// The same movements in the wrong order do not pass.
 	s, _ = run([]Challenge{TurnRight, Blink, TurnLeft}, frames...)
@@ -117,9 +226,71 @@ func TestSequence(t *testing.T) {
 	}
 	// A turn must start from a neutral face: one held turn cannot serve
 	// two challenges.
-	s, _ = run([]Challenge{TurnLeft, ComeCloser}, frame(0), frame(150, yaw(-25)), frame(300, yaw(-25), width(0.5)))
+	held := append([]Observation{frame(0)}, turn(150, -26)...)
+	held = append(held, frame(900, yaw(-26), width(0.45)))
+	s, _ = run([]Challenge{TurnLeft, ComeCloser}, held...)
 	if s.Index != 1 {
 		t.Errorf("index %d after a held turn, want 1 (the approach needs a neutral frame first)", s.Index)
+	}
+}
+
+// TestContinuity: a slideshow jumps between frames; a head does not.
+func TestContinuity(t *testing.T) {
+	// From a frontal photograph straight to a turned one.
+	s, _ := run([]Challenge{TurnLeft}, frame(0), frame(200), frame(400, yaw(-26)))
+	if !slices.Contains(s.Reasons, ReasonJump) {
+		t.Errorf("a jump to a turned face: reasons %v", s.Reasons)
+	}
+	// Another photograph, in another light.
+	s, _ = run([]Challenge{TurnLeft}, frame(0), frame(200), frame(400, luma(160)))
+	if !slices.Contains(s.Reasons, ReasonJump) {
+		t.Errorf("a jump in brightness: reasons %v", s.Reasons)
+	}
+	// Frames far apart are not compared (a network pause).
+	s, _ = run([]Challenge{TurnLeft}, frame(0), frame(200), frame(1400, luma(160)))
+	if s.Done {
+		t.Errorf("a pause then another brightness: reasons %v", s.Reasons)
+	}
+}
+
+// lightRun plays the light challenge with the face's patches lit by gain
+// (per patch: bridge, tip, left, right) times the screen's colour.
+func lightRun(t *testing.T, gains [NumRegions]float64, react bool) *State {
+	t.Helper()
+	s := NewState(Fixed([]Challenge{Light}))
+	task := s.Tasks[0]
+	Defaults.Step(s, frame(0))
+	start := t0.Add(100 * time.Millisecond)
+	for ms := 100; ms < 100+len(task.Colors)*task.FlashMS+400; ms += 120 {
+		o := frame(ms)
+		o.LightStart = start
+		k := (ms - 100) / task.FlashMS
+		for r := 0; r < NumRegions; r++ {
+			for ch := 0; ch < 3; ch++ {
+				v := 120.0
+				if react && k < len(task.Colors) {
+					v *= 1 + gains[r]*rgb(task.Colors[k])[ch]
+				}
+				o.Regions[r][ch] = v
+			}
+		}
+		Defaults.Step(s, o)
+		if s.Done {
+			break
+		}
+	}
+	return s
+}
+
+func TestLight(t *testing.T) {
+	if s := lightRun(t, [NumRegions]float64{0.3, 0.3, 0.15, 0.17}, true); !s.Passed {
+		t.Errorf("a face lit by the screen: passed %v reasons %v (corr %.2f ratio %.2f)", s.Passed, s.Reasons, s.LightCorr, s.LightRatio)
+	}
+	if s := lightRun(t, [NumRegions]float64{0.3, 0.3, 0.3, 0.3}, true); s.Passed || !slices.Contains(s.Reasons, ReasonLight) {
+		t.Errorf("a flat picture, evenly lit: passed %v reasons %v (ratio %.2f)", s.Passed, s.Reasons, s.LightRatio)
+	}
+	if s := lightRun(t, [NumRegions]float64{}, false); s.Passed || !slices.Contains(s.Reasons, ReasonTooBright) {
+		t.Errorf("a screen that does not reflect the colours: passed %v reasons %v", s.Passed, s.Reasons)
 	}
 }
 
@@ -138,7 +309,11 @@ func TestSessionFailures(t *testing.T) {
 		t.Errorf("another person: reasons %v", s.Reasons)
 	}
 
-	s, _ = run([]Challenge{TurnLeft}, frame(0, real(0.1)), frame(200, real(0.05)), frame(400, yaw(-25), real(0.1)))
+	low := append([]Observation{frame(0), frame(200)}, turn(400, -26)...)
+	for i := range low {
+		real(0.1)(&low[i])
+	}
+	s, _ = run([]Challenge{TurnLeft}, low...)
 	if s.Passed || !slices.Contains(s.Reasons, ReasonSpoof) {
 		t.Errorf("spoof scores: passed %v reasons %v", s.Passed, s.Reasons)
 	}
@@ -175,7 +350,7 @@ func TestGuidance(t *testing.T) {
 		{frame(0), string(TurnLeft)},
 	}
 	for _, tt := range tests {
-		s := NewState([]Challenge{TurnLeft})
+		s := NewState(Fixed([]Challenge{TurnLeft}))
 		if fb := Defaults.Step(s, tt.o); fb.Guidance != tt.want {
 			t.Errorf("Step(%+v) guidance = %q, want %q", tt.o, fb.Guidance, tt.want)
 		}
@@ -184,23 +359,38 @@ func TestGuidance(t *testing.T) {
 
 func TestDraw(t *testing.T) {
 	seen := map[Challenge]int{}
+	targets := map[float64]bool{}
 	for i := 0; i < 300; i++ {
 		var seed [32]byte
 		seed[0], seed[1] = byte(i), byte(i>>8)
-		cs, err := Draw(rand.NewChaCha8(seed), 3)
+		ts, err := Draw(rand.NewChaCha8(seed), 3)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for j, c := range cs {
-			seen[c]++
-			if j > 0 && (c == cs[j-1] || isTurn(c) && isTurn(cs[j-1])) {
-				t.Fatalf("Draw() = %v: repeats", cs)
+		if len(ts) != 4 || ts[3].Type != Light || len(ts[3].Colors) != 6 || !everyChannelVaries(ts[3].Colors) {
+			t.Fatalf("Draw() = %+v: want 3 movements and the light", ts)
+		}
+		turns := 0
+		for j, c := range ts[:3] {
+			seen[c.Type]++
+			targets[c.Target] = true
+			if isTurn(c.Type) {
+				turns++
+			}
+			if j > 0 && (c.Type == ts[j-1].Type || isTurn(c.Type) && isTurn(ts[j-1].Type)) {
+				t.Fatalf("Draw() = %+v: repeats", ts)
 			}
 		}
+		if turns == 0 {
+			t.Fatalf("Draw() = %+v: no turn", ts)
+		}
 	}
-	for _, c := range All {
+	for _, c := range Drawn {
 		if seen[c] == 0 {
 			t.Errorf("%s never drawn", c)
 		}
+	}
+	if len(targets) < 10 {
+		t.Errorf("only %d different targets in 300 draws", len(targets))
 	}
 }

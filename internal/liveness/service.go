@@ -130,13 +130,13 @@ func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID st
 		return nil, nil, kyc.Errorf(kyc.Conflict, "the verification is %s: the liveness check is behind it", v.Status)
 	}
 	now := s.o.Now()
-	challenges := s.o.Fixed
-	if challenges == nil {
-		if challenges, err = Draw(s.o.Rand, s.o.Challenges); err != nil {
+	tasks := Fixed(s.o.Fixed)
+	if tasks == nil {
+		if tasks, err = Draw(s.o.Rand, s.o.Challenges); err != nil {
 			return nil, nil, err
 		}
 	}
-	st := NewState(challenges)
+	st := NewState(tasks)
 	st.Nonce = kyc.NewID(s.o.Rand, "n")
 	l := &store.LivenessSession{ID: kyc.NewID(s.o.Rand, "liv"), VerificationID: v.ID, UserID: p.UserID,
 		Status: StatusCreated, ExpiresAt: now.Add(s.o.TTL)}
@@ -239,6 +239,9 @@ const MaxFrameBytes = 2 << 20
 type Frame struct {
 	JPEG     []byte
 	ClientAt time.Time
+	// LightStart is when the page began showing the light challenge's
+	// colours (its clock), sent with the frames of that challenge.
+	LightStart time.Time
 }
 
 // Progress answers frames.
@@ -246,6 +249,7 @@ type Progress struct {
 	State          string    `json:"state" enum:"in_progress,done"`
 	ChallengeIndex int       `json:"challenge_index"`
 	Challenge      string    `json:"challenge,omitempty"`
+	Task           *Task     `json:"task,omitempty" doc:"the current challenge with its target (and, for light, its colours); the next one is revealed when it is met"`
 	Guidance       string    `json:"guidance" doc:"no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, done, or the current challenge"`
 	Instruction    string    `json:"instruction"`
 	Progress       float64   `json:"progress" doc:"share of challenges met, 0–1"`
@@ -365,7 +369,7 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 	if err != nil {
 		return Progress{}, err
 	}
-	o := observe(img, faces, f.ClientAt, now)
+	o := observe(img, faces, f, now)
 	fb := r.s.o.Config.Step(r.st, o)
 	r.dirty = true
 	if err := r.keepImages(ctx, f, faces, fb); err != nil {
@@ -386,23 +390,57 @@ func AttrsFor(st *State) face.Attr {
 	return a
 }
 
-func observe(img *raster.Image, faces []*face.Face, clientAt, now time.Time) Observation {
-	o := Observation{ClientAt: clientAt, ReceivedAt: now, Faces: len(faces), Happy: -1}
-	f := face.Largest(faces)
-	if f == nil {
+func observe(img *raster.Image, faces []*face.Face, f Frame, now time.Time) Observation {
+	o := Observation{ClientAt: f.ClientAt, ReceivedAt: now, Faces: len(faces), Happy: -1, LightStart: f.LightStart}
+	lf := face.Largest(faces)
+	if lf == nil {
 		return o
 	}
 	w, h := float64(img.W), float64(img.H)
-	o.BoxW, o.CX, o.CY = f.Box.W/w, (f.Box.X+f.Box.W/2)/w, (f.Box.Y+f.Box.H/2)/h
-	if f.Pose != nil {
-		o.Yaw, o.Pitch = f.Pose.Yaw, f.Pose.Pitch
+	o.BoxW, o.CX, o.CY = lf.Box.W/w, (lf.Box.X+lf.Box.W/2)/w, (lf.Box.Y+lf.Box.H/2)/h
+	if lf.Pose != nil {
+		o.Yaw, o.Pitch = lf.Pose.Yaw, lf.Pose.Pitch
 	}
-	o.EyesOpen, o.MouthWidth, o.Real, o.Sharpness = f.EyesOpen, f.MouthWidth(), f.Real, f.Sharpness
-	if f.Has(face.AttrSmile) {
-		o.Happy = f.Smile
+	o.EyesOpen, o.MouthWidth, o.Real, o.Sharpness = lf.EyesOpen, lf.MouthWidth(), lf.Real, lf.Sharpness
+	if lf.Has(face.AttrSmile) {
+		o.Happy = lf.Smile
 	}
-	o.Embedding = f.Embedding
+	o.Embedding = lf.Embedding
+	for i, p := range lf.Landmarks {
+		o.Landmarks[i] = [2]float64{p.X / w, p.Y / w}
+	}
+	o.HasLandmarks = true
+	o.Luma = meanLuma(img, lf.Box)
+	centres, half := RegionCentres(&o.Landmarks)
+	for r, c := range centres {
+		o.Regions[r] = meanColour(img, c[0]*w, c[1]*w, half*w)
+	}
 	return o
+}
+
+// meanLuma is the mean luminance of the middle of a face's box.
+func meanLuma(img *raster.Image, b face.Box) float64 {
+	c := meanColour(img, b.X+b.W/2, b.Y+b.H/2, b.W/4)
+	return float64(raster.Luma(float32(c[0]), float32(c[1]), float32(c[2])))
+}
+
+// meanColour is the mean RGB of the square of half-side half around (x, y).
+func meanColour(img *raster.Image, x, y, half float64) [3]float64 {
+	var out [3]float64
+	n := 0
+	x0, x1 := max(0, int(x-half)), min(img.W-1, int(x+half))
+	y0, y1 := max(0, int(y-half)), min(img.H-1, int(y+half))
+	for yy := y0; yy <= y1; yy++ {
+		for xx := x0; xx <= x1; xx++ {
+			p := img.Pix[3*(yy*img.W+xx):]
+			out[0], out[1], out[2] = out[0]+float64(p[0]), out[1]+float64(p[1]), out[2]+float64(p[2])
+			n++
+		}
+	}
+	if n > 0 {
+		out[0], out[1], out[2] = out[0]/float64(n), out[1]/float64(n), out[2]/float64(n)
+	}
+	return out
 }
 
 // keepImages stores the sharpest frontal frame as the reference image and,
@@ -440,6 +478,9 @@ func (s *Service) put(ctx context.Context, l *store.LivenessSession, key, kind s
 func (r *Run) progress(fb Feedback, img *raster.Image, f *face.Face) Progress {
 	p := Progress{State: "in_progress", ChallengeIndex: r.st.Index, Challenge: string(r.st.Current()),
 		Guidance: fb.Guidance, Instruction: GuidanceText(fb.Guidance), Progress: r.st.Progress()}
+	if t := r.st.Task(); t.Type != "" {
+		p.Task = &t
+	}
 	if f != nil && img != nil {
 		w, h := float64(img.W), float64(img.H)
 		p.Face = &FaceInfo{Left: f.Box.X / w, Top: f.Box.Y / h, Width: f.Box.W / w, Height: f.Box.H / h, EyesOpen: f.EyesOpen >= 0.5}

@@ -1,0 +1,103 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/seal"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// evalLiveness implements `kycd eval liveness --faces LABELS [--sessions N]
+// [--split tune|report|all] [--seed S]`: sessions of the real liveness
+// check played by rendered people and by the attacks, APCER per attack and
+// BPCER (docs/accuracy.md). The sessions run in simulated time on a
+// throw-away SQLite database and blob store.
+func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	own, rest, err := splitFlags(args, "faces", "sessions", "split", "seed")
+	if err != nil {
+		return err
+	}
+	if own["faces"] == "" {
+		return errors.New("usage: kycd eval liveness --faces LABELS.tsv [--sessions N] [--split tune|report|all] [--seed S]")
+	}
+	n, seed := 50, uint64(1)
+	if v := own["sessions"]; v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			return errors.New("--sessions must be a positive whole number")
+		}
+	}
+	if v := own["seed"]; v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return errors.New("--seed must be a whole number")
+		}
+	}
+	split := own["split"]
+	if split == "" {
+		split = "report"
+	}
+	if split != "tune" && split != "report" && split != "all" {
+		return errors.New("--split must be tune, report or all")
+	}
+	cfg, _, err := loadConfig("eval liveness", rest, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	_, samples, err := face.ReadPairs(own["faces"])
+	if err != nil {
+		return err
+	}
+	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	all, err := liveness.LoadSubjects(ctx, e, samples, os.ReadFile)
+	if err != nil {
+		return err
+	}
+	var subjects []liveness.Subject
+	for _, s := range all {
+		if split == "all" || s.Tune() == (split == "tune") {
+			subjects = append(subjects, s)
+		}
+	}
+	dir, err := os.MkdirTemp("", "kycd-eval-liveness-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	db, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "eval.db"), store.Options{Now: clock.Now})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	key, _ := seal.ParseKey(seal.GenerateKeyText())
+	keyring := seal.NewKeyring(key)
+	blobs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"), keyring)
+	if err != nil {
+		return err
+	}
+	svc := liveness.NewService(db, e, blobs, keyring, liveness.Options{Now: clock.Now, MaxSessions: 1 << 30})
+	fmt.Fprintf(stdout, "%d photographs of %d on the %s split; %d sessions per scenario, seed %d\n\n",
+		len(subjects), len(all), split, n, seed)
+	rows, err := svc.Evaluate(ctx, clock, subjects, n, seed, stderr)
+	if err != nil {
+		return err
+	}
+	liveness.FormatEval(stdout, rows)
+	return nil
+}

@@ -1,0 +1,474 @@
+package liveness
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/headgen"
+	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
+	"github.com/kycd/kycd/internal/store"
+)
+
+// The evaluation: sessions of the real service (the face engine, the
+// checker, the sealed state in a database) played by a genuine person,
+// rendered in 3-D from a photograph, and by the attacks of the issue's
+// list, each made from the same photographs. ISO/IEC 30107-3's terms:
+// APCER is the share of an attack's sessions that pass, BPCER the share of
+// genuine sessions that fail.
+
+// Subject is a photograph of one person the evaluation makes heads of.
+type Subject struct {
+	Path     string
+	Identity string
+	Image    *raster.Image
+	Face     *face.Face
+}
+
+// Tune reports whether a subject belongs to the half of the identities the
+// thresholds are tuned on; the other half is what the results are reported
+// on. The split is by identity, fixed by a hash, decided before any result
+// was seen.
+func (s Subject) Tune() bool {
+	h := fnv.New32a()
+	h.Write([]byte(s.Identity))
+	return h.Sum32()%2 == 0
+}
+
+// Scenario is one kind of session: genuine or an attack.
+type Scenario struct {
+	Name   string
+	Attack bool
+	Doc    string
+	// make builds the session's player from a subject and the other
+	// photographs of the same person.
+	make func(sub Subject, same []Subject, r *rand.Rand) player
+	// burst sends the frames faster than real time (the server's clock
+	// moves 20 ms a frame while the frames' timestamps move 180 ms).
+	burst bool
+	// lightOnly asks for the light challenge alone: it measures that check
+	// on its own against pictures that the movements stop first.
+	lightOnly bool
+}
+
+// player makes what the camera sees at now, told the current task; it
+// returns the frame and, during the light challenge, when the page began
+// showing its colours. It hears the answer to each frame.
+type player interface {
+	frame(t Task, now time.Time) ([]byte, time.Time)
+	heard(p Progress, now time.Time)
+}
+
+// actorPlayer is a head (solid, flat or bent) moved by a headgen.Actor.
+type actorPlayer struct {
+	a      *headgen.Actor
+	follow bool            // it does what it is asked (a still photograph does not)
+	screen *headgen.Screen // it is shown on a screen filmed by the camera
+	r      *rand.Rand
+}
+
+func (p *actorPlayer) frame(t Task, now time.Time) ([]byte, time.Time) {
+	var start time.Time
+	if p.follow {
+		start = p.a.Ask(string(t.Type), t.Target, t.Colors, t.FlashMS, now)
+	}
+	img := p.a.Head.Render(p.a.Pose(now), 640, 480)
+	if p.screen != nil {
+		p.screen.Film(img, now.Sub(time.Time{}).Seconds())
+	}
+	return encode(img, p.r), start
+}
+
+// heard: a person (or an attacker moving a picture) who is told to look
+// straight at the camera corrects their pose.
+func (p *actorPlayer) heard(pr Progress, now time.Time) {
+	if p.follow && pr.Guidance == GuideLookStraight && pr.Face != nil {
+		p.a.Straighten(pr.Face.Yaw, pr.Face.Pitch, now)
+	}
+}
+
+func (s *slideshow) heard(Progress, time.Time) {}
+
+func encode(img *raster.Image, r *rand.Rand) []byte {
+	for i := range img.Pix {
+		v := float64(img.Pix[i]) + r.NormFloat64()*2
+		img.Pix[i] = uint8(math.Max(0, math.Min(255, v)))
+	}
+	b, _ := img.EncodeJPEG(88)
+	return b
+}
+
+// slideshow shows photographs of the person chosen by their pose: the most
+// frontal one, and for each challenge the one whose pose fits it best,
+// switched when the challenge asks for it, as an attacker with a folder of
+// the victim's photos would.
+type slideshow struct {
+	neutral, left, right, up *headgen.Head
+	cur                      *headgen.Head
+	task                     Task
+	since                    time.Time
+	r                        *rand.Rand
+}
+
+func (s *slideshow) frame(t Task, now time.Time) ([]byte, time.Time) {
+	if t.Type != s.task.Type || t.Target != s.task.Target {
+		s.task, s.since = t, now
+	}
+	s.cur = s.neutral
+	dist := 4.0
+	if now.Sub(s.since) > 700*time.Millisecond {
+		switch t.Type {
+		case TurnLeft:
+			s.cur = s.left
+		case TurnRight:
+			s.cur = s.right
+		case LookUp:
+			s.cur = s.up
+		case ComeCloser:
+			dist = 4 / (t.Target + 0.15)
+		}
+	}
+	img := s.cur.Render(headgen.Pose{Distance: dist, Strength: 0.3}, 640, 480)
+	return encode(img, s.r), time.Time{}
+}
+
+// Scenarios are the evaluation's kinds of session.
+var Scenarios = []Scenario{
+	{Name: "genuine", Doc: "a person: a head rendered in 3-D from the photograph, doing what it is asked, lit by the screen",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "still photo", Attack: true, Doc: "a print of the photograph held still",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 0.5, Lit: true, Rand: r}, r: r}
+		}},
+	{Name: "moved print", Attack: true, Doc: "the print turned, tilted and brought closer as each challenge asks, lit by the screen",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 1, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "bent print", Attack: true, Doc: "the print bent around a vertical axis (a cylinder) and moved as each challenge asks",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 1, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "pose slideshow", Attack: true, Doc: "the person's photographs chosen by pose (measured with the face engine), switched as each challenge asks",
+		make: func(sub Subject, same []Subject, r *rand.Rand) player {
+			byYaw := slices.Clone(append(same, sub))
+			slices.SortFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Yaw-b.Face.Pose.Yaw)) })
+			up := slices.MaxFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Pitch-b.Face.Pose.Pitch)) })
+			build := func(s Subject) *headgen.Head { return headgen.Build(s.Image, s.Face.Landmarks, headgen.Flat) }
+			return &slideshow{neutral: build(sub), left: build(byYaw[0]), right: build(byYaw[len(byYaw)-1]), up: build(up), r: r}
+		}},
+	{Name: "screen replay", Attack: true, Doc: "a recording of the person (rendered in 3-D) doing each challenge, played on a screen: moiré, gamma, bands, bezel; a screen shines, it does not reflect the colours",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: false, Rand: r},
+				follow: true, screen: headgen.NewScreen(r), r: r}
+		}},
+	{Name: "print, light only", Attack: true, lightOnly: true, Doc: "the light challenge alone, against a print held still in front of the screen",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 0.5, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "bent print, light only", Attack: true, lightOnly: true, Doc: "the light challenge alone, against a bent print",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 0.5, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "genuine, light only", lightOnly: true, Doc: "the light challenge alone, for a person",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+	{Name: "burst", Attack: true, burst: true, Doc: "the genuine frames sent all at once (a recording, or frames made before the session)",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
+				follow: true, r: r}
+		}},
+}
+
+// EvalRow is one scenario's outcome.
+type EvalRow struct {
+	Scenario string
+	Attack   bool
+	Sessions int
+	Passed   int
+	Reasons  map[string]int
+	Stuck    map[string]int // timed-out sessions by the challenge they were at
+	// The measures the thresholds act on, over the sessions that got to
+	// them: the nose's depth over the turns, the light's correlation and
+	// side-to-centre ratio, the largest frame-to-frame shape change.
+	NoseDepth, LightCorr, LightRatio, MaxJump []float64
+}
+
+// Rate is APCER for an attack (the share passed), BPCER for genuine
+// sessions (the share failed).
+func (r EvalRow) Rate() float64 {
+	if r.Sessions == 0 {
+		return 0
+	}
+	if r.Attack {
+		return float64(r.Passed) / float64(r.Sessions)
+	}
+	return float64(r.Sessions-r.Passed) / float64(r.Sessions)
+}
+
+// LoadSubjects reads the photographs of a labels.tsv (path, identity) whose
+// face is frontal enough to build a head from.
+func LoadSubjects(ctx context.Context, e *face.Engine, samples []face.Sample, read func(string) ([]byte, error)) ([]Subject, error) {
+	var out []Subject
+	for _, s := range samples {
+		data, err := read(s.Path)
+		if err != nil {
+			return nil, err
+		}
+		img, err := raster.Decode(data, raster.Limits{})
+		if err != nil {
+			continue
+		}
+		// Large photographs are shrunk: the heads are rendered at 640×480.
+		if img.W > 1200 {
+			img = shrink(img, 1200)
+		}
+		fs, err := e.Detect(ctx, img, face.AttrPose)
+		if err != nil {
+			return nil, err
+		}
+		f := face.Largest(fs)
+		if len(fs) != 1 || f.Pose == nil || f.Box.W < 80 {
+			continue
+		}
+		// The head made from it must show one face, frontal enough, when
+		// rendered facing the camera (a second face in the background, or
+		// a head turned in the photograph, makes no test person).
+		r, err := e.Detect(ctx, headgen.Build(img, f.Landmarks, headgen.Solid).Render(headgen.Pose{Distance: 4}, 640, 480), face.AttrPose)
+		if err != nil {
+			return nil, err
+		}
+		if len(r) != 1 || math.Abs(r[0].Pose.Yaw) > 8 || math.Abs(r[0].Pose.Pitch) > 10 {
+			continue
+		}
+		out = append(out, Subject{Path: s.Path, Identity: s.Identity, Image: img, Face: f})
+	}
+	return out, nil
+}
+
+func shrink(img *raster.Image, w int) *raster.Image {
+	h := img.H * w / img.W
+	out := &raster.Image{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	sx := float64(img.W) / float64(w)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			r, g, b := img.Bilinear((float64(x)+0.5)*sx-0.5, (float64(y)+0.5)*sx-0.5, -1)
+			k := 3 * (y*w + x)
+			out.Pix[k], out.Pix[k+1], out.Pix[k+2] = uint8(r), uint8(g), uint8(b)
+		}
+	}
+	return out
+}
+
+// Evaluate plays n sessions of each scenario with subjects drawn from
+// subjects (frontal photographs: |yaw| under 12° for the heads), seeded
+// with seed, and reports each scenario's outcome. The service must run on
+// clock (the sessions are simulated, not waited for). progress, when not
+// nil, hears about each session.
+func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subject, n int, seed uint64, progress io.Writer) ([]EvalRow, error) {
+	var frontal []Subject
+	for _, sub := range subjects {
+		if math.Abs(sub.Face.Pose.Yaw) < 12 && math.Abs(sub.Face.Pose.Pitch) < 15 {
+			frontal = append(frontal, sub)
+		}
+	}
+	if len(frontal) == 0 {
+		return nil, fmt.Errorf("no frontal photograph to make heads of")
+	}
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	var rows []EvalRow
+	for _, sc := range Scenarios {
+		if only := os.Getenv("KYCD_EVAL_ONLY"); only != "" && !strings.Contains(sc.Name, only) {
+			continue
+		}
+		row := EvalRow{Scenario: sc.Name, Attack: sc.Attack, Reasons: map[string]int{}, Stuck: map[string]int{}}
+		for i := 0; i < n; i++ {
+			sub := frontal[r.IntN(len(frontal))]
+			var same []Subject
+			for _, o := range subjects {
+				if o.Identity == sub.Identity && o.Path != sub.Path {
+					same = append(same, o)
+				}
+			}
+			st, err := s.simulate(ctx, clock, sc, sc.make(sub, same, r), r)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", sc.Name, err)
+			}
+			row.Sessions++
+			if st.Passed {
+				row.Passed++
+			}
+			for _, reason := range st.Reasons {
+				row.Reasons[reason]++
+				if reason == ReasonTimeout {
+					row.Stuck[string(st.Current())]++
+				}
+			}
+			if st.Turns > 0 {
+				row.NoseDepth = append(row.NoseDepth, st.NoseDepth)
+			}
+			if st.LightRatio != 0 {
+				row.LightCorr = append(row.LightCorr, st.LightCorr)
+				row.LightRatio = append(row.LightRatio, st.LightRatio)
+			}
+			row.MaxJump = append(row.MaxJump, st.MaxJump)
+			if progress != nil {
+				fmt.Fprintf(progress, "\r%-15s %3d/%d ", sc.Name, i+1, n)
+			}
+		}
+		rows = append(rows, row)
+	}
+	if progress != nil {
+		fmt.Fprintln(progress)
+	}
+	return rows, nil
+}
+
+// SimClock is the evaluation's clock: sessions are played in simulated
+// time.
+type SimClock struct{ T time.Time }
+
+// Now is the clock's time.
+func (c *SimClock) Now() time.Time { return c.T }
+
+// simulate plays one session.
+func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl player, r *rand.Rand) (*State, error) {
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_eval"}
+	if err := s.db.CreateVerification(ctx, v); err != nil {
+		return nil, err
+	}
+	p := &kyc.Principal{UserID: v.UserID, Roles: []kyc.Role{kyc.RoleApplicant}}
+	l, st, err := s.Start(ctx, p, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	if sc.lightOnly {
+		// Replace the drawn tasks by the drawn light alone, in the sealed state.
+		st.Tasks = st.Tasks[len(st.Tasks)-1:]
+		if l.State, err = s.seal(l.ID, st); err != nil {
+			return nil, err
+		}
+		if err := s.db.SaveLiveness(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	run, err := s.Begin(ctx, p, l.ID)
+	if err != nil {
+		return nil, err
+	}
+	task := st.Task()
+	client := clock.T
+	guidance := map[string]int{}
+	for i := 0; i < 500 && !run.Done(); i++ {
+		step := time.Duration(160+r.IntN(60)) * time.Millisecond // a webcam at 5–6 frames a second
+		client = client.Add(step)
+		if sc.burst {
+			clock.T = clock.T.Add(20 * time.Millisecond)
+		} else {
+			clock.T = client
+		}
+		jpeg, start := pl.frame(task, client)
+		prog, err := run.Frame(ctx, Frame{JPEG: jpeg, ClientAt: client, LightStart: start})
+		if err != nil && kyc.ErrorCode(err) == kyc.Internal {
+			return nil, err
+		}
+		guidance[prog.Guidance]++
+		pl.heard(prog, client)
+		task = Task{}
+		if prog.Task != nil {
+			task = *prog.Task
+		}
+	}
+	if err := run.Close(ctx); err != nil && kyc.ErrorCode(err) == kyc.Internal {
+		return nil, err
+	}
+	clock.T = client.Add(time.Minute)
+	if verbose {
+		fmt.Printf("%-22s tasks %v index %d reasons %v depth %.2f (%d) light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
+			run.st.Index, run.st.Reasons, run.st.NoseDepth, run.st.Turns, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
+	}
+	if err := s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) }); err != nil {
+		return nil, err
+	}
+	return run.st, nil
+}
+
+var verbose = os.Getenv("KYCD_EVAL_VERBOSE") != ""
+
+func taskNames(ts []Task) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, fmt.Sprintf("%s:%.0f", t.Type, t.Target))
+	}
+	return out
+}
+
+// FormatEval writes the results as a Markdown table.
+func FormatEval(w io.Writer, rows []EvalRow) {
+	fmt.Fprintln(w, "| scenario | sessions | passed | APCER / BPCER | reasons |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | --- |")
+	for _, r := range rows {
+		measure := "APCER"
+		if !r.Attack {
+			measure = "BPCER"
+		}
+		var reasons []string
+		for k, v := range r.Reasons {
+			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
+		}
+		sort.Strings(reasons)
+		var stuck []string
+		for k, v := range r.Stuck {
+			stuck = append(stuck, fmt.Sprintf("%s %d", k, v))
+		}
+		sort.Strings(stuck)
+		if len(stuck) > 0 {
+			reasons = append(reasons, "(timed out at: "+strings.Join(stuck, ", ")+")")
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s %.1f%% | %s |\n", r.Scenario, r.Sessions, r.Passed, measure, 100*r.Rate(), strings.Join(reasons, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | nose depth (min, median) | light correlation (median) | light side/centre (min, median) | largest shape jump (median, max) |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth, true, true, false), stats(r.LightCorr, false, true, false),
+			stats(r.LightRatio, true, true, false), stats(r.MaxJump, false, true, true))
+	}
+}
+
+func stats(v []float64, minV, median, maxV bool) string {
+	if len(v) == 0 {
+		return "–"
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	var parts []string
+	if minV {
+		parts = append(parts, fmt.Sprintf("%.2f", s[0]))
+	}
+	if median {
+		parts = append(parts, fmt.Sprintf("%.2f", s[len(s)/2]))
+	}
+	if maxV {
+		parts = append(parts, fmt.Sprintf("%.2f", s[len(s)-1]))
+	}
+	return strings.Join(parts, ", ")
+}
