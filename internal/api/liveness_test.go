@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/testenv"
 )
@@ -33,32 +34,89 @@ func challenges(r res) []string {
 	return out
 }
 
-var performableOrder = []liveness.Challenge{liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight}
+// firstTask is the challenge a new session reveals.
+func firstTask(t testing.TB, session res) liveness.Task {
+	var b struct{ Challenges []liveness.Task }
+	if err := json.Unmarshal([]byte(session.raw), &b); err != nil || len(b.Challenges) != 1 {
+		t.Fatalf("a new session reveals one challenge: %s", session.raw)
+	}
+	return b.Challenges[0]
+}
 
-// TestLivenessOverHTTP runs a session of turns and an approach (challenges
-// photographs can act out): it sends the frames in the order the
-// challenges ask for, one per request, 200 ms apart.
+// performableOrder is the tests' fixed challenge order: a turn, a look-up,
+// an approach, and the light challenge.
+var performableOrder = []liveness.Challenge{liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser, liveness.Light}
+
+// camera is what is in front of the camera: a person, or an attack.
+type camera interface {
+	Frame(task liveness.Task, now time.Time) (jpeg []byte, lightStart time.Time)
+	Heard(p liveness.Progress, now time.Time)
+}
+
+// perform has p meet the challenges of session (the answer that started
+// it) over HTTP, one frame per request 200 ms apart, each challenge as the
+// answers reveal it; it returns the last answer.
+func (e *env) perform(session res, c cred, p camera) res {
+	e.t.Helper()
+	sid, task := session.str("session_id"), firstTask(e.t, session)
+	var last res
+	for range 300 {
+		e.clk.Advance(200 * time.Millisecond)
+		jpg, lightStart := p.Frame(task, e.clk.Now())
+		parts := []part{{"timestamp_ms", "", "", []byte(strconv.FormatInt(e.clk.Now().UnixMilli(), 10))}}
+		if !lightStart.IsZero() {
+			parts = append(parts, part{"light_start_ms", "", "", []byte(strconv.FormatInt(lightStart.UnixMilli(), 10))})
+		}
+		last = e.multipartDo("/v1/liveness/"+sid+"/frames", c, append(parts, part{"frame", "", "image/jpeg", jpg})...)
+		if last.status != 200 || last.str("state") == "done" {
+			return last
+		}
+		var pr liveness.Progress
+		json.Unmarshal([]byte(last.raw), &pr)
+		p.Heard(pr, e.clk.Now())
+		task = liveness.Task{}
+		if pr.Task != nil {
+			task = *pr.Task
+		}
+	}
+	e.t.Fatalf("the session did not end: %s", last.raw)
+	return last
+}
+
+// subject is the test person: a head rendered in 3-D from the test
+// photograph.
+func subject(t testing.TB) *testenv.Person {
+	return testenv.NewPerson(t, faceEngine(t), headgen.Solid, 1)
+}
+
+// stillFrame is a camera frame of the test photograph.
+func stillFrame(t testing.TB) []byte {
+	if f, ok := frameCache["still"]; ok {
+		return f
+	}
+	f := testenv.CameraFrame(t, faceEngine(t), testenv.FrontalPhoto, false, 0.3)
+	frameCache["still"] = f
+	return f
+}
+
+var frameCache = map[string][]byte{}
+
+// TestLivenessOverHTTP: a person (a head rendered in 3-D) meets a session's
+// challenges over HTTP, one frame per request, 200 ms apart, each as the
+// answers reveal it.
 func TestLivenessOverHTTP(t *testing.T) {
 	e := newEnv(t, envOptions{challenges: performableOrder})
 	u := e.newUser("live@example.com")
 	vid, s := e.startLiveness(u)
-	if len(challenges(s)) != 3 || !strings.HasPrefix(s.str("stream_url"), "ws://kyc.test/v1/liveness/") || s.str("frames_url") == "" {
+	if len(challenges(s)) != 1 || !strings.HasPrefix(s.str("stream_url"), "ws://kyc.test/v1/liveness/") || s.str("frames_url") == "" {
 		t.Fatalf("session %s", s.raw)
 	}
 	sid := s.str("session_id")
-	var last res
-	for _, jpg := range framesFor(t, challenges(s)) {
-		e.clk.Advance(200 * time.Millisecond)
-		ts := strconv.FormatInt(e.clk.Now().UnixMilli(), 10)
-		last = e.multipartDo("/v1/liveness/"+sid+"/frames", cred{bearer: u.access},
-			part{"timestamp_ms", "", "", []byte(ts)}, part{"frame", "", "image/jpeg", jpg})
-		if last.status != 200 {
-			t.Fatalf("frames: %d %s", last.status, last.raw)
-		}
-		if last.str("state") == "done" {
-			break
-		}
+	// One challenge at a time: the first is revealed, the count is known.
+	if s.body["challenge_count"] != float64(4) || challenges(s)[0] != "turn_left" {
+		t.Errorf("session %s", s.raw)
 	}
+	last := e.perform(s, cred{bearer: u.access}, subject(t))
 	res, _ := last.body["result"].(map[string]any)
 	if res == nil || res["status"] != "succeeded" {
 		t.Fatalf("result after the sequence: %s", last.raw)
@@ -84,7 +142,7 @@ func TestLivenessOverHTTP(t *testing.T) {
 		}
 		// The session is single-use.
 		again := e.multipartDo("/v1/liveness/"+sid+"/frames", cred{bearer: u.access},
-			part{"timestamp_ms", "", "", []byte("1")}, part{"frame", "", "image/jpeg", framesFor(t, nil)[0]})
+			part{"timestamp_ms", "", "", []byte("1")}, part{"frame", "", "image/jpeg", stillFrame(t)})
 		if again.status != 409 {
 			t.Errorf("frames after the end = %d, want 409", again.status)
 		}
@@ -93,36 +151,6 @@ func TestLivenessOverHTTP(t *testing.T) {
 	if r := e.do("GET", "/v1/liveness/"+sid, nil, cred{bearer: other.access}); r.status != 404 {
 		t.Errorf("another applicant reads the session: %d", r.status)
 	}
-}
-
-var frameCache = map[string][]byte{}
-
-// framesFor builds the frames that act out cs: a neutral frame before each.
-func framesFor(t testing.TB, cs []string) [][]byte {
-	get := func(name string, photo string, mirror bool, share float64) []byte {
-		if f, ok := frameCache[name]; ok {
-			return f
-		}
-		f := testenv.CameraFrame(t, faceEngine(t), photo, mirror, share)
-		frameCache[name] = f
-		return f
-	}
-	neutral := get("neutral", testenv.FrontalPhoto, false, 0.3)
-	neutralM := get("neutralM", testenv.FrontalPhoto, true, 0.3)
-	out := [][]byte{neutral}
-	for _, c := range cs {
-		switch c {
-		case "turn_left":
-			out = append(out, neutralM, get("left", testenv.TurnedPhoto, false, 0.3))
-		case "turn_right":
-			out = append(out, neutral, get("right", testenv.TurnedPhoto, true, 0.3))
-		case "come_closer":
-			out = append(out, neutral, get("closer", testenv.FrontalPhoto, false, 0.45))
-		default:
-			out = append(out, neutral, neutral)
-		}
-	}
-	return out
 }
 
 // TestLivenessOverWebSocket drives a session over the stream.
@@ -139,10 +167,21 @@ func TestLivenessOverWebSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.CloseNow()
-	var last map[string]any
-	for _, jpg := range framesFor(t, challenges(s)) {
+	// A corrupt frame gets an error message, not a dropped connection.
+	conn.Write(ctx, websocket.MessageBinary, []byte("not a jpeg"))
+	if _, data, _ := conn.Read(ctx); !strings.Contains(string(data), "unsupported_media") {
+		t.Errorf("corrupt frame answer %s", data)
+	}
+	p, task := subject(t), firstTask(t, s)
+	var last liveness.Progress
+	for range 300 {
 		e.clk.Advance(200 * time.Millisecond)
-		ts, _ := json.Marshal(map[string]int64{"timestamp_ms": e.clk.Now().UnixMilli()})
+		jpg, lightStart := p.Frame(task, e.clk.Now())
+		m := map[string]int64{"timestamp_ms": e.clk.Now().UnixMilli()}
+		if !lightStart.IsZero() {
+			m["light_start_ms"] = lightStart.UnixMilli()
+		}
+		ts, _ := json.Marshal(m)
 		if err := conn.Write(ctx, websocket.MessageText, ts); err != nil {
 			t.Fatal(err)
 		}
@@ -153,25 +192,21 @@ func TestLivenessOverWebSocket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		last = nil
-		json.Unmarshal(data, &last)
-		if last["guidance"] == nil {
+		last = liveness.Progress{}
+		if err := json.Unmarshal(data, &last); err != nil || last.Guidance == "" {
 			t.Fatalf("message %s", data)
 		}
-		if last["state"] == "done" {
+		if last.State == "done" {
 			break
 		}
-	}
-	if last["result"] == nil || last["result"].(map[string]any)["status"] != "succeeded" {
-		t.Errorf("last message %v", last)
-	}
-	// A corrupt frame gets an error message, not a dropped connection.
-	if last["state"] != "done" {
-		conn.Write(ctx, websocket.MessageBinary, []byte("not a jpeg"))
-		_, data, _ := conn.Read(ctx)
-		if !strings.Contains(string(data), "unsupported_media") {
-			t.Errorf("corrupt frame answer %s", data)
+		p.Heard(last, e.clk.Now())
+		task = liveness.Task{}
+		if last.Task != nil {
+			task = *last.Task
 		}
+	}
+	if last.Result == nil || last.Result.Status != "succeeded" {
+		t.Errorf("last message %+v", last)
 	}
 	// Without credentials the stream is refused before the upgrade.
 	if _, resp, err := websocket.Dial(ctx, url, nil); err == nil || resp == nil || resp.StatusCode != 401 {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/headgen"
+	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 	"github.com/kycd/kycd/internal/totp"
@@ -90,21 +92,47 @@ func (a api) parts(path string, want int, kv ...any) map[string]any {
 
 // liveness runs a case's liveness check with the recorded sequence, a
 // frame every 250 ms of real time.
-func (a api) liveness(vid string, frames [][]byte) {
+func (a api) liveness(vid string, p *testenv.Person) {
 	a.t.Helper()
 	s := a.json("POST", "/v1/verifications/"+vid+"/liveness", nil, 201)
 	sid := s["session_id"].(string)
-	for _, f := range frames {
-		time.Sleep(250 * time.Millisecond)
-		r := a.parts("/v1/liveness/"+sid+"/frames", 200, "timestamp_ms", strconv.FormatInt(time.Now().UnixMilli(), 10), "frame", f)
+	var task liveness.Task
+	if cs, _ := s["challenges"].([]any); len(cs) == 1 {
+		task = taskOf(cs[0])
+	}
+	for range 300 {
+		time.Sleep(200 * time.Millisecond)
+		now := time.Now()
+		jpg, lightStart := p.Frame(task, now)
+		fields := []any{"timestamp_ms", strconv.FormatInt(now.UnixMilli(), 10)}
+		if !lightStart.IsZero() {
+			fields = append(fields, "light_start_ms", strconv.FormatInt(lightStart.UnixMilli(), 10))
+		}
+		r := a.parts("/v1/liveness/"+sid+"/frames", 200, append(fields, "frame", jpg)...)
 		if r["state"] == "done" {
 			if res, _ := r["result"].(map[string]any); res["status"] != "succeeded" {
 				a.t.Fatalf("liveness: %v", r)
 			}
 			return
 		}
+		var pr liveness.Progress
+		b, _ := json.Marshal(r)
+		json.Unmarshal(b, &pr)
+		p.Heard(pr, now)
+		task = liveness.Task{}
+		if pr.Task != nil {
+			task = *pr.Task
+		}
 	}
 	a.t.Fatal("the liveness check did not finish")
+}
+
+// taskOf reads a challenge of a JSON answer.
+func taskOf(v any) liveness.Task {
+	var t liveness.Task
+	b, _ := json.Marshal(v)
+	json.Unmarshal(b, &t)
+	return t
 }
 
 // waitStatus polls a case until its status is one of want.
@@ -174,7 +202,7 @@ func adminToken(t testing.TB, base string, env []string) string {
 // is decided, once, with nothing lost.
 func TestJourneyScaleOutAndCrash(t *testing.T) {
 	e := testenv.FaceEngine(t)
-	frames := testenv.LivenessSequence(t, e)
+	person := testenv.NewPerson(t, e, headgen.Solid, 1)
 	doc1 := passport(t, e, "face_recognition/examples__obama-480p.jpg", 1)
 	doc2 := passport(t, e, "face_recognition/examples__obama-720p.jpg", 2)
 
@@ -183,7 +211,7 @@ func TestJourneyScaleOutAndCrash(t *testing.T) {
 	out, _ := exec.Command(kycdBin, "keygen").Output()
 	os.WriteFile(keyFile, out, 0o600)
 	common := append(testenv.S3Env(), "KYCD_DATABASE_URL="+dbURL, "KYCD_BLOB_URL="+blobURL, "KYCD_MASTER_KEY_FILE="+keyFile,
-		"KYCD_LIVENESS_CHALLENGES=turn_left,come_closer,turn_right", "KYCD_JOB_TIMEOUT=5s", "OMP_THREAD_LIMIT=1")
+		"KYCD_LIVENESS_CHALLENGES=turn_left,look_up,light", "KYCD_JOB_TIMEOUT=5s", "OMP_THREAD_LIMIT=1")
 	pa := startKycd(t, append(common, "KYCD_DATA_DIR="+t.TempDir())...)
 	pb := startKycd(t, append(common, "KYCD_DATA_DIR="+t.TempDir())...)
 	admin := adminToken(t, pa.url, append(common, "KYCD_DATA_DIR="+t.TempDir()))
@@ -194,7 +222,7 @@ func TestJourneyScaleOutAndCrash(t *testing.T) {
 	// One case, its steps spread over both processes.
 	v := a.json("POST", "/v1/verifications", map[string]string{"reference": "shared-1"}, 201)
 	vid := v["id"].(string)
-	b.liveness(vid, frames)
+	b.liveness(vid, person)
 	a.parts("/v1/verifications/"+vid+"/documents", 202, "front", doc1)
 	b.json("POST", "/v1/verifications/"+vid+"/submit", nil, 202)
 	got := a.waitStatus(vid, 90*time.Second, "approved", "rejected", "needs_review")
@@ -205,7 +233,7 @@ func TestJourneyScaleOutAndCrash(t *testing.T) {
 	// A crash right after the submit: both processes killed.
 	v = b.json("POST", "/v1/verifications", map[string]string{"reference": "crash-1"}, 201)
 	vid2 := v["id"].(string)
-	b.liveness(vid2, frames)
+	b.liveness(vid2, person)
 	b.parts("/v1/verifications/"+vid2+"/documents", 202, "front", doc2)
 	b.json("POST", "/v1/verifications/"+vid2+"/submit", nil, 202)
 	pa.cmd.Process.Kill()

@@ -254,7 +254,9 @@ func (h *Head) fill(out *raster.Image, zbuf []float64, p Pose, s [3][2]float64, 
 			lit := w0*shade[0] + w1*shade[1] + w2*shade[2]
 			c := [3]float32{r, g, b}
 			for ch := 0; ch < 3; ch++ {
-				val := float64(c[ch]) * (1 + p.Strength*p.Light[ch]*lit)
+				// The camera's exposure is set so that the brightest
+				// surface facing the screen's white does not clip.
+				val := float64(c[ch]) * (1 + p.Strength*p.Light[ch]*lit) / (1 + p.Strength)
 				out.Pix[3*k+ch] = uint8(math.Min(255, math.Max(0, val)))
 			}
 		}

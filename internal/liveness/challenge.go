@@ -122,8 +122,9 @@ func Fixed(cs []Challenge) []Task {
 // Draw picks n head movements with r (crypto/rand in production, a fixed
 // stream in tests), then the light challenge: never the same movement
 // twice in a row, never both turns back to back (one head movement must
-// not serve two), at least one turn (the parallax check needs one), each
-// with a random target; the light's colours random, each channel both on
+// not serve two), at least one turn and one look-up (the parallax checks
+// need both: a print can be bent around one axis, not two), each with a
+// random target; the light's colours random, each channel both on
 // and off, no colour twice in a row.
 func Draw(r io.Reader, n int) ([]Task, error) {
 	pick := func(k int) (int, error) {
@@ -146,7 +147,10 @@ func Draw(r io.Reader, n int) ([]Task, error) {
 				continue
 			}
 		}
-		if len(out) == n-1 && !slices.ContainsFunc(out, func(t Task) bool { return isTurn(t.Type) }) && !isTurn(c) {
+		// The last places go to a turn and a look-up if none was drawn yet.
+		hasTurn := slices.ContainsFunc(out, func(t Task) bool { return isTurn(t.Type) }) || isTurn(c)
+		hasUp := slices.ContainsFunc(out, func(t Task) bool { return t.Type == LookUp }) || c == LookUp
+		if missing := b2i(!hasTurn) + b2i(!hasUp); n >= 2 && missing > n-1-len(out) {
 			continue
 		}
 		step, err := pick(11)
@@ -182,6 +186,13 @@ func Draw(r io.Reader, n int) ([]Task, error) {
 		}
 	}
 	return append(out, light), nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // everyChannelVaries reports whether each channel is on in some colours and

@@ -73,6 +73,9 @@ func RegionCentres(lm *[68][2]float64) (centres [NumRegions][2]float64, half flo
 	return centres, 0.1 * iod(lm)
 }
 
+// Saturated is the patch value (0–255) at which a camera channel clips.
+const Saturated = 250
+
 // Config holds the thresholds; Defaults gives the tuned values.
 type Config struct {
 	ChallengeTimeout time.Duration // to meet each movement once it is asked for
@@ -95,6 +98,9 @@ type Config struct {
 	// the nose's depth in front of them (the median over the turned frames).
 	// About 0.6 on a head, under 0.1 on a flat or bent picture.
 	MinNoseDepth float64
+	// The same under a look-up, vertically (MinPitchDepth): about 0.5 on a
+	// head; on a print bent around a vertical axis, as on a flat one.
+	MinPitchDepth float64
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) may change by at most
 	// ShapeJump eye distances (RMS), the face's brightness by LumaJump
@@ -131,8 +137,8 @@ var Defaults = Config{
 	SameFace: 0.35, MinReal: 0,
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
 	MaxFrames:    600,
-	MinNoseDepth: 0.40,
-	MaxGap:       700 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.18, ScaleJump: 0.2,
+	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
+	MaxGap: 700 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
 	SpikeMin: 0.05, SpikeRatio: 3,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
@@ -183,10 +189,13 @@ type State struct {
 	MinCos     float64   `json:"min_cos"`
 	Checked    int       `json:"checked"` // frames compared with the reference
 	Prev       *Baseline `json:"prev,omitempty"`
-	NoseDepth  float64   `json:"nose_depth"` // the smallest depth measured over the turns (Turns of them)
+	NoseDepth  float64   `json:"nose_depth"`  // the smallest depth measured over the turns (Turns of them)
+	PitchDepth float64   `json:"pitch_depth"` // and over the look-ups (Nods of them)
+	Nods       int       `json:"nods,omitempty"`
 	Turns      int       `json:"turns"`
 	Depths     []float64 `json:"depths,omitempty"` // the current turn's nose depths, one per turned frame
 	MaxJump    float64   `json:"max_jump"`         // the largest frame-to-frame shape change
+	Break      string    `json:"break,omitempty"`  // what broke the continuity: shape, spike, scale or brightness
 	Jumps      []float64 `json:"jumps,omitempty"`  // the last two frame-to-frame changes (0 across a gap)
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
@@ -297,7 +306,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			}
 		}
 	}
-	if !c.continuous(s, o) {
+	if s.Break = c.continuous(s, o); s.Break != "" {
 		s.fail(ReasonJump)
 		return Feedback{Guidance: GuideDone}
 	}
@@ -409,22 +418,36 @@ func (c Config) met(s *State, o Observation) bool {
 	return false
 }
 
-// depth checks that a met turn moved as a solid head does: seen from the
-// camera, the nose tip, which stands in front of the face, moves sideways
-// further than the face's midline (nasion, upper lip, chin) in proportion
-// to the sine of the turn. On a picture, flat or bent around a vertical
-// axis, the nose is painted on the midline and moves with it.
+// depth checks that a met turn or look-up moved as a solid head does: seen
+// from the camera, the nose tip, which stands in front of the face, moves
+// further than the eyes and the mouth's corners, in proportion to the sine
+// of the rotation: sideways under a turn, upwards under a look-up. A
+// picture, flat or bent, has its nose painted between them and moves with
+// them; and paper bends in one direction at a time (a print curved around
+// a vertical axis to fake a turn is flat from top to bottom), which is why
+// a session asks for a turn and a look-up.
 func (c Config) depth(s *State, o Observation) string {
-	if !isTurn(s.Current()) {
+	cur := s.Current()
+	if !isTurn(cur) && cur != LookUp {
 		return ""
 	}
 	if len(s.Depths) == 0 {
 		return ReasonFlat // no landmarks, no evidence: fail closed
 	}
-	// The median over the turned frames: one frame's landmarks are noisy.
+	// The median over the rotated frames: one frame's landmarks are noisy.
 	ds := slices.Clone(s.Depths)
 	slices.Sort(ds)
 	d := ds[len(ds)/2]
+	if cur == LookUp {
+		if s.Nods == 0 || d < s.PitchDepth {
+			s.PitchDepth = d
+		}
+		s.Nods++
+		if d < c.MinPitchDepth {
+			return ReasonFlat
+		}
+		return ""
+	}
 	if s.Turns == 0 || d < s.NoseDepth {
 		s.NoseDepth = d
 	}
@@ -435,14 +458,39 @@ func (c Config) depth(s *State, o Observation) string {
 	return ""
 }
 
-// sampleDepth measures the nose's depth on each frame of a turn that is
-// turned at least 10° from the neutral frame.
+// sampleDepth measures the nose's depth on each frame of a turn turned at
+// least 10° from the neutral frame, or of a look-up raised at least 8°.
 func (c Config) sampleDepth(s *State, o Observation) {
 	b := s.Base
-	if !isTurn(s.Current()) || !b.HasLandmarks || !o.HasLandmarks || math.Abs(b.Yaw-o.Yaw) < 10 {
+	if !b.HasLandmarks || !o.HasLandmarks {
 		return
 	}
-	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, b.Yaw-o.Yaw))
+	switch cur := s.Current(); {
+	case isTurn(cur) && math.Abs(b.Yaw-o.Yaw) >= 10:
+		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, b.Yaw-o.Yaw))
+	case cur == LookUp && o.Pitch-b.Pitch >= 8:
+		s.Depths = append(s.Depths, noseLift(&b.Landmarks, &o.Landmarks, o.Pitch-b.Pitch))
+	}
+}
+
+// noseLift is noseDepth's vertical twin: from a neutral frame and one
+// raised by dpitch degrees, how far the nose tip stands in front of the
+// eyes and the mouth's corners, in eye distances (looking up lifts a point
+// in front more than the points behind it).
+func noseLift(base, cur *[68][2]float64, dpitch float64) float64 {
+	ref := func(lm *[68][2]float64) float64 {
+		var y float64
+		for i := 36; i < 48; i++ {
+			y += lm[i][1] / 24
+		}
+		return y + (lm[48][1]+lm[54][1])/4
+	}
+	lift := (ref(cur) - cur[lmNoseTip][1]) - (ref(base) - base[lmNoseTip][1])
+	sin := math.Sin(dpitch * math.Pi / 180)
+	if sin < 0.05 {
+		return 0
+	}
+	return lift / (sin * iod(base))
 }
 
 // noseDepth estimates, from a neutral frame and a frame turned by dyaw
@@ -486,38 +534,40 @@ func iod(lm *[68][2]float64) float64 {
 // continuous checks the frame against the previous one: a head moves
 // smoothly between frames a fraction of a second apart; a slideshow of
 // photographs, or a cut in a replayed clip, jumps in shape, scale or
-// brightness.
-func (c Config) continuous(s *State, o Observation) bool {
+// brightness. It returns what broke ("" when nothing did).
+func (c Config) continuous(s *State, o Observation) (broken string) {
 	prev := s.Prev
 	cur := baseline(o)
 	s.Prev = &cur
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
 		s.Jumps = nil
-		return true
+		return ""
 	}
 	// The change: the shape's, and the turn's (a slideshow of photos of
 	// one pose to another changes both at once).
 	jump := shapeChange(&prev.Landmarks, &o.Landmarks) + math.Abs(o.Yaw-prev.Yaw)/200 + math.Abs(o.Pitch-prev.Pitch)/200
 	s.MaxJump = math.Max(s.MaxJump, jump)
 	if jump > c.ShapeJump {
-		return false
+		return "shape"
 	}
 	// Was the previous change a spike between this one and the one before?
-	if n := len(s.Jumps); n == 2 && s.Jumps[1] >= c.SpikeMin && s.Jumps[1] > c.SpikeRatio*math.Max(math.Max(s.Jumps[0], jump), 0.01) {
-		return false
+	// (Not under the light challenge: the flashing colours shake the
+	// landmarks a little, and the head is held still there anyway.)
+	if n := len(s.Jumps); n == 2 && s.Current() != Light && s.Jumps[1] >= c.SpikeMin && s.Jumps[1] > c.SpikeRatio*math.Max(math.Max(s.Jumps[0], jump), 0.01) {
+		return "spike"
 	}
 	s.Jumps = append(s.Jumps, jump)
 	if len(s.Jumps) > 2 {
 		s.Jumps = s.Jumps[1:]
 	}
 	if prev.BoxW > 0 && math.Abs(o.BoxW/prev.BoxW-1) > c.ScaleJump {
-		return false
+		return "scale"
 	}
 	// The light challenge changes the face's brightness on purpose.
 	if s.Current() != Light && prev.Luma > 0 && math.Abs(o.Luma/prev.Luma-1) > c.LumaJump {
-		return false
+		return "brightness"
 	}
-	return true
+	return ""
 }
 
 // shapeChange is how much the landmarks' shape differs between two frames
@@ -612,43 +662,62 @@ func (c Config) echo(t Task, samples []LightSample) (corr, gain, ratio float64) 
 		return 0, 0, 99
 	}
 	// Per region and channel: the least-squares line value = a + b·on.
-	fit := func(r, ch int) (a, b, rr float64) {
+	// A channel that reaches the sensor's ceiling in a patch (a highlight
+	// on the forehead or the nose) cannot show its gain: ok is false.
+	fit := func(r, ch int) (a, b, rr float64, ok bool) {
 		var sx, sy, sxx, sxy, syy, n float64
 		for _, p := range pts {
 			x, y := p.on[ch], p.reg[r][ch]
+			if y >= Saturated {
+				return 0, 0, 0, false
+			}
 			sx, sy, sxx, sxy, syy, n = sx+x, sy+y, sxx+x*x, sxy+x*y, syy+y*y, n+1
 		}
 		vx, vy, cov := sxx-sx*sx/n, syy-sy*sy/n, sxy-sx*sy/n
 		if vx <= 0 {
-			return sy / n, 0, 0
+			return sy / n, 0, 0, true
 		}
 		b = cov / vx
 		a = (sy - b*sx) / n
 		if vy > 0 {
 			rr = cov / math.Sqrt(vx*vy)
 		}
-		return a, b, rr
+		return a, b, rr, true
 	}
-	var centre, sides float64
+	var centre, sides, corrN, chans float64
 	for ch := 0; ch < 3; ch++ {
 		// The forehead and the nose's tip face the screen; the brighter
 		// echo of the two is the centre's (hair may cover the forehead).
-		a1, b1, r1 := fit(RegionBridge, ch)
-		a2, b2, r2 := fit(RegionTip, ch)
-		cg := math.Max(b1/math.Max(a1, 1), b2/math.Max(a2, 1))
-		corr += (r1 + r2) / 6
-		var sg float64
-		for _, r := range []int{RegionLeft, RegionRight} {
-			a, b, _ := fit(r, ch)
-			sg += b / math.Max(a, 1) / 2
+		cg, cn := math.Inf(-1), 0
+		for _, r := range []int{RegionBridge, RegionTip} {
+			if a, b, rr, ok := fit(r, ch); ok {
+				cg = math.Max(cg, b/math.Max(a, 1))
+				corr += rr
+				corrN++
+				cn++
+			}
 		}
-		centre += cg / 3
-		sides += sg / 3
+		var sg, sn float64
+		for _, r := range []int{RegionLeft, RegionRight} {
+			if a, b, _, ok := fit(r, ch); ok {
+				sg += b / math.Max(a, 1)
+				sn++
+			}
+		}
+		if cn == 0 || sn == 0 {
+			continue // this channel saturates: the others decide
+		}
+		centre += cg
+		sides += sg / sn
+		chans++
 	}
-	if centre <= 0 {
-		return corr, centre, 99 // nothing to compare the sides with
+	if corrN > 0 {
+		corr /= corrN
 	}
-	return corr, centre, sides / centre
+	if chans == 0 || centre <= 0 {
+		return corr, 0, 99 // nothing to compare the sides with
+	}
+	return corr, centre / chans, sides / centre
 }
 
 // checkTiming refuses frames out of order, faster than a camera, or whose

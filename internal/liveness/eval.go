@@ -209,7 +209,7 @@ type EvalRow struct {
 	// The measures the thresholds act on, over the sessions that got to
 	// them: the nose's depth over the turns, the light's correlation and
 	// side-to-centre ratio, the largest frame-to-frame shape change.
-	NoseDepth, LightCorr, LightRatio, MaxJump []float64
+	NoseDepth, PitchDepth, LightCorr, LightRatio, MaxJump []float64
 }
 
 // Rate is APCER for an attack (the share passed), BPCER for genuine
@@ -252,11 +252,24 @@ func LoadSubjects(ctx context.Context, e *face.Engine, samples []face.Sample, re
 		// The head made from it must show one face, frontal enough, when
 		// rendered facing the camera (a second face in the background, or
 		// a head turned in the photograph, makes no test person).
-		r, err := e.Detect(ctx, headgen.Build(img, f.Landmarks, headgen.Solid).Render(headgen.Pose{Distance: 4}, 640, 480), face.AttrPose)
+		head := headgen.Build(img, f.Landmarks, headgen.Solid)
+		r, err := e.Detect(ctx, head.Render(headgen.Pose{Distance: 4}, 640, 480), face.AttrPose)
 		if err != nil {
 			return nil, err
 		}
 		if len(r) != 1 || math.Abs(r[0].Pose.Yaw) > 8 || math.Abs(r[0].Pose.Pitch) > 10 {
+			continue
+		}
+		// Nor may a second face show up when the head turns or looks up.
+		one := true
+		for _, p := range []headgen.Pose{{Yaw: 30, Distance: 4}, {Yaw: -30, Distance: 4}, {Pitch: 25, Distance: 4}} {
+			r, err := e.Detect(ctx, head.Render(p, 640, 480), 0)
+			if err != nil {
+				return nil, err
+			}
+			one = one && len(r) == 1
+		}
+		if !one {
 			continue
 		}
 		out = append(out, Subject{Path: s.Path, Identity: s.Identity, Image: img, Face: f})
@@ -312,6 +325,9 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", sc.Name, err)
 			}
+			if verbose {
+				fmt.Printf("  subject %s\n", sub.Path)
+			}
 			row.Sessions++
 			if st.Passed {
 				row.Passed++
@@ -324,6 +340,9 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 			}
 			if st.Turns > 0 {
 				row.NoseDepth = append(row.NoseDepth, st.NoseDepth)
+			}
+			if st.Nods > 0 {
+				row.PitchDepth = append(row.PitchDepth, st.PitchDepth)
 			}
 			if st.LightRatio != 0 {
 				row.LightCorr = append(row.LightCorr, st.LightCorr)
@@ -402,8 +421,8 @@ func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl
 	}
 	clock.T = client.Add(time.Minute)
 	if verbose {
-		fmt.Printf("%-22s tasks %v index %d reasons %v depth %.2f (%d) light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
-			run.st.Index, run.st.Reasons, run.st.NoseDepth, run.st.Turns, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
+		fmt.Printf("%-22s tasks %v index %d reasons %v %s real %.2f depth %.2f (%d) lift %.2f (%d) light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
+			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealSum/float64(max(run.st.FaceFrames, 1)), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
 	}
 	if err := s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) }); err != nil {
 		return nil, err
@@ -446,29 +465,22 @@ func FormatEval(w io.Writer, rows []EvalRow) {
 		fmt.Fprintf(w, "| %s | %d | %d | %s %.1f%% | %s |\n", r.Scenario, r.Sessions, r.Passed, measure, 100*r.Rate(), strings.Join(reasons, ", "))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| scenario | nose depth (min, median) | light correlation (median) | light side/centre (min, median) | largest shape jump (median, max) |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "The measures the thresholds act on, over the sessions that reached them (min / median / max):")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| scenario | nose depth (turns) | nose depth (look-ups) | light correlation | light side/centre | largest shape jump |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth, true, true, false), stats(r.LightCorr, false, true, false),
-			stats(r.LightRatio, true, true, false), stats(r.MaxJump, false, true, true))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth), stats(r.PitchDepth), stats(r.LightCorr), stats(r.LightRatio),
+			stats(r.MaxJump))
 	}
 }
 
-func stats(v []float64, minV, median, maxV bool) string {
+// stats is the minimum, median and maximum of v.
+func stats(v []float64) string {
 	if len(v) == 0 {
 		return "–"
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
-	var parts []string
-	if minV {
-		parts = append(parts, fmt.Sprintf("%.2f", s[0]))
-	}
-	if median {
-		parts = append(parts, fmt.Sprintf("%.2f", s[len(s)/2]))
-	}
-	if maxV {
-		parts = append(parts, fmt.Sprintf("%.2f", s[len(s)-1]))
-	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%.2f / %.2f / %.2f", s[0], s[len(s)/2], s[len(s)-1])
 }

@@ -424,21 +424,37 @@ func meanLuma(img *raster.Image, b face.Box) float64 {
 	return float64(raster.Luma(float32(c[0]), float32(c[1]), float32(c[2])))
 }
 
-// meanColour is the mean RGB of the square of half-side half around (x, y).
+// meanColour is the mean colour of the square patch of half-side half
+// around (x, y); a channel of which more than 2% of the pixels clip reads
+// 255 (see Saturated).
 func meanColour(img *raster.Image, x, y, half float64) [3]float64 {
 	var out [3]float64
+	var clipped [3]int
 	n := 0
 	x0, x1 := max(0, int(x-half)), min(img.W-1, int(x+half))
 	y0, y1 := max(0, int(y-half)), min(img.H-1, int(y+half))
 	for yy := y0; yy <= y1; yy++ {
 		for xx := x0; xx <= x1; xx++ {
 			p := img.Pix[3*(yy*img.W+xx):]
-			out[0], out[1], out[2] = out[0]+float64(p[0]), out[1]+float64(p[1]), out[2]+float64(p[2])
+			for ch := 0; ch < 3; ch++ {
+				out[ch] += float64(p[ch])
+				if p[ch] >= Saturated {
+					clipped[ch]++
+				}
+			}
 			n++
 		}
 	}
-	if n > 0 {
-		out[0], out[1], out[2] = out[0]/float64(n), out[1]/float64(n), out[2]/float64(n)
+	if n == 0 {
+		return out
+	}
+	for ch := 0; ch < 3; ch++ {
+		out[ch] /= float64(n)
+		// A patch whose channel clips in places cannot show how much
+		// light it took: it is marked as saturated as a whole.
+		if clipped[ch]*50 > n {
+			out[ch] = 255
+		}
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/raster"
@@ -84,29 +85,62 @@ func (f *fixture) start(t *testing.T) string {
 	return l.ID
 }
 
-// rightOrder is a person doing turn left, come closer, turn right.
-func (f *fixture) rightOrder(t *testing.T) [][]byte { return testenv.LivenessSequence(t, engine(t)) }
+// play has p perform session id's challenges, one frame every 200 ms as
+// the session reveals them, for at most n frames; it returns the last
+// progress.
+func (f *fixture) play(t *testing.T, id string, p *testenv.Person, n int) liveness.Progress {
+	t.Helper()
+	_, st, err := f.svc.Get(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.Begin(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(context.Background())
+	task := st.Task()
+	var last liveness.Progress
+	for i := 0; i < n && !r.Done(); i++ {
+		f.clk.t = f.clk.t.Add(200 * time.Millisecond)
+		jpg, lightStart := p.Frame(task, f.clk.t)
+		if last, err = r.Frame(context.Background(), liveness.Frame{JPEG: jpg, ClientAt: f.clk.t, LightStart: lightStart}); err != nil {
+			t.Fatal(err)
+		}
+		p.Heard(last, f.clk.t)
+		task = liveness.Task{}
+		if last.Task != nil {
+			task = *last.Task
+		}
+	}
+	return last
+}
 
 func frame(t *testing.T, photo string) []byte {
 	return testenv.CameraFrame(t, engine(t), photo, false, 0.3)
 }
 
+// TestLivenessPasses: a person (a head rendered in 3-D) meets a turn, a
+// look-up, an approach and the light challenge.
 func TestLivenessPasses(t *testing.T) {
-	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
+	f := newFixture(t, liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser, liveness.Light)
 	id := f.start(t)
-	p := f.send(t, id, f.rightOrder(t)...)
+	p := f.play(t, id, testenv.NewPerson(t, engine(t), headgen.Solid, 1), 200)
 	if p.State != "done" || p.Result == nil || p.Result.Status != liveness.StatusSucceeded {
 		t.Fatalf("progress %+v result %+v", p, p.Result)
 	}
 	if p.Result.Confidence < 60 {
 		t.Errorf("confidence %.1f", p.Result.Confidence)
 	}
-	l, _, err := f.svc.Get(context.Background(), f.p, id)
+	l, st, err := f.svc.Get(context.Background(), f.p, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l.Status != liveness.StatusSucceeded || l.ReferenceKey == "" || len(l.AuditKeys) < 2 || len(l.AuditKeys) > 4 {
 		t.Errorf("session %+v", l)
+	}
+	if st.Turns != 1 || st.NoseDepth < 0.4 || st.LightCorr < 0.5 {
+		t.Errorf("the measures: nose depth %.2f over %d turns, light correlation %.2f", st.NoseDepth, st.Turns, st.LightCorr)
 	}
 	ref, err := f.svc.Image(context.Background(), f.p, id, "reference")
 	if err != nil || raster.Sniff(ref) != raster.JPEG {
@@ -127,16 +161,27 @@ func TestLivenessPasses(t *testing.T) {
 	}
 }
 
+// TestLivenessMovedPrint: the same photograph as a print, turned, tilted
+// and brought closer as asked, does not pass: its nose moves with its eyes.
+func TestLivenessMovedPrint(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser, liveness.Light)
+	id := f.start(t)
+	p := f.play(t, id, testenv.NewPerson(t, engine(t), headgen.Flat, 1), 200)
+	if p.Result == nil || p.Result.Status != liveness.StatusFailed {
+		t.Fatalf("a moved print: %+v", p.Result)
+	}
+	t.Logf("a moved print: %v", p.Result.Reasons)
+}
+
+// TestLivenessWrongOrder: a recording of a person doing other challenges
+// than the session asks for does not pass.
 func TestLivenessWrongOrder(t *testing.T) {
 	f := newFixture(t, liveness.TurnRight, liveness.ComeCloser, liveness.TurnLeft)
 	id := f.start(t)
-	p := f.send(t, id, f.rightOrder(t)...)
-	if p.Result != nil && p.Result.Status == liveness.StatusSucceeded {
-		t.Fatal("the wrong order passed")
-	}
-	// Keep standing still: the challenge times out.
-	still := slices.Repeat([][]byte{frame(t, testenv.FrontalPhoto)}, 70)
-	p = f.send(t, id, still...)
+	rec := testenv.NewPerson(t, engine(t), headgen.Solid, 2).Choreography(liveness.Fixed([]liveness.Challenge{liveness.TurnLeft,
+		liveness.ComeCloser, liveness.TurnRight}), 5, 3*time.Second)
+	// Then standing still: the challenge times out.
+	p := f.send(t, id, append(rec, slices.Repeat(rec[:1], 70)...)...)
 	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonTimeout) {
 		t.Errorf("result %+v", p.Result)
 	}
@@ -151,14 +196,17 @@ func TestLivenessStillPhoto(t *testing.T) {
 	}
 }
 
+// TestLivenessIdentityChange: another person takes over mid-session.
 func TestLivenessIdentityChange(t *testing.T) {
 	f := newFixture(t, liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight)
 	id := f.start(t)
-	frames := f.rightOrder(t)
+	if p := f.play(t, id, testenv.NewPerson(t, engine(t), headgen.Solid, 3), 14); p.State == "done" {
+		t.Fatalf("ended early: %+v", p.Result)
+	}
 	swap := frame(t, testenv.OtherPhoto)
-	frames = append(frames[:3], swap, swap, swap, swap)
-	p := f.send(t, id, frames...)
-	if p.Result == nil || !slices.Contains(p.Result.Reasons, liveness.ReasonFaceChanged) {
+	p := f.send(t, id, swap, swap, swap, swap)
+	if p.Result == nil || p.Result.Status != liveness.StatusFailed ||
+		!slices.Contains(p.Result.Reasons, liveness.ReasonFaceChanged) && !slices.Contains(p.Result.Reasons, liveness.ReasonJump) {
 		t.Fatalf("another person mid-session: %+v", p.Result)
 	}
 }
