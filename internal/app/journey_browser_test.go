@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func TestBrowserJourney(t *testing.T) {
 	e := testenv.FaceEngine(t)
 	dir := t.TempDir()
 	camera := filepath.Join(dir, "camera.mjpeg")
-	os.WriteFile(camera, testenv.MJPEG(testenv.LivenessSequence(t, e), 30), 0o644)
+	os.WriteFile(camera, recording(t, headgen.Solid), 0o644)
 	docs := map[string]string{}
 	for name, photo := range map[string]string{"same": "face_recognition/examples__obama-480p.jpg",
 		"other": "face_recognition/examples__biden.jpg", "dup": "face_recognition/examples__obama-720p.jpg"} {
@@ -91,7 +92,7 @@ func TestBrowserJourney(t *testing.T) {
 		os.WriteFile(docs[name], passport(t, e, photo, uint64(len(name))), 0o644)
 	}
 	dataDir := t.TempDir()
-	p := startKycd(t, "KYCD_DATA_DIR="+dataDir, "KYCD_LIVENESS_CHALLENGES=turn_left,come_closer,turn_right", "OMP_THREAD_LIMIT=1")
+	p := startKycd(t, "KYCD_DATA_DIR="+dataDir, "KYCD_LIVENESS_CHALLENGES=turn_left,look_up,come_closer", "OMP_THREAD_LIMIT=1")
 	const pw = "correct-horse-battery"
 	for _, u := range []string{"ann@example.com", "bob@example.com", "cy@example.com"} {
 		signedUpUser(t, p.url, u, pw)

@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/headgen"
+	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -45,8 +47,8 @@ func signIn(base, email, pw string) []chromedp.Action[chromedp.Void] {
 }
 
 // livenessInBrowser signs in and runs the liveness page with a fake camera
-// playing mjpeg, returning the result's status.
-func livenessInBrowser(t *testing.T, p *proc, email, pw string, mjpeg []byte) string {
+// playing mjpeg, returning the result's status and reasons.
+func livenessInBrowser(t *testing.T, p *proc, email, pw string, mjpeg []byte) (string, []string) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "camera.mjpeg")
 	if err := os.WriteFile(file, mjpeg, 0o644); err != nil {
@@ -72,39 +74,67 @@ func livenessInBrowser(t *testing.T, p *proc, email, pw string, mjpeg []byte) st
 	if err != nil {
 		t.Fatal(err)
 	}
+	reasons, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.reasons`))
 	if dir := os.Getenv("KYCD_SCREENSHOTS"); dir != "" {
 		png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		os.WriteFile(filepath.Join(dir, "liveness-"+status+".png"), png, 0o644)
 	}
-	return status
+	return status, strings.Fields(reasons)
+}
+
+// browserChallenges is the order the browser tests fix: the light
+// challenge cannot be met by a recorded camera (the colours are drawn when
+// it is asked), so it runs on its own.
+var browserChallenges = []liveness.Challenge{liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser}
+
+// recording is a person (or a print of one) meeting browserChallenges, as
+// Chromium's fake camera plays it: 30 frames a second.
+func recording(t *testing.T, shape headgen.Shape) []byte {
+	frames := testenv.NewPerson(t, testenv.FaceEngine(t), shape, 1).Choreography(liveness.Fixed(browserChallenges), 10, 3*time.Second)
+	return testenv.MJPEG(frames, 3)
 }
 
 // TestBrowserLiveness runs the capture page in headless Chromium with a fake
 // camera against a real kycd: a recording of one person meeting the
-// challenges passes, a still photo fails.
+// challenges passes; the same moves made by a print of the person, and a
+// still photo, fail. With the light challenge, the page shows the colours
+// and says when (a recording does not echo them: it fails on the light, not
+// on a timeout).
 func TestBrowserLiveness(t *testing.T) {
-	e, err := face.New(testenv.ModelsDir(t), face.Options{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sequence := testenv.LivenessSequence(t, e)
-	still := testenv.CameraFrame(t, e, testenv.FrontalPhoto, false, 0.3)
-	e.Close()
+	person, print := recording(t, headgen.Solid), recording(t, headgen.Flat)
+	still := testenv.CameraFrame(t, testenv.FaceEngine(t), testenv.FrontalPhoto, false, 0.3)
 
-	p := startKycd(t, "KYCD_DATA_DIR="+t.TempDir(), "KYCD_LIVENESS_CHALLENGES=turn_left,come_closer,turn_right")
+	order := []string{}
+	for _, c := range browserChallenges {
+		order = append(order, string(c))
+	}
+	p := startKycd(t, "KYCD_DATA_DIR="+t.TempDir(), "KYCD_LIVENESS_CHALLENGES="+strings.Join(order, ","))
 	const pw = "correct-horse-battery"
-	signedUpUser(t, p.url, "live.one@example.com", pw)
-	signedUpUser(t, p.url, "live.two@example.com", pw)
+	for _, u := range []string{"live.one", "live.two", "live.three"} {
+		signedUpUser(t, p.url, u+"@example.com", pw)
+	}
 
 	start := time.Now()
-	if got := livenessInBrowser(t, p, "live.one@example.com", pw, testenv.MJPEG(sequence, 30)); got != "succeeded" {
-		t.Errorf("the challenge sequence: %q, want succeeded\n%s", got, p.stderr.String())
+	if got, reasons := livenessInBrowser(t, p, "live.one@example.com", pw, person); got != "succeeded" {
+		t.Errorf("a person meeting the challenges: %q %v, want succeeded\n%s", got, reasons, p.stderr.String())
 	}
-	t.Logf("sequence decided in %v", time.Since(start).Round(time.Second))
-	if got := livenessInBrowser(t, p, "live.two@example.com", pw, testenv.MJPEG([][]byte{still}, 30)); got != "failed" {
-		t.Errorf("a still photo: %q, want failed", got)
+	t.Logf("a person decided in %v", time.Since(start).Round(time.Second))
+	if got, reasons := livenessInBrowser(t, p, "live.two@example.com", pw, print); got != "failed" {
+		t.Errorf("a print moved as asked: %q %v, want failed", got, reasons)
+	} else {
+		t.Logf("a print moved as asked: %v", reasons)
+	}
+	if got, reasons := livenessInBrowser(t, p, "live.three@example.com", pw, testenv.MJPEG([][]byte{still}, 30)); got != "failed" {
+		t.Errorf("a still photo: %q %v, want failed", got, reasons)
 	}
 	if strings.Contains(p.stderr.String(), "level=ERROR") {
 		t.Errorf("errors in the log:\n%s", p.stderr.String())
+	}
+
+	l := startKycd(t, "KYCD_DATA_DIR="+t.TempDir(), "KYCD_LIVENESS_CHALLENGES=light")
+	signedUpUser(t, l.url, "live.four@example.com", pw)
+	got, reasons := livenessInBrowser(t, l, "live.four@example.com", pw, person)
+	if got != "failed" || !(slices.Contains(reasons, liveness.ReasonTooBright) || slices.Contains(reasons, liveness.ReasonLight)) {
+		t.Errorf("the light challenge with a recording: %q %v, want failed on the light (a timeout: the page did not show the colours)", got, reasons)
 	}
 }

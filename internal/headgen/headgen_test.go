@@ -1,4 +1,4 @@
-package headgen
+package headgen_test
 
 import (
 	"image/png"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
@@ -14,7 +15,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
 // load builds a head from a test photograph.
-func load(t testing.TB, e *face.Engine, photo string, shape Shape) *Head {
+func load(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *headgen.Head {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "face_recognition", photo))
 	if err != nil {
@@ -28,17 +29,17 @@ func load(t testing.TB, e *face.Engine, photo string, shape Shape) *Head {
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("no face in %s: %v", photo, err)
 	}
-	return Build(img, face.Largest(fs).Landmarks, shape)
+	return headgen.Build(img, face.Largest(fs).Landmarks, shape)
 }
 
 // TestRenderedPose: the face engine finds the rendered head and measures
 // the pose it was rendered at (the sign and roughly the size).
 func TestRenderedPose(t *testing.T) {
 	e := testenv.FaceEngine(t)
-	h := load(t, e, testenv.FrontalPhoto, Solid)
+	h := load(t, e, testenv.FrontalPhoto, headgen.Solid)
 	var last float64
 	for i, yaw := range []float64{-30, -15, 0, 15, 30} {
-		img := h.Render(Pose{Yaw: yaw, Distance: 4}, 640, 480)
+		img := h.Render(headgen.Pose{Yaw: yaw, Distance: 4}, 640, 480)
 		if dir := os.Getenv("KYCD_HEADGEN_OUT"); dir != "" {
 			f, _ := os.Create(filepath.Join(dir, "yaw"+string(rune('a'+i))+".png"))
 			png.Encode(f, img.ToRGBA())

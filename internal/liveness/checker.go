@@ -89,7 +89,7 @@ type Config struct {
 	MinFace          float64 // face width / frame width below which: move closer
 	Centre           float64 // how far (ratio) the face centre may be from the frame centre
 	SameFace         float64 // cosine every checked frame must keep with the reference
-	MinReal          float64 // mean passive p(live) over the frames
+	MinReal          float64 // mean passive p(live) over the frames (Defaults: 0, docs/liveness.md)
 	MinFrameGap      time.Duration
 	ClockSlack       time.Duration // how far the client's timeline may run ahead of the server's
 	MaxFrames        int
@@ -104,7 +104,10 @@ type Config struct {
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) may change by at most
 	// ShapeJump eye distances (RMS), the face's brightness by LumaJump
-	// (ratio) and its width by ScaleJump (ratio) per frame.
+	// (ratio) and its width by ScaleJump (ratio) per frame. Across a longer
+	// gap nothing can be said, so a head movement must be seen again from
+	// a neutral face: a movement counts only through frames at most MaxGap
+	// apart (an attacker who sends frames slowly gets no free cuts).
 	MaxGap    time.Duration
 	ShapeJump float64
 	LumaJump  float64
@@ -138,7 +141,7 @@ var Defaults = Config{
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
-	MaxGap: 700 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
+	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
 	SpikeMin: 0.05, SpikeRatio: 3,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
@@ -541,6 +544,9 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	s.Prev = &cur
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
 		s.Jumps = nil
+		if prev != nil && o.ClientAt.Sub(prev.At) > c.MaxGap && s.Current() != Light {
+			s.Neutral, s.Depths = false, nil
+		}
 		return ""
 	}
 	// The change: the shape's, and the turn's (a slideshow of photos of

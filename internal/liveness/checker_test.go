@@ -313,9 +313,41 @@ func TestSessionFailures(t *testing.T) {
 	for i := range low {
 		real(0.1)(&low[i])
 	}
-	s, _ = run([]Challenge{TurnLeft}, low...)
+	// The shipped floor is 0 (docs/liveness.md: the passive model scores
+	// rendered heads as low as photographs); with a floor set, low passive
+	// scores fail.
+	floored := Defaults
+	floored.MinReal = 0.25
+	s = NewState(Fixed([]Challenge{TurnLeft}))
+	for _, o := range low {
+		floored.Step(s, o)
+	}
 	if s.Passed || !slices.Contains(s.Reasons, ReasonSpoof) {
 		t.Errorf("spoof scores: passed %v reasons %v", s.Passed, s.Reasons)
+	}
+	if s, _ = run([]Challenge{TurnLeft}, low...); !s.Passed {
+		t.Errorf("spoof scores without a floor: passed %v reasons %v", s.Passed, s.Reasons)
+	}
+
+	// A slideshow sent slowly, so that no two frames are close enough to be
+	// compared: a real head's photos, frontal and turned, one every 800 ms.
+	// Each cut starts the movement over: the turn is never seen.
+	var slow []Observation
+	for i := 0; i < 30; i++ {
+		o := frame(800 * i)
+		if i%2 == 1 {
+			o = frame(800*i, yaw(-28))
+		}
+		slow = append(slow, o)
+	}
+	s, _ = run([]Challenge{TurnLeft}, slow...)
+	if s.Passed || !slices.Contains(s.Reasons, ReasonTimeout) {
+		t.Errorf("a slow slideshow: passed %v reasons %v", s.Passed, s.Reasons)
+	}
+	// The same turn at camera speed passes (the test above fails for the
+	// gaps, not for the turn).
+	if s, _ = run([]Challenge{TurnLeft}, append([]Observation{frame(0), frame(150)}, turn(300, -28)...)...); !s.Passed {
+		t.Errorf("the turn at camera speed: reasons %v", s.Reasons)
 	}
 
 	// Ten seconds of frames arriving within one second: a replayed recording.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strconv"
 	"time"
 
@@ -539,7 +540,8 @@ func (r *Run) Save(ctx context.Context) error {
 	if l.State, err = r.s.seal(l.ID, r.st); err != nil {
 		return err
 	}
-	if r.st.Done && l.FinishedAt.IsZero() {
+	finishing := r.st.Done && l.FinishedAt.IsZero()
+	if finishing {
 		l.Status = statusOf(r.st)
 		l.Confidence = r.s.o.Config.Confidence(r.st)
 		l.Reasons = r.st.Reasons
@@ -562,9 +564,20 @@ func (r *Run) Save(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if finishing {
+		// The measures the thresholds acted on (no personal data): what an
+		// operator tunes and a reviewer asks about.
+		st := r.st
+		r.s.o.Logger.Info("liveness decided", "session", l.ID, "status", l.Status, "reasons", fmt.Sprint(l.Reasons),
+			"index", st.Index, "tasks", len(st.Tasks), "frames", st.Frames, "face_frames", st.FaceFrames,
+			"nose_depth", round2(st.NoseDepth), "pitch_depth", round2(st.PitchDepth), "max_jump", round2(st.MaxJump), "break", st.Break,
+			"light_corr", round2(st.LightCorr), "light_ratio", round2(st.LightRatio), "min_cos", round2(st.MinCos))
+	}
 	r.dirty = false
 	return nil
 }
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 // GuidanceText is the sentence shown for a guidance code.
 func GuidanceText(code string) string {

@@ -181,7 +181,7 @@ func TestLivenessWrongOrder(t *testing.T) {
 	rec := testenv.NewPerson(t, engine(t), headgen.Solid, 2).Choreography(liveness.Fixed([]liveness.Challenge{liveness.TurnLeft,
 		liveness.ComeCloser, liveness.TurnRight}), 5, 3*time.Second)
 	// Then standing still: the challenge times out.
-	p := f.send(t, id, append(rec, slices.Repeat(rec[:1], 70)...)...)
+	p := f.send(t, id, append(rec, slices.Repeat(rec[len(rec)-1:], 70)...)...)
 	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonTimeout) {
 		t.Errorf("result %+v", p.Result)
 	}

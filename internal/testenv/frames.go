@@ -59,18 +59,6 @@ func CameraFrame(t testing.TB, e *face.Engine, photo string, mirror bool, faceSh
 	return out.Bytes()
 }
 
-// LivenessSequence is one person meeting turn_left, come_closer and
-// turn_right, each from a neutral frame.
-func LivenessSequence(t testing.TB, e *face.Engine) [][]byte {
-	t.Helper()
-	neutralM := CameraFrame(t, e, FrontalPhoto, true, 0.3) // yaw +3°
-	neutral := CameraFrame(t, e, FrontalPhoto, false, 0.3)
-	left := CameraFrame(t, e, TurnedPhoto, false, 0.3)
-	right := CameraFrame(t, e, TurnedPhoto, true, 0.3)
-	closer := CameraFrame(t, e, FrontalPhoto, false, 0.45)
-	return [][]byte{neutralM, neutralM, left, neutral, neutral, closer, neutral, neutral, right}
-}
-
 // MJPEG concatenates frames, each repeated n times, into the motion-JPEG
 // file Chromium plays as a fake camera (at 30 frames a second).
 func MJPEG(frames [][]byte, n int) []byte {

@@ -1,13 +1,30 @@
 // The liveness capture page: the camera is shown in an oval, frames are sent
 // to the server (WebSocket, or HTTP where WebSockets are blocked), and the
-// server's answers drive the instructions. The server decides; this page
+// server's answers drive the instructions. The server reveals one challenge
+// at a time; for the light challenge this page fills the screen with the
+// server's colours and says when it began. The server decides; this page
 // only captures.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const video = $("video"), startBtn = $("start");
-  const FRAME_MS = 160;
-  let stream = null, done = false;
+  const FRAME_MS = 150; // about 6.7 frames a second
+  let stream = null, done = false, count = 0, finished = false;
+  // The light challenge: when the page began showing the colours (Unix ms),
+  // and whether it has run for the current task.
+  let lightStart = 0, lightShown = false;
+
+  // What a failed session's reasons mean for the person in front of the camera.
+  const advice = {
+    light_too_faint: "The room is too bright for the light check: move away from windows and bright lamps, turn your screen's brightness up, and try again.",
+    light_mismatch: "The screen's light did not fall on your face as expected. Face the screen closely and hold still while the colours change.",
+    challenge_timeout: "A step was not done in time. Follow each instruction as it appears.",
+    no_depth: "We could not see your head move. Turn or tilt your head itself, not the phone.",
+    discontinuity: "The camera picture jumped. Hold the device still and try again.",
+    face_changed: "Another face appeared. Only the person being verified should be in front of the camera.",
+    no_face: "We could not see your face. Keep it inside the oval, in good light.",
+    frame_timing: "The camera frames arrived irregularly. Check your connection and try again.",
+  };
 
   function show(id, text) { const e = $(id); e.textContent = text; e.hidden = !text; }
   function say(text) { $("instruction").textContent = text; }
@@ -38,14 +55,18 @@
   }
 
   function render(msg) {
+    if (finished) return; // answers to frames still in flight when it ended
     if (msg.error) { show("live-error", msg.error.message); return; }
     show("live-error", "");
     say(msg.instruction);
     const pct = Math.round(100 * (msg.progress || 0));
     $("bar").style.width = pct + "%";
     $("progress").setAttribute("aria-valuenow", String(pct));
-    document.querySelectorAll("#steps li").forEach((li, i) => { li.className = i < msg.challenge_index ? "met" : (i === msg.challenge_index ? "current" : ""); });
+    if (count) $("step").textContent = msg.state === "done" ? "" : "Step " + Math.min(msg.challenge_index + 1, count) + " of " + count;
+    if (msg.task && msg.task.type === "light" && msg.guidance === "light" && !lightShown) flash(msg.task);
+    if (!msg.task || msg.task.type !== "light") { lightShown = false; lightStart = 0; }
     if (msg.state === "done" && msg.result) {
+      finished = true;
       stop();
       const ok = msg.result.status === "succeeded";
       const r = $("result");
@@ -53,20 +74,40 @@
       r.id = "result";
       r.className = ok ? "notice" : "error";
       r.dataset.status = msg.result.status;
+      r.dataset.reasons = (msg.result.reasons || []).join(" ");
       const next = new URLSearchParams(location.search).get("next");
       if (ok && next && next.startsWith("/") && !next.startsWith("//")) {
         const a = document.createElement("a");
         a.id = "continue"; a.className = "button"; a.href = next; a.textContent = "Continue";
         r.after(a);
       }
+      const why = (msg.result.reasons || []).map((c) => advice[c]).find(Boolean);
       r.textContent = ok ? "Liveness confirmed. You can continue." :
-        "We could not confirm it was you (" + msg.result.reasons.join(", ") + "). Try again in good light, following each instruction.";
+        "We could not confirm it was you. " + (why || "Try again in good light, following each instruction.");
       $("bar").style.width = ok ? "100%" : $("bar").style.width;
       if (!ok) {
         startBtn.hidden = false;
         startBtn.textContent = "Try again";
       }
     }
+  }
+
+  // flash fills the screen with the task's colours, each for flash_ms, and
+  // notes when the first was painted.
+  function flash(task) {
+    lightShown = true;
+    const o = $("flash");
+    o.hidden = false;
+    document.body.classList.add("flashing");
+    let k = 0;
+    const next = () => {
+      if (k >= task.colors.length || done) { o.hidden = true; document.body.classList.remove("flashing"); return; }
+      o.style.background = task.colors[k];
+      if (k === 0) requestAnimationFrame(() => { lightStart = Date.now(); });
+      k++;
+      setTimeout(next, task.flash_ms);
+    };
+    next();
   }
 
   // tooDark reports a frame whose mean luminance is very low.
@@ -80,14 +121,18 @@
   async function run() {
     startBtn.hidden = true;
     show("live-error", ""); show("live-notice", ""); $("result").hidden = true;
-    done = false;
+    done = false; finished = false;
+    const old = $("continue");
+    if (old) old.remove();
     let vid = new URLSearchParams(location.search).get("verification");
     let session;
     try {
       if (!vid) vid = (await api("POST", "/v1/verifications", {})).id;
       session = await api("POST", "/v1/verifications/" + encodeURIComponent(vid) + "/liveness");
     } catch (e) { show("live-error", e.message); startBtn.hidden = false; return; }
-    $("steps").replaceChildren(...session.challenges.map((c) => { const li = document.createElement("li"); li.textContent = c.instruction; return li; }));
+    count = session.challenge_count || session.challenges.length;
+    $("step").textContent = count ? "Step 1 of " + count : "";
+    lightShown = false; lightStart = 0;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (e) { show("live-error", cameraError(e)); startBtn.hidden = false; return; }
@@ -99,9 +144,16 @@
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "/stream");
     ws.binaryType = "arraybuffer";
     const opened = await new Promise((res) => { ws.onopen = () => res(true); ws.onerror = () => res(false); setTimeout(() => res(false), 4000); });
-    let pending = null;
+    // Frames are captured on a steady clock, whatever the server's pace:
+    // the server judges movement only between frames a fraction of a
+    // second apart. Over the WebSocket a few frames may await their
+    // answers; over HTTP the frames captured while a request is out go in
+    // the next one.
+    let inflight = 0;
+    const queue = [];
+    let posting = false;
     if (opened) {
-      ws.onmessage = (ev) => { const m = JSON.parse(ev.data); render(m); if (pending) { pending(); pending = null; } };
+      ws.onmessage = (ev) => { inflight = Math.max(0, inflight - 1); render(JSON.parse(ev.data)); };
       ws.onclose = () => { if (!done) { show("live-error", "The connection was lost. Press start to try again."); stop(); startBtn.hidden = false; } };
     } else {
       // Give the stream up for good: a late one would hold the session.
@@ -109,31 +161,48 @@
       ws.close();
       show("live-notice", "Your network blocks live connections, so a slower mode is used.");
     }
+    async function post() {
+      if (posting || !queue.length || done) return;
+      posting = true;
+      const batch = queue.splice(0);
+      const form = new FormData();
+      for (const f of batch) {
+        form.append("timestamp_ms", String(f.ts));
+        if (f.light) form.append("light_start_ms", String(f.light));
+        form.append("frame", f.blob, "frame.jpg");
+      }
+      try {
+        const res = await fetch(base + "/frames", { method: "POST", body: form, credentials: "same-origin" });
+        const m = await res.json();
+        // The abandoned stream still holds the session: it lets go within
+        // seconds; these frames are dropped.
+        if (!(m.error && m.error.reason === "session_busy")) render(m);
+      } catch (e) {
+        show("live-error", "The connection was lost. Press start to try again.");
+      } finally {
+        posting = false;
+      }
+      post();
+    }
     const canvas = document.createElement("canvas");
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
     while (!done) {
       const t0 = performance.now();
       const w = video.videoWidth, h = video.videoHeight;
-      if (w && h) {
+      if (w && h && (opened ? inflight < 4 : queue.length < 20)) {
         canvas.width = w; canvas.height = h;
         ctx.drawImage(video, 0, 0, w, h);
+        const ts = Date.now();
+        const light = lightStart && lightStart <= ts ? lightStart : 0;
         show("live-notice", tooDark(ctx, w, h) ? "It is too dark: turn towards a light." : (opened ? "" : $("live-notice").textContent));
         const blob = await new Promise((res) => canvas.toBlob(res, "image/jpeg", 0.85));
-        const ts = Date.now();
         if (opened) {
-          const answered = new Promise((res) => { pending = res; });
-          ws.send(JSON.stringify({ timestamp_ms: ts }));
+          inflight++;
+          ws.send(JSON.stringify(light ? { timestamp_ms: ts, light_start_ms: light } : { timestamp_ms: ts }));
           ws.send(await blob.arrayBuffer());
-          await answered;
         } else {
-          const form = new FormData();
-          form.append("timestamp_ms", String(ts));
-          form.append("frame", blob, "frame.jpg");
-          const res = await fetch(base + "/frames", { method: "POST", body: form, credentials: "same-origin" });
-          const m = await res.json();
-          // The abandoned stream still holds the session: it lets go within seconds.
-          if (m.error && m.error.reason === "session_busy") { await new Promise((r) => setTimeout(r, 500)); continue; }
-          render(m);
+          queue.push({ ts, light, blob });
+          post();
         }
       }
       const wait = FRAME_MS - (performance.now() - t0);
