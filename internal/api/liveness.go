@@ -26,7 +26,9 @@ func (s *Server) registerLiveness() {
 	s.register(
 		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/liveness", OperationID: "start-liveness", Tags: tagVerify,
 			Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Errors: []int{404, 409, 429},
-			Description: "A single-use session, valid 3 minutes, with 3 random challenges. Send camera frames to stream_url " +
+			Description: "A single-use session, valid 3 minutes: 3 random head movements, then the light challenge (fill the screen " +
+				"with the given colours and send light_start_ms). Only the current challenge is announced; the next comes in the " +
+				"frames' answers (task) when it is met. Send camera frames to stream_url " +
 				"(WebSocket) or frames_url (HTTP). One session is open at a time: starting one abandons the open one. A verification " +
 				"may start 5 sessions, whatever became of them (429 rate_limited, reason too_many_attempts); when the last one fails " +
 				"the verification is rejected (liveness_failed)."}, s.startLiveness),

@@ -56,6 +56,8 @@ type Scenario struct {
 	// burst sends the frames faster than real time (the server's clock
 	// moves 20 ms a frame while the frames' timestamps move 180 ms).
 	burst bool
+	// slow sends a frame every 800–900 ms, too far apart to compare.
+	slow bool
 	// lightOnly asks for the light challenge alone: it measures that check
 	// on its own against pictures that the movements stop first.
 	lightOnly bool
@@ -142,6 +144,16 @@ func (s *slideshow) frame(t Task, now time.Time) ([]byte, time.Time) {
 	return encode(img, s.r), time.Time{}
 }
 
+// poseSlideshow is the attacker's choice of the person's photographs by
+// pose: the most turned each way and the most raised.
+func poseSlideshow(sub Subject, same []Subject, r *rand.Rand) player {
+	byYaw := slices.Clone(append(same, sub))
+	slices.SortFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Yaw-b.Face.Pose.Yaw)) })
+	up := slices.MaxFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Pitch-b.Face.Pose.Pitch)) })
+	build := func(s Subject) *headgen.Head { return headgen.Build(s.Image, s.Face.Landmarks, headgen.Flat) }
+	return &slideshow{neutral: build(sub), left: build(byYaw[0]), right: build(byYaw[len(byYaw)-1]), up: build(up), r: r}
+}
+
 // Scenarios are the evaluation's kinds of session.
 var Scenarios = []Scenario{
 	{Name: "genuine", Doc: "a person: a head rendered in 3-D from the photograph, doing what it is asked, lit by the screen",
@@ -165,11 +177,11 @@ var Scenarios = []Scenario{
 		}},
 	{Name: "pose slideshow", Attack: true, Doc: "the person's photographs chosen by pose (measured with the face engine), switched as each challenge asks",
 		make: func(sub Subject, same []Subject, r *rand.Rand) player {
-			byYaw := slices.Clone(append(same, sub))
-			slices.SortFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Yaw-b.Face.Pose.Yaw)) })
-			up := slices.MaxFunc(byYaw, func(a, b Subject) int { return int(math.Copysign(1, a.Face.Pose.Pitch-b.Face.Pose.Pitch)) })
-			build := func(s Subject) *headgen.Head { return headgen.Build(s.Image, s.Face.Landmarks, headgen.Flat) }
-			return &slideshow{neutral: build(sub), left: build(byYaw[0]), right: build(byYaw[len(byYaw)-1]), up: build(up), r: r}
+			return poseSlideshow(sub, same, r)
+		}},
+	{Name: "slow pose slideshow", Attack: true, slow: true, Doc: "the same slideshow sent at about one frame a second, so that no two frames can be compared",
+		make: func(sub Subject, same []Subject, r *rand.Rand) player {
+			return poseSlideshow(sub, same, r)
 		}},
 	{Name: "screen replay", Attack: true, Doc: "a recording of the person (rendered in 3-D) doing each challenge, played on a screen: moiré, gamma, bands, bezel; a screen shines, it does not reflect the colours",
 		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
@@ -398,6 +410,9 @@ func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl
 	guidance := map[string]int{}
 	for i := 0; i < 500 && !run.Done(); i++ {
 		step := time.Duration(160+r.IntN(60)) * time.Millisecond // a webcam at 5–6 frames a second
+		if sc.slow {
+			step = time.Duration(800+r.IntN(100)) * time.Millisecond
+		}
 		client = client.Add(step)
 		if sc.burst {
 			clock.T = clock.T.Add(20 * time.Millisecond)

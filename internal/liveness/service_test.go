@@ -36,7 +36,7 @@ type fixture struct {
 	v   *kyc.Verification
 }
 
-func newFixture(t *testing.T, challenges ...liveness.Challenge) *fixture {
+func newFixture(t testing.TB, challenges ...liveness.Challenge) *fixture {
 	clk := &clock{t: time.Now().UTC()}
 	db := testenv.OpenDB(t, testenv.DatabaseURL(t, store.SQLite), clk.now)
 	k, _ := seal.ParseKey(seal.GenerateKeyText())
@@ -45,12 +45,21 @@ func newFixture(t *testing.T, challenges ...liveness.Challenge) *fixture {
 		t.Fatal(err)
 	}
 	svc := liveness.NewService(db, engine(t), blobs, seal.NewKeyring(k), liveness.Options{Fixed: challenges, Now: clk.now})
-	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_applicant"}
-	if err := db.CreateVerification(context.Background(), v); err != nil {
+	f := &fixture{svc: svc, db: db, clk: clk, p: &kyc.Principal{UserID: "usr_applicant", Roles: []kyc.Role{kyc.RoleApplicant}},
+		v: &kyc.Verification{UserID: "usr_applicant"}}
+	f.v.ID = f.newVerification(t)
+	return f
+}
+
+// newVerification makes another case of the applicant (each may start 5
+// sessions).
+func (f *fixture) newVerification(t testing.TB) string {
+	t.Helper()
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: f.p.UserID}
+	if err := f.db.CreateVerification(context.Background(), v); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{svc: svc, db: db, clk: clk, p: &kyc.Principal{UserID: "usr_applicant", Roles: []kyc.Role{kyc.RoleApplicant}},
-		v: v}
+	return v.ID
 }
 
 // send feeds frames 200 ms apart and returns the last progress.
@@ -76,7 +85,7 @@ func (f *fixture) send(t *testing.T, id string, frames ...[]byte) liveness.Progr
 	return last
 }
 
-func (f *fixture) start(t *testing.T) string {
+func (f *fixture) start(t testing.TB) string {
 	t.Helper()
 	l, _, err := f.svc.Start(context.Background(), f.p, f.v.ID)
 	if err != nil {
