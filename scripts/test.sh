@@ -25,12 +25,21 @@ else
   # real models and OCR over every test image; under the race detector they
   # take ten times as long, so they run without it, and the face engine's
   # concurrency test runs with it (the API tests read documents with it).
+  #
+  # The process tests (internal/app) run kycd and Chromium in real time: a
+  # camera plays at its own pace, and liveness judges the movement between
+  # frames a fraction of a second apart. They run on their own, so that the
+  # other packages' tests do not starve the browser.
   accuracy='/internal/(face|document|mrzscan)$'
-  mapfile -t race_pkgs < <(go list ./... | grep -Ev "$accuracy")
+  realtime='/internal/app$'
+  mapfile -t race_pkgs < <(go list ./... | grep -Ev "$accuracy|$realtime")
   mapfile -t accuracy_pkgs < <(go list ./... | grep -E "$accuracy")
-  echo "==> go test -race (all but the accuracy tests)" >&2
+  mapfile -t realtime_pkgs < <(go list ./... | grep -E "$realtime")
+  echo "==> go test -race (all but the accuracy and real-time tests)" >&2
   go test -race -count=1 -timeout 30m -v "${race_pkgs[@]}" >"$log" 2>&1
   status=$?
+  echo "==> go test -race (real time: kycd processes and Chromium)" >&2
+  go test -race -count=1 -timeout 30m -v "${realtime_pkgs[@]}" >>"$log" 2>&1 || status=1
   echo "==> go test (accuracy on the real models: face, document, mrzscan)" >&2
   go test -count=1 -timeout 30m -v "${accuracy_pkgs[@]}" >>"$log" 2>&1 || status=1
   echo "==> go test -race -run TestConcurrentUse ./internal/face" >&2

@@ -58,10 +58,16 @@ type camera interface {
 // answers reveal it; it returns the last answer.
 func (e *env) perform(session res, c cred, p camera) res {
 	e.t.Helper()
+	return e.performEvery(session, c, p, 200*time.Millisecond)
+}
+
+// performEvery is perform with a frame every step.
+func (e *env) performEvery(session res, c cred, p camera, step time.Duration) res {
+	e.t.Helper()
 	sid, task := session.str("session_id"), firstTask(e.t, session)
 	var last res
 	for range 300 {
-		e.clk.Advance(200 * time.Millisecond)
+		e.clk.Advance(step)
 		jpg, lightStart := p.Frame(task, e.clk.Now())
 		parts := []part{{"timestamp_ms", "", "", []byte(strconv.FormatInt(e.clk.Now().UnixMilli(), 10))}}
 		if !lightStart.IsZero() {

@@ -1,9 +1,15 @@
 package api_test
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,9 +214,9 @@ func (e *env) rawBlobs(t *testing.T) blob.Store {
 // shown as each challenge asks (the frontal one zoomed to come closer),
 // switched a second after the challenge is revealed.
 type twoPhotos struct {
-	frontal, left, right, closer []byte
-	task                         liveness.Task
-	since                        time.Time
+	frontal, left, right, up, closer []byte
+	task                             liveness.Task
+	since                            time.Time
 }
 
 func newTwoPhotos(t *testing.T) *twoPhotos {
@@ -233,6 +239,10 @@ func (a *twoPhotos) Frame(task liveness.Task, now time.Time) ([]byte, time.Time)
 		return a.right, time.Time{}
 	case liveness.ComeCloser:
 		return a.closer, time.Time{}
+	case liveness.LookUp:
+		if a.up != nil {
+			return a.up, time.Time{}
+		}
 	case liveness.Light:
 		return a.frontal, a.since // it claims to have shown the colours
 	}
@@ -241,10 +251,58 @@ func (a *twoPhotos) Frame(task liveness.Task, now time.Time) ([]byte, time.Time)
 
 func (a *twoPhotos) Heard(liveness.Progress, time.Time) {}
 
+// posePhotos is the slideshow an attacker builds with the public API: each
+// photograph of the person is sent to /v1/faces/detect, and the most
+// frontal, the most turned each way and the most raised are shown as the
+// challenges ask.
+func posePhotos(e *env, u *user) *twoPhotos {
+	e.t.Helper()
+	type shot struct {
+		file       string
+		yaw, pitch float64
+	}
+	var shots []shot
+	for _, f := range []string{"examples__obama.jpg", "examples__obama2.jpg", "examples__knn_examples__test__obama1.jpg",
+		"examples__knn_examples__train__obama__obama.jpg", "examples__knn_examples__train__obama__obama2.jpg",
+		"tests__test_images__obama.jpg", "tests__test_images__obama2.jpg"} {
+		data, err := os.ReadFile(filepath.Join(testenv.TestData(e.t), "faces", "face_recognition", f))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		r := e.must(e.do("POST", "/v1/faces/detect", map[string]string{"image": base64.StdEncoding.EncodeToString(data)}, cred{bearer: u.access}), 200)
+		var out struct {
+			Faces []struct {
+				Pose struct{ Yaw, Pitch float64 }
+			}
+		}
+		if json.Unmarshal([]byte(r.raw), &out); len(out.Faces) == 1 {
+			shots = append(shots, shot{f, out.Faces[0].Pose.Yaw, out.Faces[0].Pose.Pitch})
+		}
+	}
+	if len(shots) < 3 {
+		e.t.Fatalf("only %d usable photographs", len(shots))
+	}
+	by := func(key func(s shot) float64) shot {
+		return slices.MinFunc(shots, func(a, b shot) int { return cmp.Compare(key(a), key(b)) })
+	}
+	frontal := by(func(s shot) float64 { return math.Abs(s.yaw) + math.Abs(s.pitch) })
+	left := by(func(s shot) float64 { return s.yaw })   // turned towards the image's right
+	right := by(func(s shot) float64 { return -s.yaw }) // and towards its left
+	up := by(func(s shot) float64 { return -s.pitch })
+	fe := faceEngine(e.t)
+	frame := func(s shot, share float64) []byte {
+		return testenv.CameraFrame(e.t, fe, s.file, false, share)
+	}
+	e.t.Logf("pose slideshow: frontal %v, left %v, right %v, up %v", frontal, left, right, up)
+	return &twoPhotos{frontal: frame(frontal, 0.3), left: frame(left, 0.3), right: frame(right, 0.3), up: frame(up, 0.3),
+		closer: frame(frontal, 0.45)}
+}
+
 // TestLivenessPhotoAttacks (issue 13): through the public API, with honest
 // timestamps, none of these passes a session: the two photographs; one
 // print turned, tilted and brought closer as asked; the print bent around
-// a vertical axis and moved so. Each meets the challenges as drawn in
+// a vertical axis and moved so; the person's photographs chosen by the pose
+// the public API measures, at camera speed and slowly. Each meets the challenges as drawn in
 // production, and a fixed order of the movements a photograph acts out
 // best (turn left, come closer, turn right) that the two-photo attack used
 // to pass; the bent print, a fixed order with a look-up (paper bends around
@@ -253,14 +311,31 @@ func TestLivenessPhotoAttacks(t *testing.T) {
 	drawn := []liveness.Challenge(nil)
 	movements := []liveness.Challenge{liveness.TurnLeft, liveness.ComeCloser, liveness.TurnRight}
 	withLookUp := []liveness.Challenge{liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser}
+	var slideshow *twoPhotos
 	attacks := []struct {
 		name   string
 		orders [][]liveness.Challenge
-		make   func() camera
+		make   func(e *env, u *user) camera
+		step   time.Duration // between frames; 200 ms when 0
 	}{
-		{"two photos", [][]liveness.Challenge{drawn, movements}, func() camera { return newTwoPhotos(t) }},
-		{"moved print", [][]liveness.Challenge{drawn, movements}, func() camera { return testenv.NewPerson(t, faceEngine(t), headgen.Flat, 5) }},
-		{"bent print", [][]liveness.Challenge{drawn, withLookUp}, func() camera { return testenv.NewPerson(t, faceEngine(t), headgen.Cylinder, 6) }},
+		{"two photos", [][]liveness.Challenge{drawn, movements}, func(*env, *user) camera { return newTwoPhotos(t) }, 0},
+		{"moved print", [][]liveness.Challenge{drawn, movements}, func(*env, *user) camera { return testenv.NewPerson(t, faceEngine(t), headgen.Flat, 5) }, 0},
+		{"bent print", [][]liveness.Challenge{drawn, withLookUp}, func(*env, *user) camera { return testenv.NewPerson(t, faceEngine(t), headgen.Cylinder, 6) }, 0},
+		{"pose slideshow", [][]liveness.Challenge{drawn, withLookUp}, func(e *env, u *user) camera {
+			if slideshow == nil {
+				slideshow = posePhotos(e, u)
+			}
+			c := *slideshow
+			return &c
+		}, 0},
+		// Sent slowly, so that no two frames can be compared.
+		{"slow pose slideshow", [][]liveness.Challenge{withLookUp}, func(e *env, u *user) camera {
+			if slideshow == nil {
+				slideshow = posePhotos(e, u)
+			}
+			c := *slideshow
+			return &c
+		}, 850 * time.Millisecond},
 	}
 	envs := map[string]*env{}
 	for _, a := range attacks {
@@ -275,9 +350,13 @@ func TestLivenessPhotoAttacks(t *testing.T) {
 				envs[name] = e
 			}
 			u := e.newUser(strings.NewReplacer(" ", "-", "[", "", "]", "").Replace(a.name+"-"+name) + "@example.com")
+			step := a.step
+			if step == 0 {
+				step = 200 * time.Millisecond
+			}
 			for i := range 2 {
 				_, s := e.startLiveness(u)
-				r := e.perform(s, cred{bearer: u.access}, a.make())
+				r := e.performEvery(s, cred{bearer: u.access}, a.make(e, u), step)
 				res, _ := r.body["result"].(map[string]any)
 				if r.status != 200 || res == nil || res["status"] != "failed" {
 					t.Errorf("%s, challenges %s, session %d: %s", a.name, name, i, r.raw)

@@ -115,9 +115,11 @@ type Config struct {
 	// A spike: a frame-to-frame change of at least SpikeMin that is more
 	// than SpikeRatio times the changes just before and after it. A head
 	// speeds up and slows down; a slideshow stands still, jumps, and
-	// stands still.
+	// stands still. Judged only between frames at most SpikeGap apart: at
+	// a few frames a second a head's quick turn looks the same.
 	SpikeMin   float64
 	SpikeRatio float64
+	SpikeGap   time.Duration
 	// Light: the colours' echo on the nose must correlate with the
 	// sequence (MinLightCorr) and be strong enough to measure
 	// (MinLightGain: relative change per colour channel); the sides'
@@ -142,7 +144,7 @@ var Defaults = Config{
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
-	SpikeMin: 0.05, SpikeRatio: 3,
+	SpikeMin: 0.05, SpikeRatio: 3, SpikeGap: 250 * time.Millisecond,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
 
@@ -559,6 +561,9 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	// Was the previous change a spike between this one and the one before?
 	// (Not under the light challenge: the flashing colours shake the
 	// landmarks a little, and the head is held still there anyway.)
+	if o.ClientAt.Sub(prev.At) > c.SpikeGap {
+		s.Jumps = nil
+	}
 	if n := len(s.Jumps); n == 2 && s.Current() != Light && s.Jumps[1] >= c.SpikeMin && s.Jumps[1] > c.SpikeRatio*math.Max(math.Max(s.Jumps[0], jump), 0.01) {
 		return "spike"
 	}

@@ -76,13 +76,20 @@ type actorPlayer struct {
 	a      *headgen.Actor
 	follow bool            // it does what it is asked (a still photograph does not)
 	screen *headgen.Screen // it is shown on a screen filmed by the camera
-	r      *rand.Rand
+	// over multiplies the angles asked for (an attacker who learned that a
+	// turned picture reads as less turned than it is)
+	over float64
+	r    *rand.Rand
 }
 
 func (p *actorPlayer) frame(t Task, now time.Time) ([]byte, time.Time) {
 	var start time.Time
 	if p.follow {
-		start = p.a.Ask(string(t.Type), t.Target, t.Colors, t.FlashMS, now)
+		target := t.Target
+		if p.over > 0 && (isTurn(t.Type) || t.Type == LookUp) {
+			target *= p.over
+		}
+		start = p.a.Ask(string(t.Type), target, t.Colors, t.FlashMS, now)
 	}
 	img := p.a.Head.Render(p.a.Pose(now), 640, 480)
 	if p.screen != nil {
@@ -174,6 +181,16 @@ var Scenarios = []Scenario{
 		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
 			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 1, Lit: true, Rand: r},
 				follow: true, r: r}
+		}},
+	{Name: "moved print, over-turned", Attack: true, Doc: "the moved print, turned and tilted 1.6 times as far as asked",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 1, Lit: true, Rand: r},
+				follow: true, over: 1.6, r: r}
+		}},
+	{Name: "bent print, over-turned", Attack: true, Doc: "the bent print, turned and tilted 1.6 times as far as asked",
+		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
+			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 1, Lit: true, Rand: r},
+				follow: true, over: 1.6, r: r}
 		}},
 	{Name: "pose slideshow", Attack: true, Doc: "the person's photographs chosen by pose (measured with the face engine), switched as each challenge asks",
 		make: func(sub Subject, same []Subject, r *rand.Rand) player {

@@ -570,6 +570,7 @@ func (r *Run) Save(ctx context.Context) error {
 		st := r.st
 		r.s.o.Logger.Info("liveness decided", "session", l.ID, "status", l.Status, "reasons", fmt.Sprint(l.Reasons),
 			"index", st.Index, "tasks", len(st.Tasks), "frames", st.Frames, "face_frames", st.FaceFrames,
+			"client_ms", st.LastAt.Sub(st.FirstAt).Milliseconds(),
 			"nose_depth", round2(st.NoseDepth), "pitch_depth", round2(st.PitchDepth), "max_jump", round2(st.MaxJump), "break", st.Break,
 			"light_corr", round2(st.LightCorr), "light_ratio", round2(st.LightRatio), "min_cos", round2(st.MinCos))
 	}
