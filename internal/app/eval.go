@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/kycd/kycd/internal/config"
 	"github.com/kycd/kycd/internal/face"
 )
 
@@ -29,15 +30,11 @@ func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 		}
 	}
-	cfg, _, err := loadConfig("eval faces", rest, stdout, stderr)
-	if err != nil {
-		return err
-	}
 	pairs, _, err := face.ReadPairs(own["pairs"])
 	if err != nil {
 		return err
 	}
-	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	_, e, err := evalEngine("eval faces", rest, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -53,4 +50,36 @@ func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	r.Report(stdout)
 	return nil
+}
+
+// evalEngine loads the configuration of an evaluation or generation
+// command and a face engine with one worker (the commands run one image at
+// a time).
+func evalEngine(name string, args []string, stdout, stderr io.Writer) (*config.Config, *face.Engine, error) {
+	cfg, _, err := loadConfig(name, args, stdout, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, e, nil
+}
+
+// countAndSeed reads a command's positive count flag (dflt when absent)
+// and its --seed (1 when absent).
+func countAndSeed(own map[string]string, count string, dflt int) (n int, seed uint64, err error) {
+	n, seed = dflt, 1
+	if v := own[count]; v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			return 0, 0, fmt.Errorf("--%s must be a positive whole number", count)
+		}
+	}
+	if v := own["seed"]; v != "" {
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, 0, errors.New("--seed must be a whole number")
+		}
+	}
+	return n, seed, nil
 }

@@ -7,13 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/document"
-	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/raster"
 )
 
@@ -28,18 +26,7 @@ func genDocs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("usage: kycd gen-docs --out DIR --faces DIR [--count N] [--seed S] " +
 			"(faces: a folder of face photos, e.g. the test data's faces/)")
 	}
-	count, seed := 90, uint64(1)
-	if v := own["count"]; v != "" {
-		if count, err = strconv.Atoi(v); err != nil || count < 1 {
-			return errors.New("--count must be a positive whole number")
-		}
-	}
-	if v := own["seed"]; v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return errors.New("--seed must be a whole number")
-		}
-	}
-	cfg, _, err := loadConfig("gen-docs", rest, stdout, stderr)
+	count, seed, err := countAndSeed(own, "count", 90)
 	if err != nil {
 		return err
 	}
@@ -47,7 +34,7 @@ func genDocs(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	_, e, err := evalEngine("gen-docs", rest, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -89,11 +76,7 @@ func evalDocuments(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return errors.New("usage: kycd eval documents DIR (a set from kycd gen-docs, or the specimens folder with labels.json)")
 	}
 	dir := args[0]
-	cfg, _, err := loadConfig("eval documents", args[1:], stdout, stderr)
-	if err != nil {
-		return err
-	}
-	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	cfg, e, err := evalEngine("eval documents", args[1:], stdout, stderr)
 	if err != nil {
 		return err
 	}

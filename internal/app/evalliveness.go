@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/kycd/kycd/internal/blob"
@@ -30,16 +29,9 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if own["faces"] == "" {
 		return errors.New("usage: kycd eval liveness --faces LABELS.tsv [--sessions N] [--split tune|report|all] [--seed S]")
 	}
-	n, seed := 50, uint64(1)
-	if v := own["sessions"]; v != "" {
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			return errors.New("--sessions must be a positive whole number")
-		}
-	}
-	if v := own["seed"]; v != "" {
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return errors.New("--seed must be a whole number")
-		}
+	n, seed, err := countAndSeed(own, "sessions", 50)
+	if err != nil {
+		return err
 	}
 	split := own["split"]
 	if split == "" {
@@ -48,15 +40,11 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if split != "tune" && split != "report" && split != "all" {
 		return errors.New("--split must be tune, report or all")
 	}
-	cfg, _, err := loadConfig("eval liveness", rest, stdout, stderr)
-	if err != nil {
-		return err
-	}
 	_, samples, err := face.ReadPairs(own["faces"])
 	if err != nil {
 		return err
 	}
-	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	_, e, err := evalEngine("eval liveness", rest, stdout, stderr)
 	if err != nil {
 		return err
 	}

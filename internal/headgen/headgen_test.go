@@ -8,35 +8,16 @@ import (
 
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/headgen"
-	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 
-// load builds a head from a test photograph.
-func load(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *headgen.Head {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "face_recognition", photo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := raster.Decode(data, raster.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := e.Detect(t.Context(), img, 0)
-	if err != nil || len(fs) == 0 {
-		t.Fatalf("no face in %s: %v", photo, err)
-	}
-	return headgen.Build(img, face.Largest(fs).Landmarks, shape)
-}
-
 // TestRenderedPose: the face engine finds the rendered head and measures
 // the pose it was rendered at (the sign and roughly the size).
 func TestRenderedPose(t *testing.T) {
 	e := testenv.FaceEngine(t)
-	h := load(t, e, testenv.FrontalPhoto, headgen.Solid)
+	h := testenv.Head(t, e, testenv.FrontalPhoto, headgen.Solid)
 	var last float64
 	for i, yaw := range []float64{-30, -15, 0, 15, 30} {
 		img := h.Render(headgen.Pose{Yaw: yaw, Distance: 4}, 640, 480)

@@ -161,70 +161,48 @@ func poseSlideshow(sub Subject, same []Subject, r *rand.Rand) player {
 	return &slideshow{neutral: build(sub), left: build(byYaw[0]), right: build(byYaw[len(byYaw)-1]), up: build(up), r: r}
 }
 
+// acting makes the player of a scenario acted out by the subject's
+// photograph made into shape: swaying by sway, doing what it is asked
+// (follow) and turning over times as far as asked (0: as asked), lit by the
+// screen.
+func acting(shape headgen.Shape, sway float64, follow bool, over float64) func(Subject, []Subject, *rand.Rand) player {
+	return func(sub Subject, _ []Subject, r *rand.Rand) player {
+		return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, shape), Sway: sway, Lit: true, Rand: r},
+			follow: follow, over: over, r: r}
+	}
+}
+
 // Scenarios are the evaluation's kinds of session.
 var Scenarios = []Scenario{
 	{Name: "genuine", Doc: "a person: a head rendered in 3-D from the photograph, doing what it is asked, lit by the screen",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Solid, 1, true, 0)},
 	{Name: "still photo", Attack: true, Doc: "a print of the photograph held still",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 0.5, Lit: true, Rand: r}, r: r}
-		}},
+		make: acting(headgen.Flat, 0.5, false, 0)},
 	{Name: "moved print", Attack: true, Doc: "the print turned, tilted and brought closer as each challenge asks, lit by the screen",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 1, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Flat, 1, true, 0)},
 	{Name: "bent print", Attack: true, Doc: "the print bent around a vertical axis (a cylinder) and moved as each challenge asks",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 1, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Cylinder, 1, true, 0)},
 	{Name: "moved print, over-turned", Attack: true, Doc: "the moved print, turned and tilted 1.6 times as far as asked",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 1, Lit: true, Rand: r},
-				follow: true, over: 1.6, r: r}
-		}},
+		make: acting(headgen.Flat, 1, true, 1.6)},
 	{Name: "bent print, over-turned", Attack: true, Doc: "the bent print, turned and tilted 1.6 times as far as asked",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 1, Lit: true, Rand: r},
-				follow: true, over: 1.6, r: r}
-		}},
+		make: acting(headgen.Cylinder, 1, true, 1.6)},
 	{Name: "pose slideshow", Attack: true, Doc: "the person's photographs chosen by pose (measured with the face engine), switched as each challenge asks",
-		make: func(sub Subject, same []Subject, r *rand.Rand) player {
-			return poseSlideshow(sub, same, r)
-		}},
+		make: poseSlideshow},
 	{Name: "slow pose slideshow", Attack: true, slow: true, Doc: "the same slideshow sent at about one frame a second, so that no two frames can be compared",
-		make: func(sub Subject, same []Subject, r *rand.Rand) player {
-			return poseSlideshow(sub, same, r)
-		}},
+		make: poseSlideshow},
 	{Name: "screen replay", Attack: true, Doc: "a recording of the person (rendered in 3-D) doing each challenge, played on a screen: moiré, gamma, bands, bezel; a screen shines, it does not reflect the colours",
 		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
 			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: false, Rand: r},
 				follow: true, screen: headgen.NewScreen(r), r: r}
 		}},
 	{Name: "print, light only", Attack: true, lightOnly: true, Doc: "the light challenge alone, against a print held still in front of the screen",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Flat), Sway: 0.5, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Flat, 0.5, true, 0)},
 	{Name: "bent print, light only", Attack: true, lightOnly: true, Doc: "the light challenge alone, against a bent print",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Cylinder), Sway: 0.5, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Cylinder, 0.5, true, 0)},
 	{Name: "genuine, light only", lightOnly: true, Doc: "the light challenge alone, for a person",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Solid, 1, true, 0)},
 	{Name: "burst", Attack: true, burst: true, Doc: "the genuine frames sent all at once (a recording, or frames made before the session)",
-		make: func(sub Subject, _ []Subject, r *rand.Rand) player {
-			return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, headgen.Solid), Sway: 1, Lit: true, Rand: r},
-				follow: true, r: r}
-		}},
+		make: acting(headgen.Solid, 1, true, 0)},
 }
 
 // EvalRow is one scenario's outcome.

@@ -25,7 +25,18 @@ type Person struct {
 // noise.
 func NewPerson(t testing.TB, e *face.Engine, shape headgen.Shape, seed uint64) *Person {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", FrontalPhoto))
+	sway := 1.0
+	if shape != headgen.Solid {
+		sway = 0.5
+	}
+	return &Person{a: &headgen.Actor{Head: Head(t, e, FrontalPhoto, shape), Sway: sway, Lit: true,
+		Rand: rand.New(rand.NewPCG(seed, 7))}}
+}
+
+// Head builds a head of shape from a test photograph in faces/face_recognition.
+func Head(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *headgen.Head {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", photo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,14 +46,9 @@ func NewPerson(t testing.TB, e *face.Engine, shape headgen.Shape, seed uint64) *
 	}
 	fs, err := e.Detect(t.Context(), img, 0)
 	if err != nil || len(fs) == 0 {
-		t.Fatalf("no face in %s: %v", FrontalPhoto, err)
+		t.Fatalf("no face in %s: %v", photo, err)
 	}
-	sway := 1.0
-	if shape != headgen.Solid {
-		sway = 0.5
-	}
-	return &Person{a: &headgen.Actor{Head: headgen.Build(img, face.Largest(fs).Landmarks, shape), Sway: sway, Lit: true,
-		Rand: rand.New(rand.NewPCG(seed, 7))}}
+	return headgen.Build(img, face.Largest(fs).Landmarks, shape)
 }
 
 // Frame is the camera's 640×480 JPEG at now while the session asks for
