@@ -164,7 +164,7 @@ var options = []option{
 		field: func(c *Config) any { return &c.Retention }},
 	{name: "webhook-allow-private", dflt: "false", help: "let webhooks reach private, loopback and link-local addresses (receivers inside your network); off, kycd refuses them when a webhook is made and when it connects",
 		field: func(c *Config) any { return &c.WebhookAllowPrivate }},
-	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer,light) instead of a random one; without a turn and a look-up it does not stop a bent print",
+	{name: "liveness-challenges", help: "dev mode only: a fixed, comma-separated challenge order (turn_left,turn_right,look_up,blink,smile,come_closer,light) instead of a random one; without a turn and a look-up the 3-D checks see one axis only",
 		field: func(c *Config) any { return &c.LivenessChallenges }},
 }
 

@@ -122,8 +122,8 @@ func Fixed(cs []Challenge) []Task {
 // Draw picks n head movements with r (crypto/rand in production, a fixed
 // stream in tests), then the light challenge: never the same movement
 // twice in a row, never both turns back to back (one head movement must
-// not serve two), at least one turn and one look-up (the parallax checks
-// need both: a print can be bent around one axis, not two), each with a
+// not serve two), at least one turn and one look-up (each shows depth
+// along one axis, and a print bends around one axis at a time), each with a
 // random target; the light's colours random, each channel both on
 // and off, no colour twice in a row.
 func Draw(r io.Reader, n int) ([]Task, error) {
