@@ -8,6 +8,7 @@ import (
 
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // AnalyzeOutput answers /v1/documents/analyze.
@@ -24,7 +25,7 @@ func (s *Server) registerDocuments() {
 			"MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, " +
 			"MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, " +
 			"the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the " +
-			"front and, for ID cards and licences, the back. JPEG, PNG or WebP at any rotation. Bad images get 400, 413 or 415; " +
+			"front and, for ID cards and licences, the back. " + raster.Accepted + " (the first page) at any rotation. Bad images get 400, 413 or 415; " +
 			"a readable image with no document gets document_type unknown and warnings saying why.",
 		RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side (ID cards: the MRZ; licences: the barcode)"}, nil, "back"),
 	}, s.analyzeDocument))

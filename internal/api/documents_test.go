@@ -18,6 +18,8 @@ import (
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -201,6 +203,30 @@ func TestDocumentsAnalyze(t *testing.T) {
 	r := e.must(e.do("POST", "/v1/documents/analyze", map[string]string{"front": b64(front)}, c), 200)
 	if r.str("document_type") != "passport" {
 		t.Errorf("JSON body: %s", r.raw)
+	}
+}
+
+// TestDocumentsScannerFormats: a passport scanned to BMP or TIFF is read
+// as from a JPEG (a BMP scan used to be refused with 415).
+func TestDocumentsScannerFormats(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.newUser("scans@example.com")
+	front, _ := generatedDoc(t, docgen.Passport, 3, 0)
+	img, err := raster.Decode(front, raster.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b, tf bytes.Buffer
+	bmp.Encode(&b, img.ToRGBA())
+	tiff.Encode(&tf, img.ToRGBA(), &tiff.Options{Compression: tiff.Deflate})
+	for _, f := range []struct {
+		name, mime string
+		data       []byte
+	}{{"scan.bmp", "image/bmp", b.Bytes()}, {"scan.tif", "image/tiff", tf.Bytes()}} {
+		r := e.must(e.multipartDo("/v1/documents/analyze", cred{bearer: u.access}, part{"front", f.name, f.mime, f.data}), 200)
+		if r.str("document_type") != "passport" {
+			t.Errorf("%s: %s", f.name, r.raw)
+		}
 	}
 }
 

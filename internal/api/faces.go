@@ -195,8 +195,8 @@ func (s *Server) registerFaces() {
 			Summary: "Find and describe the faces in an image", Errors: []int{400, 413, 415, 429, 503},
 			MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
 			Description: "Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, " +
-				"spoof score, age range and gender. JPEG, PNG or WebP; EXIF orientation is applied. 413 too_large above the pixel limit.",
-			RequestBody: imageBody("the image", map[string]string{"image": "JPEG, PNG or WebP"}, nil),
+				"spoof score, age range and gender. " + raster.Accepted + "; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.",
+			RequestBody: imageBody("the image", map[string]string{"image": raster.Accepted}, nil),
 		}, s.detectFaces),
 		handle(signedIn, huma.Operation{Method: http.MethodPost, Path: "/v1/faces/compare", OperationID: "compare-faces", Tags: []string{"Faces"},
 			Summary: "Compare the largest face of one image with every face of another", Errors: []int{400, 413, 415, 422, 429, 503},

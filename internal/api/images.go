@@ -130,7 +130,7 @@ func checkDeclared(declared string, data []byte, name string) error {
 	}
 	actual := raster.Sniff(data)
 	if actual == "" {
-		return kyc.Errorf(kyc.UnsupportedMedia, "%s must be a JPEG, PNG or WebP image", name)
+		return kyc.Errorf(kyc.UnsupportedMedia, "%s must be a %s image", name, raster.Accepted)
 	}
 	if string(actual) != mt {
 		return kyc.Errorf(kyc.UnsupportedMedia, "%s is declared %s but holds %s", name, mt, actual)

@@ -13,8 +13,11 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
 
 	"github.com/kycd/kycd/internal/kyc"
@@ -48,10 +51,15 @@ const (
 	JPEG Format = "image/jpeg"
 	PNG  Format = "image/png"
 	WebP Format = "image/webp"
+	BMP  Format = "image/bmp"  // what many flatbed scanners save
+	TIFF Format = "image/tiff" // the first page: scanners' and fax software's format
 )
 
+// Accepted says which formats Decode reads, for messages.
+const Accepted = "JPEG, PNG, WebP, BMP or TIFF"
+
 // Sniff returns the format of data from its first bytes, or "" when it is
-// not JPEG, PNG or WebP.
+// not one Decode reads.
 func Sniff(data []byte) Format {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xFF, 0xD8, 0xFF}):
@@ -60,13 +68,18 @@ func Sniff(data []byte) Format {
 		return PNG
 	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
 		return WebP
+	case len(data) >= 26 && string(data[:2]) == "BM":
+		return BMP
+	case bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")):
+		return TIFF
 	}
 	return ""
 }
 
-// Decode reads a JPEG, PNG or WebP. It checks the size from the header first, so
-// a decompression bomb is refused before any pixel is decoded, then applies
-// the EXIF orientation (phones store many photos sideways). Errors carry
+// Decode reads a JPEG, PNG, WebP, BMP or TIFF (its first page). It checks
+// the size from the header first, so a decompression bomb is refused before
+// any pixel is decoded, then applies the orientation a JPEG's EXIF or a
+// TIFF's own tag records (phones store many photos sideways). Errors carry
 // stable codes: unsupported_media, too_large, invalid.
 func Decode(data []byte, lim Limits) (*Image, error) {
 	if lim.MaxPixels <= 0 {
@@ -83,7 +96,7 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	}
 	format := Sniff(data)
 	if format == "" {
-		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the image must be a JPEG, PNG or WebP")
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the image must be a %s", Accepted)
 	}
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
@@ -100,33 +113,47 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	if cfg.Width < lim.MinSide || cfg.Height < lim.MinSide {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels, smaller than %d×%d", cfg.Width, cfg.Height, lim.MinSide, lim.MinSide)
 	}
-	var img image.Image
-	switch format {
-	case JPEG:
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	case PNG:
-		img, err = png.Decode(bytes.NewReader(data))
-	default:
-		img, err = webp.Decode(bytes.NewReader(data))
-	}
+	img, err := decodeImage(data, format)
 	if err != nil {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is corrupt or truncated: %v", err)
 	}
 	out := FromImage(img)
-	if format == JPEG {
+	switch format {
+	case JPEG:
 		out = out.orient(exifOrientation(data))
+	case TIFF:
+		out = out.orient(tiffOrientation(data))
 	}
 	return out, nil
 }
 
-func decodeConfig(data []byte, f Format) (image.Config, error) {
-	switch f {
-	case JPEG:
-		return jpeg.DecodeConfig(bytes.NewReader(data))
-	case PNG:
-		return png.DecodeConfig(bytes.NewReader(data))
-	default:
-		return webp.DecodeConfig(bytes.NewReader(data))
+// decoders are each format's header and image readers.
+var decoders = map[Format]struct {
+	config func(io.Reader) (image.Config, error)
+	image  func(io.Reader) (image.Image, error)
+}{
+	JPEG: {jpeg.DecodeConfig, jpeg.Decode},
+	PNG:  {png.DecodeConfig, png.Decode},
+	WebP: {webp.DecodeConfig, webp.Decode},
+	BMP:  {bmp.DecodeConfig, bmp.Decode},
+	TIFF: {tiff.DecodeConfig, tiff.Decode},
+}
+
+func decodeConfig(data []byte, f Format) (cfg image.Config, err error) {
+	defer recoverAs(&err)
+	return decoders[f].config(bytes.NewReader(data))
+}
+
+func decodeImage(data []byte, f Format) (img image.Image, err error) {
+	defer recoverAs(&err)
+	return decoders[f].image(bytes.NewReader(data))
+}
+
+// recoverAs turns a decoder's panic on a malformed file (the less used
+// formats' decoders are less hardened) into an error.
+func recoverAs(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("malformed image: %v", r)
 	}
 }
 

@@ -1,8 +1,15 @@
 package raster
 
 import (
+	"bytes"
+	"encoding/binary"
 	"image"
+	"slices"
 	"testing"
+
+	"github.com/kycd/kycd/internal/kyc"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 func testImage(w, h int) *Image {
@@ -62,4 +69,98 @@ func TestEncodeDecode(t *testing.T) {
 	if _, err := Decode(data, Limits{MaxPixels: 1000}); err == nil {
 		t.Error("an image over the pixel limit was decoded")
 	}
+}
+
+// TestScannerFormats: BMP and TIFF, as scanners save them, decode to the
+// same pixels; a TIFF's orientation tag is applied; their headers are
+// checked against the limits before any pixel is decoded; malformed files
+// are invalid, never a panic.
+func TestScannerFormats(t *testing.T) {
+	m := testImage(64, 48)
+	var b, tf, tz bytes.Buffer
+	if err := bmp.Encode(&b, m.ToRGBA()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tiff.Encode(&tf, m.ToRGBA(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tiff.Encode(&tz, m.ToRGBA(), &tiff.Options{Compression: tiff.Deflate}); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"bmp": b.Bytes(), "tiff": tf.Bytes(), "tiff deflate": tz.Bytes()} {
+		got, err := Decode(data, Limits{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.W != m.W || got.H != m.H || !bytes.Equal(got.Pix, m.Pix) {
+			t.Errorf("%s: decoded %dx%d, not the same pixels", name, got.W, got.H)
+		}
+	}
+	if got := Sniff(b.Bytes()); got != BMP {
+		t.Errorf("Sniff(bmp) = %q", got)
+	}
+
+	// Orientation 6: the picture is stored turned; shown upright it is 48×64.
+	turned, err := Decode(withTIFFOrientation(t, tf.Bytes(), 6), Limits{})
+	if err != nil || turned.W != 48 || turned.H != 64 {
+		t.Errorf("TIFF with orientation 6: %v, %v", turned, err)
+	}
+
+	// A header claiming 40000×40000 pixels: refused before decoding.
+	bomb := make([]byte, 54)
+	copy(bomb, "BM")
+	binary.LittleEndian.PutUint32(bomb[10:], 54)
+	binary.LittleEndian.PutUint32(bomb[14:], 40)
+	binary.LittleEndian.PutUint32(bomb[18:], 40000)
+	binary.LittleEndian.PutUint32(bomb[22:], 40000)
+	binary.LittleEndian.PutUint16(bomb[26:], 1)
+	binary.LittleEndian.PutUint16(bomb[28:], 24)
+	if _, err := Decode(bomb, Limits{}); kyc.ErrorCode(err) != kyc.TooLarge {
+		t.Errorf("a BMP bomb: %v", err)
+	}
+	for name, data := range map[string][]byte{
+		"truncated bmp":  b.Bytes()[:len(b.Bytes())/3],
+		"truncated tiff": tf.Bytes()[:len(tf.Bytes())/3],
+		"garbage tiff":   append([]byte("II*\x00\x08\x00\x00\x00"), bytes.Repeat([]byte{0xFF}, 64)...),
+	} {
+		if _, err := Decode(data, Limits{}); kyc.ErrorCode(err) != kyc.Invalid {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+}
+
+// withTIFFOrientation rewrites a TIFF's first directory with an
+// orientation tag (274) of value v, appended at the end of the file.
+func withTIFFOrientation(t *testing.T, data []byte, v uint16) []byte {
+	t.Helper()
+	var bo interface {
+		binary.ByteOrder
+		binary.AppendByteOrder
+	} = binary.LittleEndian
+	if string(data[:2]) == "MM" {
+		bo = binary.BigEndian
+	}
+	off := bo.Uint32(data[4:])
+	n := int(bo.Uint16(data[off:]))
+	entries := [][]byte{}
+	for k := range n {
+		entries = append(entries, data[int(off)+2+12*k:int(off)+14+12*k])
+	}
+	e := make([]byte, 12)
+	bo.PutUint16(e, 274)
+	bo.PutUint16(e[2:], 3) // SHORT
+	bo.PutUint32(e[4:], 1)
+	bo.PutUint16(e[8:], v)
+	entries = append(entries, e)
+	slices.SortFunc(entries, func(a, b []byte) int { return int(bo.Uint16(a)) - int(bo.Uint16(b)) })
+	out := slices.Clone(data)
+	if len(out)%2 == 1 {
+		out = append(out, 0)
+	}
+	bo.PutUint32(out[4:], uint32(len(out)))
+	out = bo.AppendUint16(out, uint16(len(entries)))
+	for _, e := range entries {
+		out = append(out, e...)
+	}
+	return bo.AppendUint32(out, 0)
 }
