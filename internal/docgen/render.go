@@ -211,6 +211,22 @@ func Render(d Doc, portrait *raster.Image, ppm float64, r *rand.Rand) (front, ba
 	return nil, nil, fmt.Errorf("docgen: unknown kind %q", d.Kind)
 }
 
+// ZoneCard renders a plain card of w×h mm carrying only the given MRZ
+// lines near its bottom edge, centred: the layouts the generator does not
+// make whole documents of (the older French identity card, 105 × 74 mm).
+func ZoneCard(lines []string, wmm, hmm, ppm float64, r *rand.Rand) (*raster.Image, error) {
+	if err := loadFonts(); err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 || float64(len(lines[0]))*2.54 > wmm-4 {
+		return nil, errors.New("docgen: the zone does not fit the card")
+	}
+	c := newCanvas(wmm, hmm, ppm, color.RGBA{240, 238, 232, 255}, r)
+	c.text(bold, 3, 6, 8, color.RGBA{20, 40, 90, 255}, "IDENTITY CARD")
+	c.mrz(lines, (wmm-float64(len(lines[0]))*2.54)/2, hmm-6, 5)
+	return raster.FromImage(c.img), nil
+}
+
 func stateName(code string) string {
 	n := map[string]string{"CA": "CALIFORNIA", "NY": "NEW YORK", "TX": "TEXAS", "FL": "FLORIDA", "WA": "WASHINGTON",
 		"ON": "ONTARIO", "BC": "BRITISH COLUMBIA"}[code]

@@ -28,7 +28,7 @@ type Field struct {
 
 // MRZReport is the machine-readable zone as read.
 type MRZReport struct {
-	Format     string           `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B"`
+	Format     string           `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B,FR-ID"`
 	Lines      []string         `json:"lines"`
 	Checks     map[string]Check `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite"`
 	Valid      bool             `json:"valid" doc:"every check digit passes"`

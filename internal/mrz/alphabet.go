@@ -44,6 +44,22 @@ func Allowed(f Format, line, pos int) string {
 		case 2:
 			return Letters // names
 		}
+	case FRID:
+		if line == 0 {
+			if pos >= 30 {
+				return Alphanumeric // the issuing department (Corsica's are 2A, 2B) and office
+			}
+			return Letters
+		}
+		switch {
+		case pos <= 3 || pos >= 7 && pos <= 12 || pos >= 27 && pos <= 33 || pos == 35:
+			return Digits // year and month of issue, sequence, dates, checks
+		case pos == 34:
+			return SexCodes
+		case pos >= 13:
+			return Letters // given names
+		}
+		return Alphanumeric // the department
 	case TD2, TD3, MRVA, MRVB:
 		switch line {
 		case 0:

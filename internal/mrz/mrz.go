@@ -22,6 +22,12 @@ const (
 	TD3  Format = "TD3"
 	MRVA Format = "MRV-A"
 	MRVB Format = "MRV-B"
+	// FRID is the French national identity card of 1988–2021 (still valid
+	// in circulation): 2×36 like TD2 but laid out by its own rules: line 1
+	// IDFRA, the surname and the issuing office; line 2 the card number
+	// (year and month of issue, department, sequence), the given names, the
+	// birth date, the sex and a check over both lines. No expiry date.
+	FRID Format = "FR-ID"
 )
 
 // Check is one check digit: what the zone says and what it should be.
@@ -85,8 +91,11 @@ func Parse(text string, now time.Time) (*MRZ, error) {
 		m.Format = TD1
 	case len(lines) == 2 && allLen(lines, 36):
 		m.Format = TD2
-		if lines[0][0] == 'V' {
+		switch {
+		case lines[0][0] == 'V':
 			m.Format = MRVB
+		case strings.HasPrefix(lines[0], "IDFRA"):
+			m.Format = FRID
 		}
 	case len(lines) == 2 && allLen(lines, 44):
 		m.Format = TD3
@@ -153,6 +162,13 @@ func (m *MRZ) layout() (fields []field, composite []span, compositeAt [2]int) {
 		}
 		composite = []span{{1, 0, 10}, {1, 13, 20}, {1, 21, end}}
 		compositeAt = [2]int{1, end}
+	case FRID:
+		fields = []field{
+			{name: "document_number", line: 1, start: 0, end: 12, check: 12},
+			{name: "date_of_birth", line: 1, start: 27, end: 33, check: 33, numeric: true},
+		}
+		composite = []span{{0, 0, 36}, {1, 0, 35}}
+		compositeAt = [2]int{1, 35}
 	case MRVA, MRVB:
 		fields = []field{
 			{name: "document_number", line: 1, start: 0, end: 9, check: 9},
@@ -197,6 +213,15 @@ func (m *MRZ) parse(now time.Time) {
 		m.Nationality = trim(l[1][15:18])
 		m.Optional2 = trim(l[1][18:29])
 		m.Surname, m.GivenNames = names(l[2])
+	case FRID:
+		m.DocumentCode, m.IssuingState, m.Nationality = "ID", "FRA", "FRA"
+		m.Surname = strings.ReplaceAll(trim(l[0][5:30]), "<", " ")
+		m.Optional1 = trim(l[0][30:36]) // the issuing department and office
+		m.DocumentNumber = l[1][0:12]
+		m.GivenNames = strings.Join(strings.FieldsFunc(l[1][13:27], func(r rune) bool { return r == '<' }), " ")
+		m.BirthDate = m.date("date_of_birth", l[1][27:33], now, true)
+		m.Sex = sex(l[1][34])
+		m.Warnings = append(m.Warnings, "this French identity card's MRZ carries no expiry date")
 	default:
 		m.DocumentCode, m.IssuingState = trim(l[0][0:2]), trim(l[0][2:5])
 		m.Surname, m.GivenNames = names(l[0][5:])

@@ -195,3 +195,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// frid is a French identity card zone of the 1988–2021 layout (2×36), the
+// test vector of the mrz-java library (schltgn/mrz-java, FrenchIdCardTest).
+const frid = "IDFRAPETE<<<<<<<<<<<<<<<<<<<<<952042\n0509952018746NICOLAS<<PAUL<8206152M3"
+
+// TestFrenchIDCard: the older French identity card is 2×36 like TD2 but
+// not TD2: it is read and checked by its own rules, and a changed
+// character fails its checks.
+func TestFrenchIDCard(t *testing.T) {
+	m, err := Parse(frid, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Format != FRID || !m.Valid || m.DocumentNumber != "050995201874" || m.Surname != "PETE" ||
+		m.GivenNames != "NICOLAS PAUL" || m.BirthDate.Format(time.DateOnly) != "1982-06-15" || m.Sex != "M" ||
+		m.IssuingState != "FRA" || m.Nationality != "FRA" || m.DocumentCode != "ID" || !m.ExpiryDate.IsZero() ||
+		m.Optional1 != "952042" {
+		t.Errorf("%+v", m)
+	}
+	var fields []string
+	for _, c := range m.Checks {
+		fields = append(fields, c.Field)
+	}
+	if !slices.Equal(fields, []string{"document_number", "date_of_birth", "composite"}) {
+		t.Errorf("checks %v", fields)
+	}
+	// A surname letter changed: only the check over both lines sees it.
+	bad := strings.Replace(frid, "PETE", "PETF", 1)
+	if m, err := Parse(bad, now); err != nil || m.Valid {
+		t.Errorf("a changed surname passes: %+v %v", m, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/mrz"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/testenv"
 )
@@ -114,6 +115,35 @@ func TestTurnsAndSkew(t *testing.T) {
 					t.Errorf("%s turned %d, skew %.0f: angle %.1f", kind, turn, skew, res.Angle)
 				}
 			}
+		}
+	}
+}
+
+// TestFrenchIDCard: the older French identity card's zone (2×36, not TD2)
+// is read by its own layout, at any turn.
+func TestFrenchIDCard(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 6))
+	lines := []string{"IDFRAPETE<<<<<<<<<<<<<<<<<<<<<952042", "0509952018746NICOLAS<<PAUL<8206152M3"} // mrz-java's test vector
+	card, err := docgen.ZoneCard(lines, 105, 74, 12, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, turn := range []int{0, 90, 180} {
+		jpg, err := docgen.Photograph(card, docgen.Shot{Width: 1400, Skew: 3, Turn: turn, Quality: 85, Margin: 0.08}, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := raster.Decode(jpg, raster.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Read(img, Options{Now: now})
+		if err != nil {
+			t.Fatalf("turned %d: %v", turn, err)
+		}
+		if got := strings.Join(res.MRZ.Lines, "\n"); got != strings.Join(lines, "\n") || !res.MRZ.Valid || res.MRZ.Format != mrz.FRID {
+			t.Errorf("turned %d: %s %v valid %v", turn, got, res.MRZ.Format, res.MRZ.Valid)
 		}
 	}
 }

@@ -285,6 +285,9 @@ func (c *candidate) read(g *gray, now time.Time) {
 					c.format = mrz.MRVA
 				}
 			}
+			if li == 0 && i == 5 && n == 36 && c.format == mrz.TD2 && readAs(row[:5], "IDFRA") {
+				c.format = mrz.FRID // the older French identity card: its own layout from here on
+			}
 			allowed := mrz.Allowed(c.format, li, i)
 			clear(probs)
 			center := lg.cellCenter(i)
@@ -657,4 +660,14 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 	}
 	x0 := ch.start() + c0/math.Sqrt(1+ch.b*ch.b)
 	return lineGeom{origin: point{x0, ch.a + ch.b*x0}, u: u, pitch: pitch, height: ch.height}, true
+}
+
+// readAs reports whether cells were read as s.
+func readAs(cells []cell, s string) bool {
+	for i := range len(s) {
+		if cells[i].best != s[i] {
+			return false
+		}
+	}
+	return true
 }
