@@ -90,7 +90,7 @@ var browserChallenges = []liveness.Challenge{liveness.TurnLeft, liveness.LookUp,
 // recording is a person (or a print of one) meeting browserChallenges, as
 // Chromium's fake camera plays it: 30 frames a second.
 func recording(t *testing.T, shape headgen.Shape) []byte {
-	frames := testenv.NewPerson(t, testenv.FaceEngine(t), shape, 1).Choreography(liveness.Fixed(browserChallenges), 10, 3*time.Second)
+	frames := testenv.NewPerson(t, testenv.FaceEngine(t), shape, 1).Choreography(liveness.Fixed(browserChallenges), 10, 2500*time.Millisecond)
 	return testenv.MJPEG(frames, 3)
 }
 

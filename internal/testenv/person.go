@@ -72,14 +72,19 @@ func (p *Person) Heard(pr liveness.Progress, now time.Time) {
 
 // Choreography renders a person meeting a fixed sequence of challenges at
 // fps frames a second without hearing the server: what a recorded camera
-// (Chromium's fake camera) plays. Each challenge gets hold of time, after
-// a second facing the camera, and the recording ends with a second facing
-// the camera again so that it loops without a jump.
+// (Chromium's fake camera) plays. Each challenge gets hold of time, and
+// before each, and at the end, the person faces the camera for a second:
+// the server takes each movement's neutral frame there, and the recording
+// loops without a jump.
 func (p *Person) Choreography(tasks []liveness.Task, fps int, hold time.Duration) [][]byte {
 	var out [][]byte
 	now := time.Unix(1_700_000_000, 0)
 	step := time.Second / time.Duration(fps)
-	for _, t := range append(append([]liveness.Task{{}}, tasks...), liveness.Task{}) {
+	var phases []liveness.Task
+	for _, t := range tasks {
+		phases = append(phases, liveness.Task{}, t)
+	}
+	for _, t := range append(phases, liveness.Task{}) {
 		d := hold
 		if t.Type == "" {
 			d = time.Second
