@@ -93,14 +93,7 @@ func TestTurnsAndSkew(t *testing.T) {
 		want := strings.Join(d.MRZ(), "\n")
 		for _, turn := range []int{0, 90, 180, 270} {
 			for _, skew := range []float64{-7, 4} {
-				jpg, err := docgen.Photograph(side, docgen.Shot{Width: 1400, Skew: skew, Turn: turn, Quality: 80, Margin: 0.08}, r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				img, err := raster.Decode(jpg, raster.Limits{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				img := photographed(t, side, docgen.Shot{Width: 1400, Skew: skew, Turn: turn, Quality: 80, Margin: 0.08}, r)
 				res, err := Read(img, Options{Now: now})
 				if err != nil {
 					t.Errorf("%s turned %d, skew %.0f: %v", kind, turn, skew, err)
@@ -130,14 +123,7 @@ func TestFrenchIDCard(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, turn := range []int{0, 90, 180} {
-		jpg, err := docgen.Photograph(card, docgen.Shot{Width: 1400, Skew: 3, Turn: turn, Quality: 85, Margin: 0.08}, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := raster.Decode(jpg, raster.Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := photographed(t, card, docgen.Shot{Width: 1400, Skew: 3, Turn: turn, Quality: 85, Margin: 0.08}, r)
 		res, err := Read(img, Options{Now: now})
 		if err != nil {
 			t.Fatalf("turned %d: %v", turn, err)
@@ -155,4 +141,18 @@ func TestNoMRZ(t *testing.T) {
 			t.Errorf("%s: read an MRZ %q", f, r.Text)
 		}
 	}
+}
+
+// photographed is side photographed as shot, decoded as an upload is.
+func photographed(t *testing.T, side *raster.Image, shot docgen.Shot, r *rand.Rand) *raster.Image {
+	t.Helper()
+	jpg, err := docgen.Photograph(side, shot, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := raster.Decode(jpg, raster.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

@@ -30,14 +30,7 @@ const (
 // centred, as a webcam shows it.
 func CameraFrame(t testing.TB, e *face.Engine, photo string, mirror bool, faceShare float64) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", photo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := raster.Decode(data, raster.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := Photo(t, photo)
 	if mirror {
 		img = img.Mirror()
 	}
@@ -87,4 +80,18 @@ func FaceEngine(t testing.TB) *face.Engine {
 		t.Fatal(faceErr)
 	}
 	return faceEng
+}
+
+// Photo decodes a test photograph of faces/face_recognition.
+func Photo(t testing.TB, name string) *raster.Image {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := raster.Decode(data, raster.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }

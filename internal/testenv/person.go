@@ -2,15 +2,12 @@ package testenv
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/liveness"
-	"github.com/kycd/kycd/internal/raster"
 )
 
 // Person is someone in front of the camera for the liveness tests: a head
@@ -36,14 +33,7 @@ func NewPerson(t testing.TB, e *face.Engine, shape headgen.Shape, seed uint64) *
 // Head builds a head of shape from a test photograph in faces/face_recognition.
 func Head(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *headgen.Head {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", photo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := raster.Decode(data, raster.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := Photo(t, photo)
 	fs, err := e.Detect(t.Context(), img, 0)
 	if err != nil || len(fs) == 0 {
 		t.Fatalf("no face in %s: %v", photo, err)
