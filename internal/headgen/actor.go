@@ -81,8 +81,13 @@ func (a *Actor) Straighten(yaw, pitch float64, now time.Time) {
 
 // Frame renders the actor at now, w×h.
 func (a *Actor) Frame(now time.Time, w, h int) []byte {
-	img := a.Head.Render(a.Pose(now), w, h)
-	addNoise(img.Pix, a.Rand, 2)
+	return Capture(a.Head.Render(a.Pose(now), w, h), a.Rand)
+}
+
+// Capture is what a webcam makes of img: sensor noise (none when r is nil)
+// and JPEG.
+func Capture(img *raster.Image, r *rand.Rand) []byte {
+	addNoise(img.Pix, r, 2)
 	out, _ := img.EncodeJPEG(88)
 	return out
 }

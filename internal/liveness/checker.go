@@ -10,10 +10,7 @@ import (
 const (
 	lmJawLeft   = 2  // the jaw's contour at about the nose's height, image left
 	lmJawRight  = 14 // and image right
-	lmChin      = 8
-	lmNasion    = 27
 	lmNoseTip   = 30
-	lmUpperLip  = 51
 	lmNoseLeft  = 31
 	lmNoseRight = 35
 )
@@ -96,10 +93,11 @@ type Config struct {
 	// 3-D: over a turn, the nose tip's sideways parallax against the eyes
 	// and the mouth's corners, over the sine of the turn, in eye distances:
 	// the nose's depth in front of them (the median over the turned frames).
-	// About 0.6 on a head, under 0.1 on a flat or bent picture.
+	// About 0.6 on a head, under 0.2 on a flat picture; a print bent into a
+	// cylinder shows depth too (docs/accuracy.md).
 	MinNoseDepth float64
-	// The same under a look-up, vertically (MinPitchDepth): about 0.5 on a
-	// head; on a print bent around a vertical axis, as on a flat one.
+	// The same under a look-up, vertically (MinPitchDepth): about 0.8 on a
+	// head.
 	MinPitchDepth float64
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) may change by at most
@@ -399,7 +397,7 @@ func (c Config) met(s *State, o Observation) bool {
 	case TurnRight:
 		return o.Yaw-b.Yaw >= t.Target
 	case LookUp:
-		return o.Pitch-b.Pitch >= t.Target && math.Abs(o.Yaw-b.Yaw) < 18
+		return o.Pitch-b.Pitch >= t.Target && math.Abs(o.Yaw-b.Yaw) < lookUpYaw
 	case Blink:
 		if o.EyesOpen <= c.EyesClosed {
 			if s.ClosedAt.IsZero() {
@@ -423,14 +421,17 @@ func (c Config) met(s *State, o Observation) bool {
 	return false
 }
 
+// lookUpYaw is how far the head may turn while looking up (degrees): a
+// look-up is a nod, not a turn.
+const lookUpYaw = 18
+
 // depth checks that a met turn or look-up moved as a solid head does: seen
 // from the camera, the nose tip, which stands in front of the face, moves
 // further than the eyes and the mouth's corners, in proportion to the sine
-// of the rotation: sideways under a turn, upwards under a look-up. A
-// picture, flat or bent, has its nose painted between them and moves with
-// them; and paper bends in one direction at a time (a print curved around
-// a vertical axis to fake a turn is flat from top to bottom), which is why
-// a session asks for a turn and a look-up.
+// of the rotation: sideways under a turn, upwards under a look-up. A flat
+// picture has its nose painted between them and moves with them. (A print
+// bent into a cylinder has its painted nose in front of its sides and shows
+// depth both ways: docs/accuracy.md.)
 func (c Config) depth(s *State, o Observation) string {
 	cur := s.Current()
 	if !isTurn(cur) && cur != LookUp {
@@ -443,21 +444,15 @@ func (c Config) depth(s *State, o Observation) string {
 	ds := slices.Clone(s.Depths)
 	slices.Sort(ds)
 	d := ds[len(ds)/2]
+	smallest, count, floor := &s.NoseDepth, &s.Turns, c.MinNoseDepth
 	if cur == LookUp {
-		if s.Nods == 0 || d < s.PitchDepth {
-			s.PitchDepth = d
-		}
-		s.Nods++
-		if d < c.MinPitchDepth {
-			return ReasonFlat
-		}
-		return ""
+		smallest, count, floor = &s.PitchDepth, &s.Nods, c.MinPitchDepth
 	}
-	if s.Turns == 0 || d < s.NoseDepth {
-		s.NoseDepth = d
+	if *count == 0 || d < *smallest {
+		*smallest = d
 	}
-	s.Turns++
-	if d < c.MinNoseDepth {
+	*count++
+	if d < floor {
 		return ReasonFlat
 	}
 	return ""
@@ -472,55 +467,43 @@ func (c Config) sampleDepth(s *State, o Observation) {
 	}
 	switch cur := s.Current(); {
 	case isTurn(cur) && math.Abs(b.Yaw-o.Yaw) >= 10:
-		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, b.Yaw-o.Yaw))
+		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, sideways, b.Yaw-o.Yaw))
 	case cur == LookUp && o.Pitch-b.Pitch >= 8:
-		s.Depths = append(s.Depths, noseLift(&b.Landmarks, &o.Landmarks, o.Pitch-b.Pitch))
+		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, upwards, o.Pitch-b.Pitch))
 	}
 }
 
-// noseLift is noseDepth's vertical twin: from a neutral frame and one
-// raised by dpitch degrees, how far the nose tip stands in front of the
-// eyes and the mouth's corners, in eye distances (looking up lifts a point
-// in front more than the points behind it).
-func noseLift(base, cur *[68][2]float64, dpitch float64) float64 {
-	ref := func(lm *[68][2]float64) float64 {
-		var y float64
-		for i := 36; i < 48; i++ {
-			y += lm[i][1] / 24
-		}
-		return y + (lm[48][1]+lm[54][1])/4
-	}
-	lift := (ref(cur) - cur[lmNoseTip][1]) - (ref(base) - base[lmNoseTip][1])
-	sin := math.Sin(dpitch * math.Pi / 180)
-	if sin < 0.05 {
-		return 0
-	}
-	return lift / (sin * iod(base))
-}
+// The axes noseDepth measures along: the image's x under a turn, its y
+// under a look-up.
+const (
+	sideways = 0
+	upwards  = 1
+)
 
-// noseDepth estimates, from a neutral frame and a frame turned by dyaw
-// degrees (positive: towards the image's right), how far the nose tip
-// stands in front of the eyes and the mouth's corners, in eye distances:
-// under a turn, a point in front moves sideways further, by its depth times
-// the sine of the turn. The eyes and mouth corners are the face's most
-// clearly drawn points, so the face engine places them where they are seen
-// (on a picture, where they are painted); on a picture, flat or bent around
-// a vertical axis, the nose tip is painted between them and moves with them.
-func noseDepth(base, cur *[68][2]float64, dyaw float64) float64 {
+// noseDepth estimates, from a neutral frame and a frame rotated by deg
+// degrees, how far the nose tip stands in front of the eyes and the mouth's
+// corners, in eye distances: a point in front moves further, by its depth
+// times the sine of the rotation. Sideways, deg is a turn (positive:
+// towards the image's right, which moves the tip right of the others);
+// upwards, a look-up (which lifts the tip more than the points behind it).
+// The eyes and mouth corners are the face's most clearly drawn points, so
+// the face engine places them where they are seen (on a picture, where
+// they are painted); on a flat picture the nose tip is painted between
+// them and moves with them.
+func noseDepth(base, cur *[68][2]float64, axis int, deg float64) float64 {
 	ref := func(lm *[68][2]float64) float64 {
-		var x float64
+		var v float64
 		for i := 36; i < 48; i++ {
-			x += lm[i][0] / 24 // the two eyes' centres, weighted as one point each
+			v += lm[i][axis] / 24 // the two eyes' centres, weighted as one point each
 		}
-		return x + (lm[48][0]+lm[54][0])/4
+		return v + (lm[48][axis]+lm[54][axis])/4
 	}
-	shift := (cur[lmNoseTip][0] - ref(cur)) - (base[lmNoseTip][0] - ref(base))
-	sin := math.Sin(math.Abs(dyaw) * math.Pi / 180)
+	shift := (cur[lmNoseTip][axis] - ref(cur)) - (base[lmNoseTip][axis] - ref(base))
+	sin := math.Sin(math.Abs(deg) * math.Pi / 180)
 	if sin < 0.05 {
 		return 0
 	}
-	// Turning towards the image's right moves the tip right of the others.
-	if dyaw < 0 {
+	if deg < 0 != (axis == upwards) { // rising is towards smaller y
 		shift = -shift
 	}
 	return shift / (sin * iod(base))

@@ -194,11 +194,22 @@ func TestNoseDepth(t *testing.T) {
 	for _, d := range []float64{-30, -20, 20, 30} {
 		cur, flat := project(d, 0, 0.1, false), project(d, 0, 0.1, true)
 		flatBase := project(0, 0, 0.1, true)
-		if got := noseDepth(&base, &cur, -d); got < 0.3 || got > 0.6 {
+		if got := noseDepth(&base, &cur, sideways, -d); got < 0.3 || got > 0.6 {
 			t.Errorf("a head turned %v°: nose depth %.2f, want about 0.45", d, got)
 		}
-		if got := noseDepth(&flatBase, &flat, -d); math.Abs(got) > 0.01 {
+		if got := noseDepth(&flatBase, &flat, sideways, -d); math.Abs(got) > 0.01 {
 			t.Errorf("a picture turned %v°: nose depth %.2f, want 0", d, got)
+		}
+	}
+	// Looking up lifts the tip further than the eyes and mouth.
+	for _, d := range []float64{10, 15, 20} {
+		cur, flat := project(0, d, 0.1, false), project(0, d, 0.1, true)
+		flatBase := project(0, 0, 0.1, true)
+		if got := noseDepth(&base, &cur, upwards, d); got < 0.3 || got > 0.7 {
+			t.Errorf("a head raised %v°: nose depth %.2f, want about 0.5", d, got)
+		}
+		if got := noseDepth(&flatBase, &flat, upwards, d); math.Abs(got) > 0.05 {
+			t.Errorf("a picture raised %v°: nose depth %.2f, want about 0", d, got)
 		}
 	}
 }

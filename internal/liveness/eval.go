@@ -95,7 +95,7 @@ func (p *actorPlayer) frame(t Task, now time.Time) ([]byte, time.Time) {
 	if p.screen != nil {
 		p.screen.Film(img, now.Sub(time.Time{}).Seconds())
 	}
-	return encode(img, p.r), start
+	return headgen.Capture(img, p.r), start
 }
 
 // heard: a person (or an attacker moving a picture) who is told to look
@@ -107,15 +107,6 @@ func (p *actorPlayer) heard(pr Progress, now time.Time) {
 }
 
 func (s *slideshow) heard(Progress, time.Time) {}
-
-func encode(img *raster.Image, r *rand.Rand) []byte {
-	for i := range img.Pix {
-		v := float64(img.Pix[i]) + r.NormFloat64()*2
-		img.Pix[i] = uint8(math.Max(0, math.Min(255, v)))
-	}
-	b, _ := img.EncodeJPEG(88)
-	return b
-}
 
 // slideshow shows photographs of the person chosen by their pose: the most
 // frontal one, and for each challenge the one whose pose fits it best,
@@ -148,7 +139,7 @@ func (s *slideshow) frame(t Task, now time.Time) ([]byte, time.Time) {
 		}
 	}
 	img := s.cur.Render(headgen.Pose{Distance: dist, Strength: 0.3}, 640, 480)
-	return encode(img, s.r), time.Time{}
+	return headgen.Capture(img, s.r), time.Time{}
 }
 
 // poseSlideshow is the attacker's choice of the person's photographs by
