@@ -134,7 +134,14 @@ func TestBrowserJourney(t *testing.T) {
 		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(css("main")))
 		t.Fatalf("review console: %v\n%s", err, html)
 	}
-	imgs, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("main img")].filter(i => i.complete && i.naturalWidth > 0).length`))
+	// The images load after the page: wait for them (at most 10 s).
+	var imgs int
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		imgs, _ = chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("main img")].filter(i => i.complete && i.naturalWidth > 0).length`))
+		if imgs >= 3 || time.Now().After(deadline) {
+			break
+		}
+	}
 	if imgs < 3 {
 		t.Errorf("the case page shows %d images, want the selfie, the portrait and the document", imgs)
 	}
