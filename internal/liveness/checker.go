@@ -188,7 +188,8 @@ type State struct {
 	FirstAt    time.Time `json:"first_at"` // client time of the first frame
 	FirstRecv  time.Time `json:"first_recv"`
 	LastAt     time.Time `json:"last_at"`
-	Reference  []float32 `json:"reference,omitempty"` // embedding of the first good frontal frame
+	LastFrame  string    `json:"last_frame,omitempty"` // a digest of the last frame's bytes: a repeat is skipped
+	Reference  []float32 `json:"reference,omitempty"`  // embedding of the first good frontal frame
 	MinCos     float64   `json:"min_cos"`
 	Checked    int       `json:"checked"` // frames compared with the reference
 	Prev       *Baseline `json:"prev,omitempty"`
@@ -264,26 +265,41 @@ type Feedback struct {
 	Frontal  bool   // a frontal, neutral, sharp frame: a reference candidate
 }
 
-// Step takes one frame's observation and moves the state on. It is called
-// in frame order; once the state is Done it changes nothing more.
-func (c Config) Step(s *State, o Observation) Feedback {
+// Repeat moves session s on by a frame that repeats the previous one's
+// picture (a stalled camera): its time counts (timing, the challenge's
+// timeout, the frame cap), its picture says nothing new. It reports
+// whether the session goes on.
+func (c Config) Repeat(s *State, o Observation) bool { return c.tick(s, o) }
+
+// tick counts a frame and checks its time: frame timing, the frame cap
+// and the challenge's timeout. It reports whether the session goes on.
+func (c Config) tick(s *State, o Observation) bool {
 	if s.Done {
-		return Feedback{Guidance: GuideDone}
+		return false
 	}
 	if fail := c.checkTiming(s, o); fail != "" {
 		s.fail(fail)
-		return Feedback{Guidance: GuideDone}
+		return false
 	}
 	s.Frames++
 	if s.Frames > c.MaxFrames {
 		s.fail(ReasonTooManyFrame)
-		return Feedback{Guidance: GuideDone}
+		return false
 	}
 	if s.AskedAt.IsZero() {
 		s.AskedAt = o.ClientAt
 	}
 	if o.ClientAt.Sub(s.AskedAt) > c.timeout(s) {
 		s.fail(ReasonTimeout)
+		return false
+	}
+	return true
+}
+
+// Step takes one frame's observation and moves the state on. It is called
+// in frame order; once the state is Done it changes nothing more.
+func (c Config) Step(s *State, o Observation) Feedback {
+	if !c.tick(s, o) {
 		return Feedback{Guidance: GuideDone}
 	}
 	switch {

@@ -3,6 +3,8 @@ package liveness
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -361,10 +363,24 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 	if len(f.JPEG) > MaxFrameBytes {
 		return Progress{}, kyc.Errorf(kyc.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
 	}
+	// A busy device's camera gives the same picture again until it catches
+	// up: a repeat says nothing new, and counted as a frame it would make
+	// the catch-up look like a slideshow's jump. Only its time counts (an
+	// attacker gains nothing: it is not analysed).
+	sum := sha256.Sum256(f.JPEG)
+	digest := hex.EncodeToString(sum[:8])
+	if digest == r.st.LastFrame {
+		r.dirty = true
+		if !r.s.o.Config.Repeat(r.st, Observation{ClientAt: f.ClientAt, ReceivedAt: now}) {
+			return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
+		}
+		return r.progress(Feedback{Guidance: r.last.Guidance}, nil, nil), nil
+	}
 	img, err := raster.Decode(f.JPEG, r.s.o.Limits)
 	if err != nil {
 		return Progress{}, err
 	}
+	r.st.LastFrame = digest
 	attrs := AttrsFor(r.st)
 	faces, err := r.s.faces.Detect(ctx, img, attrs)
 	if err != nil {
