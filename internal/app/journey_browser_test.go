@@ -41,21 +41,8 @@ func journeyInBrowser(t *testing.T, p *proc, email, pw, camera, doc string) (sta
 	)...); err != nil {
 		fail("selfie check", err)
 	}
-	// The selfie check, tried again as the page offers when it fails (a
-	// loaded machine's fake camera can stall long enough to break a
-	// movement; the check's own error rates are measured elsewhere).
-	for try := 1; ; try++ {
-		if err := chromedp.Do(ctx, chromedp.Click(css("#start")), chromedp.WaitVisible(css("#result"))); err != nil {
-			fail("selfie check", err)
-		}
-		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("result").dataset.status + " " + document.getElementById("result").dataset.reasons`))
-		if strings.HasPrefix(s, "succeeded") {
-			break
-		}
-		if try == 3 {
-			fail("selfie check", fmt.Errorf("failed %d times, last: %s", try, s))
-		}
-		t.Logf("%s: selfie check %s, trying again", email, s)
+	if s, reasons, err := selfieCheck(t, ctx, 3); err != nil || s != "succeeded" {
+		fail("selfie check", fmt.Errorf("%s %v %v", s, reasons, err))
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(css("#continue"))); err != nil {
 		fail("selfie check", err)

@@ -198,8 +198,6 @@ type State struct {
 	Nods       int       `json:"nods,omitempty"`
 	Turns      int       `json:"turns"`
 	Depths     []float64 `json:"depths,omitempty"` // the current turn's nose depths, one per turned frame
-	Fores      []float64 `json:"fores,omitempty"`  // and its foreshortening, one per turned frame
-	Foreshort  float64   `json:"foreshort"`        // the smallest foreshortening over the turns
 	MaxJump    float64   `json:"max_jump"`         // the largest frame-to-frame shape change
 	Break      string    `json:"break,omitempty"`  // what broke the continuity: shape, spike, scale or brightness
 	Jumps      []float64 `json:"jumps,omitempty"`  // the last two frame-to-frame changes (0 across a gap)
@@ -383,7 +381,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 
 // advance moves to the next task, or finishes the session.
 func (c Config) advance(s *State, o Observation) {
-	s.Depths, s.Fores = nil, nil
+	s.Depths = nil
 	s.Index++
 	s.Neutral = false
 	s.AskedAt = o.ClientAt
@@ -479,13 +477,7 @@ func (c Config) depth(s *State, o Observation) string {
 	if *count == 0 || d < *smallest {
 		*smallest = d
 	}
-	if isTurn(cur) && len(s.Fores) > 0 {
-		fs := slices.Clone(s.Fores)
-		slices.Sort(fs)
-		if f := fs[len(fs)/2]; *count == 0 || f < s.Foreshort {
-			s.Foreshort = f
-		}
-	}
+
 	*count++
 	if d < floor {
 		return ReasonFlat
@@ -503,7 +495,6 @@ func (c Config) sampleDepth(s *State, o Observation) {
 	switch cur := s.Current(); {
 	case isTurn(cur) && math.Abs(b.Yaw-o.Yaw) >= 10:
 		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, sideways, b.Yaw-o.Yaw))
-		s.Fores = append(s.Fores, foreshortening(&b.Landmarks, &o.Landmarks, b.Yaw, o.Yaw))
 	case cur == LookUp && o.Pitch-b.Pitch >= 8:
 		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, upwards, o.Pitch-b.Pitch))
 	}
@@ -545,24 +536,6 @@ func noseDepth(base, cur *[68][2]float64, axis int, deg float64) float64 {
 	return shift / (sin * iod(base))
 }
 
-// foreshortening compares how much narrower the face got under a turn
-// (the eyes' span against the eyes-to-mouth height, which a turn leaves
-// alone) with what the yaw the face engine measured explains: about 1 on
-// a head; under 1 on a picture turned further than the engine reads.
-func foreshortening(base, cur *[68][2]float64, baseYaw, curYaw float64) float64 {
-	height := func(lm *[68][2]float64) float64 {
-		var ex, ey float64
-		for i := 36; i < 48; i++ {
-			ex, ey = ex+lm[i][0]/12, ey+lm[i][1]/12
-		}
-		mx, my := (lm[48][0]+lm[54][0])/2, (lm[48][1]+lm[54][1])/2
-		return math.Max(math.Hypot(mx-ex, my-ey), 1e-9)
-	}
-	got := (iod(cur) / height(cur)) / (iod(base) / height(base))
-	want := math.Cos(curYaw*math.Pi/180) / math.Cos(baseYaw*math.Pi/180)
-	return got / want
-}
-
 // iod is the distance between the eyes' centres.
 func iod(lm *[68][2]float64) float64 {
 	var lx, ly, rx, ry float64
@@ -584,7 +557,7 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
 		s.Jumps = nil
 		if prev != nil && o.ClientAt.Sub(prev.At) > c.MaxGap && s.Current() != Light {
-			s.Neutral, s.Depths, s.Fores = false, nil, nil
+			s.Neutral, s.Depths = false, nil
 		}
 		return ""
 	}
