@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	pdfapi "github.com/pdfcpu/pdfcpu/pkg/api"
 
 	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/raster"
@@ -216,13 +219,17 @@ func TestDocumentsScannerFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b, tf bytes.Buffer
+	var b, tf, pdf bytes.Buffer
 	bmp.Encode(&b, img.ToRGBA())
 	tiff.Encode(&tf, img.ToRGBA(), &tiff.Options{Compression: tiff.Deflate})
+	// A PDF as a scanner e-mails it: the JPEG on a page of its own.
+	if err := pdfapi.ImportImages(nil, &pdf, []io.Reader{bytes.NewReader(front)}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []struct {
 		name, mime string
 		data       []byte
-	}{{"scan.bmp", "image/bmp", b.Bytes()}, {"scan.tif", "image/tiff", tf.Bytes()}} {
+	}{{"scan.bmp", "image/bmp", b.Bytes()}, {"scan.tif", "image/tiff", tf.Bytes()}, {"scan.pdf", "application/pdf", pdf.Bytes()}} {
 		r := e.must(e.multipartDo("/v1/documents/analyze", cred{bearer: u.access}, part{"front", f.name, f.mime, f.data}), 200)
 		if r.str("document_type") != "passport" {
 			t.Errorf("%s: %s", f.name, r.raw)
@@ -244,7 +251,8 @@ func TestDocumentsAnalyzeBadInput(t *testing.T) {
 		code   string
 	}{
 		{"no front", []part{{"back", "b.jpg", "image/jpeg", good}}, 400, "invalid"},
-		{"not an image", []part{{"front", "f.pdf", "application/pdf", []byte("%PDF-1.4 ...")}}, 415, "unsupported_media"},
+		{"not an image", []part{{"front", "f.zip", "application/zip", []byte("PK\x03\x04 not an image")}}, 415, "unsupported_media"},
+		{"corrupt PDF", []part{{"front", "f.pdf", "application/pdf", []byte("%PDF-1.4 ...")}}, 400, "invalid"},
 		{"PNG declared JPEG", []part{{"front", "f.jpg", "image/jpeg", encodePNG(t, image.NewGray(image.Rect(0, 0, 64, 64)))}}, 415, "unsupported_media"},
 		{"truncated", []part{{"front", "f.jpg", "image/jpeg", good[:len(good)/4]}}, 400, "invalid"},
 		{"decompression bomb", []part{{"front", "f.png", "image/png", testenv.PNGHeader(40000, 40000)}}, 413, "too_large"},

@@ -51,12 +51,13 @@ const (
 	JPEG Format = "image/jpeg"
 	PNG  Format = "image/png"
 	WebP Format = "image/webp"
-	BMP  Format = "image/bmp"  // what many flatbed scanners save
-	TIFF Format = "image/tiff" // the first page: scanners' and fax software's format
+	BMP  Format = "image/bmp"       // what many flatbed scanners save
+	TIFF Format = "image/tiff"      // the first page: scanners' and fax software's format
+	PDF  Format = "application/pdf" // the image on the first page: what scanners e-mail
 )
 
 // Accepted says which formats Decode reads, for messages.
-const Accepted = "JPEG, PNG, WebP, BMP or TIFF"
+const Accepted = "JPEG, PNG, WebP, BMP, TIFF or PDF"
 
 // Sniff returns the format of data from its first bytes, or "" when it is
 // not one Decode reads.
@@ -72,11 +73,14 @@ func Sniff(data []byte) Format {
 		return BMP
 	case bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")):
 		return TIFF
+	case bytes.HasPrefix(data, []byte("%PDF-")):
+		return PDF
 	}
 	return ""
 }
 
-// Decode reads a JPEG, PNG, WebP, BMP or TIFF (its first page). It checks
+// Decode reads a JPEG, PNG, WebP, BMP, TIFF (its first page) or PDF (the
+// scanned image on its first page). It checks
 // the size from the header first, so a decompression bomb is refused before
 // any pixel is decoded, then applies the orientation a JPEG's EXIF or a
 // TIFF's own tag records (phones store many photos sideways). Errors carry
@@ -97,6 +101,13 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	format := Sniff(data)
 	if format == "" {
 		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the image must be a %s", Accepted)
+	}
+	if format == PDF {
+		page, err := pdfPage(data, lim)
+		if err != nil {
+			return nil, err
+		}
+		data, format = page, Sniff(page)
 	}
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
