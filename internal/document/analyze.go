@@ -109,6 +109,11 @@ const (
 	WarnBarcodeMalformed = "barcode_malformed"    // a PDF417 was read but is not an AAMVA payload
 )
 
+// Warnings lists every warning code an analysis can carry (the pages
+// explain each one).
+var Warnings = []string{WarnLowResolution, WarnBlurry, WarnGlare, WarnTooDark, WarnUnreadable, WarnChecksumFailed,
+	WarnRepaired, WarnExpired, WarnNoPortrait, WarnInconsistent, WarnBackNeeded, WarnUnsupported, WarnBarcodeMalformed}
+
 // Analyzer reads documents. Faces finds the portrait; without it the
 // portrait is skipped.
 type Analyzer struct {

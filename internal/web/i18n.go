@@ -56,6 +56,16 @@ var english = map[string]string{
 	"advice.spoof_detected":       "We could not be sure the selfie was taken live.",
 	"advice.liveness_failed":      "The selfie check did not pass. Try again in good light, following each instruction.",
 	"advice.reviewer_decision":    "A reviewer decided your case.",
+	"advice.data_mismatch":        "What the document says does not match the details you were registered with.",
+	"advice.check_incomplete":     "We could not finish checking your verification. Start a new one.",
+	"advice.too_many_attempts":    "There were too many attempts. Try again tomorrow.",
+	"advice.low_resolution":       "The photo is too small to read. Move closer so the document fills the frame.",
+	"advice.blurry":               "The photo is blurry. Hold still and let the camera focus.",
+	"advice.glare":                "There is glare on the document. Tilt it away from the light.",
+	"advice.too_dark":             "The photo is too dark. Move to a brighter place.",
+	"advice.mrz_repaired":         "Part of the machine-readable lines was hard to read; a check digit confirmed it. A sharper photo is better.",
+	"advice.back_side_needed":     "This document keeps its details on the back. Add a photo of the back.",
+	"advice.barcode_malformed":    "The barcode on the back could not be understood. Photograph the back again, flat and sharp.",
 }
 
 // t returns the text of a key (the key itself when it has none).

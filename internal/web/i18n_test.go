@@ -1,0 +1,18 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/kycd/kycd/internal/document"
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// TestEveryCodeHasText: the pages show a reason or a warning by its text;
+// a code without one would be shown as a raw key ("advice.blurry").
+func TestEveryCodeHasText(t *testing.T) {
+	for _, code := range append(append([]string{}, kyc.Reasons...), document.Warnings...) {
+		if _, ok := english["advice."+code]; !ok {
+			t.Errorf("no text for %q", code)
+		}
+	}
+}
