@@ -7,7 +7,6 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/kycd/kycd/internal/document"
-	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/raster"
 )
 
@@ -25,7 +24,7 @@ func (s *Server) registerDocuments() {
 			"MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, " +
 			"MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, " +
 			"the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the " +
-			"front and, for ID cards and licences, the back. " + raster.Accepted + " (the first page) at any rotation. Bad images get 400, 413 or 415; " +
+			"front and, for ID cards and licences, the back. " + raster.Accepted + " (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; " +
 			"a readable image with no document gets document_type unknown and warnings saying why.",
 		RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side (ID cards: the MRZ; licences: the barcode)"}, nil, "back"),
 	}, s.analyzeDocument))
@@ -36,10 +35,11 @@ func (s *Server) analyzeDocument(ctx context.Context, in *imageInput) (*AnalyzeO
 	if err != nil {
 		return nil, err
 	}
-	if len(form.images["front"]) == 0 {
-		return nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
+	front, back, err := form.documentSides(s.imageLimits())
+	if err != nil {
+		return nil, err
 	}
-	an, err := s.opts.Documents.Analyze(ctx, document.Side{Name: "front", Data: form.images["front"]}, document.Side{Name: "back", Data: form.images["back"]})
+	an, err := s.opts.Documents.Analyze(ctx, document.Side{Name: "front", Data: front}, document.Side{Name: "back", Data: back})
 	if err != nil {
 		return nil, err
 	}

@@ -235,6 +235,24 @@ func TestDocumentsScannerFormats(t *testing.T) {
 			t.Errorf("%s: %s", f.name, r.raw)
 		}
 	}
+	// Both sides of an ID card scanned into one PDF: page 2 is the back,
+	// where the MRZ is.
+	cardFront, cardBack := generatedDoc(t, docgen.IDCard, 4, 0)
+	var card bytes.Buffer
+	if err := pdfapi.ImportImages(nil, &card, []io.Reader{bytes.NewReader(cardFront), bytes.NewReader(cardBack)}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := e.must(e.multipartDo("/v1/documents/analyze", cred{bearer: u.access}, part{"front", "card.pdf", "application/pdf", card.Bytes()}), 200)
+	var out struct {
+		Type   string `json:"document_type"`
+		Fields map[string]struct {
+			Source string `json:"source"`
+		} `json:"fields"`
+	}
+	json.Unmarshal([]byte(r.raw), &out)
+	if out.Type != "id_card" || out.Fields["DOCUMENT_NUMBER"].Source != "mrz" {
+		t.Errorf("an ID card's two sides in one PDF: %s", r.raw)
+	}
 }
 
 // TestDocumentsAnalyzeBadInput: bad uploads are 4xx with stable codes,

@@ -138,6 +138,32 @@ func checkDeclared(declared string, data []byte, name string) error {
 	return nil
 }
 
+// documentSides reads a document's sides from the form: when the front is
+// a scanned PDF and no back was sent, its first two pages are the front and
+// the back (a scanner puts both sides of a card in one file).
+func (f *imageForm) documentSides(lim raster.Limits) (front, back []byte, err error) {
+	front, back = f.images["front"], f.images["back"]
+	if len(front) == 0 {
+		return nil, nil, kyc.Errorf(kyc.Invalid, "the image \"front\" is missing")
+	}
+	if len(back) > 0 || raster.Sniff(front) != raster.PDF {
+		return front, back, nil
+	}
+	pages, err := raster.PDFPages(front, lim, 2)
+	if err != nil {
+		var ke *kyc.Error
+		if errors.As(err, &ke) {
+			return nil, nil, &kyc.Error{Code: ke.Code, Message: "front: " + ke.Message}
+		}
+		return nil, nil, err
+	}
+	front = pages[0]
+	if len(pages) > 1 {
+		back = pages[1]
+	}
+	return front, back, nil
+}
+
 // image decodes a named image of the form.
 func (f *imageForm) image(name string, lim raster.Limits) (*raster.Image, error) {
 	data, ok := f.images[name]

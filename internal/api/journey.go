@@ -205,7 +205,11 @@ func (s *Server) uploadDocument(ctx context.Context, in *UploadInput) (*verifica
 	if err != nil {
 		return nil, err
 	}
-	v, err := j.UploadDocument(ctx, p, in.ID, form.images["front"], form.images["back"])
+	front, back, err := form.documentSides(s.imageLimits())
+	if err != nil {
+		return nil, err
+	}
+	v, err := j.UploadDocument(ctx, p, in.ID, front, back)
 	if err != nil {
 		return nil, err
 	}

@@ -16,14 +16,16 @@ import (
 // told not to: a server has no business writing there.
 func init() { model.ConfigPath = "disable" }
 
-// pdfPage returns the picture a scanner put on a PDF's first page: the
-// largest image drawn there, as the JPEG, PNG or TIFF bytes Decode reads.
-// Its declared size is checked against lim before anything of it is
-// decoded (a scanner embeds a JPEG, passed on as it is; other encodings are
-// decoded by the PDF library into PNG). A page with no image (a PDF made
-// from text, not a scan) is refused.
-func pdfPage(data []byte, lim Limits) (out []byte, err error) {
+// PDFPages returns the pictures a scanner put on a PDF's first n pages (at
+// most; fewer when it has fewer): on each, the largest image drawn there, as
+// the JPEG, PNG or TIFF bytes Decode reads. Each image's declared size is
+// checked against lim before anything of it is decoded (a scanner embeds a
+// JPEG, passed on as it is; other encodings are decoded by the PDF library
+// into PNG). A page with no image (a PDF made from text, not a scan) is
+// refused.
+func PDFPages(data []byte, lim Limits, n int) (pages [][]byte, err error) {
 	defer recoverAs(&err)
+	lim = lim.withDefaults()
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationRelaxed
 	conf.Cmd = model.EXTRACTIMAGES
@@ -42,9 +44,21 @@ func pdfPage(data []byte, lim Limits) (out []byte, err error) {
 	if ctx.PageCount < 1 {
 		return nil, kyc.Errorf(kyc.Invalid, "the PDF has no page")
 	}
-	stubs, err := pdfcpu.ExtractPageImages(ctx, 1, true)
+	for page := 1; page <= min(n, ctx.PageCount); page++ {
+		img, err := pdfPage(ctx, page, lim)
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, img)
+	}
+	return pages, nil
+}
+
+// pdfPage returns the largest image on a page of a read PDF.
+func pdfPage(ctx *model.Context, page int, lim Limits) ([]byte, error) {
+	stubs, err := pdfcpu.ExtractPageImages(ctx, page, true)
 	if err != nil {
-		return nil, kyc.Errorf(kyc.Invalid, "the PDF's first page cannot be read: %v", err)
+		return nil, kyc.Errorf(kyc.Invalid, "the PDF's page %d cannot be read: %v", page, err)
 	}
 	best, area := 0, 0
 	for objNr, s := range stubs {
@@ -54,7 +68,7 @@ func pdfPage(data []byte, lim Limits) (out []byte, err error) {
 		best, area = objNr, s.Width*s.Height
 	}
 	if area == 0 {
-		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the PDF's first page holds no scanned image: upload a scan or a photo")
+		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the PDF's page %d holds no scanned image: upload a scan or a photo", page)
 	}
 	s := stubs[best]
 	if area > lim.MaxPixels || s.Width > lim.MaxSide || s.Height > lim.MaxSide {
@@ -62,12 +76,12 @@ func pdfPage(data []byte, lim Limits) (out []byte, err error) {
 			s.Width, s.Height, lim.MaxPixels/1_000_000, lim.MaxSide)
 	}
 	obj := ctx.Optimize.ImageObjects[best]
-	img, err := pdfcpu.ExtractImage(ctx, obj.ImageDict, false, obj.ResourceNames[0], best, false)
+	img, err := pdfcpu.ExtractImage(ctx, obj.ImageDict, false, obj.ResourceNames[page-1], best, false)
 	if err != nil || img == nil {
 		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the PDF's image is in an encoding kycd does not read (%s)", s.Filter)
 	}
 	// A decoded image is at most its pixels in PNG: more is not an image.
-	out, err = io.ReadAll(io.LimitReader(img, int64(8*lim.MaxPixels)+1<<20))
+	out, err := io.ReadAll(io.LimitReader(img, int64(8*lim.MaxPixels)+1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("read the PDF's image: %w", err)
 	}

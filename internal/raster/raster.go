@@ -46,6 +46,23 @@ const DefaultMaxPixels = 25_000_000
 // Format names an image encoding kycd accepts.
 type Format string
 
+// withDefaults fills in the limits left at zero.
+func (lim Limits) withDefaults() Limits {
+	if lim.MaxPixels <= 0 {
+		lim.MaxPixels = DefaultMaxPixels
+	}
+	if lim.MaxAspect <= 0 {
+		lim.MaxAspect = 20 // a cropped barcode is long and thin, a photo is not thinner
+	}
+	if lim.MaxSide <= 0 {
+		lim.MaxSide = 12000
+	}
+	if lim.MinSide <= 0 {
+		lim.MinSide = 32
+	}
+	return lim
+}
+
 // The accepted formats.
 const (
 	JPEG Format = "image/jpeg"
@@ -86,28 +103,17 @@ func Sniff(data []byte) Format {
 // TIFF's own tag records (phones store many photos sideways). Errors carry
 // stable codes: unsupported_media, too_large, invalid.
 func Decode(data []byte, lim Limits) (*Image, error) {
-	if lim.MaxPixels <= 0 {
-		lim.MaxPixels = DefaultMaxPixels
-	}
-	if lim.MaxAspect <= 0 {
-		lim.MaxAspect = 20 // a cropped barcode is long and thin, a photo is not thinner
-	}
-	if lim.MaxSide <= 0 {
-		lim.MaxSide = 12000
-	}
-	if lim.MinSide <= 0 {
-		lim.MinSide = 32
-	}
+	lim = lim.withDefaults()
 	format := Sniff(data)
 	if format == "" {
 		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the image must be a %s", Accepted)
 	}
 	if format == PDF {
-		page, err := pdfPage(data, lim)
+		pages, err := PDFPages(data, lim, 1)
 		if err != nil {
 			return nil, err
 		}
-		data, format = page, Sniff(page)
+		data, format = pages[0], Sniff(pages[0])
 	}
 	cfg, err := decodeConfig(data, format)
 	if err != nil {
