@@ -57,6 +57,14 @@ if [ "$want_test" = 1 ]; then
     GOBIN="$tools" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
     echo v1.8.0 >"$tools/versitygw.version"
   fi
+  # Redocly's CLI lints the served OpenAPI document (installed once, cached).
+  redocly="$tools/redocly"
+  if [ ! -x "$redocly/node_modules/.bin/redocly" ] || [ "$(cat "$redocly/version" 2>/dev/null)" != 2.77.0 ]; then
+    say "installing @redocly/cli 2.77.0 into $redocly (once)"
+    mkdir -p "$redocly"
+    npm install --prefix "$redocly" --no-audit --no-fund --silent @redocly/cli@2.77.0 >/dev/null
+    echo 2.77.0 >"$redocly/version"
+  fi
 fi
 
 # --- kycd and its models ----------------------------------------------------

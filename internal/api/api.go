@@ -4,10 +4,12 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -94,7 +96,11 @@ func New(opts Options) *Server {
 	cfg.Info.Description = "Self-hosted identity verification: accounts, liveness, face match, document analysis. " +
 		"Every error is `{\"error\": {\"code\", \"message\", \"request_id\"}}` with a stable code."
 	cfg.Info.License = &huma.License{Name: "see the repository"}
-	cfg.DocsPath = "" // huma's docs page loads from a CDN; /docs is served from the binary instead
+	// Where clients send requests: the public URL, or this server's own
+	// origin (a relative URL) when none is set.
+	cfg.Servers = []*huma.Server{{URL: cmp.Or(strings.TrimSuffix(opts.PublicURL, "/"), "/")}}
+	cfg.DocsPath = ""    // huma's docs page loads from a CDN; /docs is served from the binary instead
+	cfg.OpenAPIPath = "" // served by registerDocs: the 3.0 form needs a fix huma's lacks
 	cfg.CreateHooks = nil
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "an access token or an API key"},

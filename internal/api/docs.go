@@ -2,6 +2,7 @@ package api
 
 import (
 	"embed"
+	"encoding/json"
 	"net/http"
 
 	"github.com/kycd/kycd/internal/kyc"
@@ -14,6 +15,20 @@ var static embed.FS
 // from /openapi.json by a small script embedded in the binary (no CDN), the
 // landing page, and JSON 404s for every unknown path.
 func (s *Server) registerDocs() {
+	// The OpenAPI document, as written (3.1) and for generators that read
+	// 3.0 only (huma's downgrade, then what it leaves of 3.1: a file part's
+	// contentMediaType, which 3.0 says with format binary alone).
+	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		b, err := json.Marshal(s.api.OpenAPI())
+		serveSpec(w, r, b, err)
+	})
+	s.mux.HandleFunc("GET /openapi-3.0.json", func(w http.ResponseWriter, r *http.Request) {
+		b, err := s.api.OpenAPI().Downgrade()
+		if err == nil {
+			b, err = stripKey(b, "contentMediaType")
+		}
+		serveSpec(w, r, b, err)
+	})
 	files := http.FileServerFS(static)
 	s.mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, static, "static/docs.html")
@@ -26,4 +41,37 @@ func (s *Server) registerDocs() {
 		}
 		writeError(w, r, kyc.Errorf(kyc.NotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
+}
+
+func serveSpec(w http.ResponseWriter, r *http.Request, b []byte, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/openapi+json")
+	w.Write(b)
+}
+
+// stripKey removes every member named key from a JSON document.
+func stripKey(doc []byte, key string) ([]byte, error) {
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			delete(v, key)
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return json.Marshal(v)
 }

@@ -23,6 +23,11 @@ const (
 
 var secured = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
 
+// public says so in the OpenAPI document: one requirement with no scheme,
+// so that clients and linters know the operation needs no credentials
+// rather than guessing.
+var public = []map[string][]string{{}}
+
 // route is one operation of the API: what the OpenAPI document says of it
 // and its named handler. Each area's routes are a table of them.
 type route struct {
@@ -35,6 +40,8 @@ func handle[I, O any](who access, op huma.Operation, h func(context.Context, *I)
 	if who != anyone {
 		op.Security = secured
 		op.Errors = append(op.Errors, http.StatusUnauthorized, http.StatusForbidden)
+	} else if op.Security == nil {
+		op.Security = public
 	}
 	return route{op: op, add: func(api huma.API, op huma.Operation) {
 		huma.Register(api, op, func(ctx context.Context, in *I) (*O, error) {

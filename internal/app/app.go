@@ -35,6 +35,7 @@ Commands:
   user create      create a confirmed account: --email E --password-file F --role R
   eval faces       face verification accuracy: --pairs FILE [--portrait-width PX]
   eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
+  eval liveness    liveness APCER per attack and BPCER: --faces FILE [--sessions N] [--split tune|report]
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
   audit verify     check the audit trail's hash chain; fails on tampering
   keys rotate      re-wrap every stored secret under a new master key: --new-key-file F
