@@ -119,10 +119,13 @@ func selfieCheck(t *testing.T, ctx context.Context, tries int) (status string, r
 var browserChallenges = []liveness.Challenge{liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser}
 
 // recording is a person (or a print of one) meeting browserChallenges, as
-// Chromium's fake camera plays it: 30 frames a second.
+// Chromium's fake camera plays it: 30 frames a second, a new picture every
+// second one (at 10 pictures a second the page's 150 ms captures saw the
+// head move in steps of 100 and 200 ms, and a loaded machine's stalls made
+// 100 and 300: a step three times its neighbours, as a slideshow's).
 func recording(t *testing.T, shape headgen.Shape) []byte {
-	frames := testenv.NewPerson(t, testenv.FaceEngine(t), shape, 1).Choreography(liveness.Fixed(browserChallenges), 10, 2500*time.Millisecond)
-	return testenv.MJPEG(frames, 3)
+	frames := testenv.NewPerson(t, testenv.FaceEngine(t), shape, 1).Choreography(liveness.Fixed(browserChallenges), 15, 2500*time.Millisecond)
+	return testenv.MJPEG(frames, 2)
 }
 
 // TestBrowserLiveness runs the capture page in headless Chromium with a fake
