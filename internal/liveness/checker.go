@@ -262,8 +262,7 @@ func (s *State) WantsExpression() bool { return s.Current() == Smile && s.Neutra
 type Feedback struct {
 	Guidance string // a Guide* code or the current challenge
 	Met      bool   // this frame completed a challenge
-	Frontal  bool   // a frontal, neutral frame with open eyes: a reference candidate
-	Facing   bool   // a frontal, neutral frame: a reference candidate while there is no better
+	Frontal  bool   // a frontal, neutral, sharp frame: a reference candidate
 }
 
 // Repeat moves session s on by a frame that repeats the previous one's
@@ -340,17 +339,11 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			return Feedback{Guidance: GuideCenterFace}
 		}
 	}
-	fb := Feedback{Frontal: c.frontal(o), Facing: c.facing(o)}
+	fb := Feedback{Frontal: c.frontal(o)}
 	if !s.Neutral {
-		// The neutral frame is a matter of pose: an eye model can read eyes
-		// behind glasses as closed, and open eyes prove nothing (a photo
-		// has them). Only a blink starts from open eyes.
-		if !fb.Facing || s.Current() == Blink && !fb.Frontal {
+		if !fb.Frontal {
 			fb.Guidance = GuideLookStraight
 			return fb
-		}
-		if s.Reference == nil && o.Embedding != nil {
-			s.Reference = o.Embedding // no frame read with open eyes yet
 		}
 		s.Neutral = true
 		s.Base = baseline(o)
@@ -403,11 +396,8 @@ func baseline(o Observation) Baseline {
 }
 
 // frontal is a face looking at the camera with open eyes.
-func (c Config) frontal(o Observation) bool { return c.facing(o) && o.EyesOpen >= c.EyesOpen }
-
-// facing is a face looking at the camera.
-func (c Config) facing(o Observation) bool {
-	return math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch
+func (c Config) frontal(o Observation) bool {
+	return math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch && o.EyesOpen >= c.EyesOpen
 }
 
 // met reports whether the frame completes the current task, measured
@@ -477,7 +467,6 @@ func (c Config) depth(s *State, o Observation) string {
 	if *count == 0 || d < *smallest {
 		*smallest = d
 	}
-
 	*count++
 	if d < floor {
 		return ReasonFlat

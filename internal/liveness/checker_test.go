@@ -160,27 +160,6 @@ func TestChallengesPass(t *testing.T) {
 	}
 }
 
-// TestEyesReadClosed: behind glasses an eye model can read open eyes as
-// closed on every frame. A head movement starts from a frontal pose all
-// the same, and the identity reference is taken there; a blink still
-// needs open eyes to start from.
-func TestEyesReadClosed(t *testing.T) {
-	closed := func(obs []Observation) []Observation {
-		for i := range obs {
-			obs[i].EyesOpen = 0.2
-		}
-		return obs
-	}
-	s, _ := run([]Challenge{TurnLeft}, closed(slices.Concat([]Observation{frame(0), frame(200)}, turn(400, -26)))...)
-	if !s.Done || !s.Passed || s.Reference == nil {
-		t.Errorf("turns with eyes read closed: done %v passed %v reasons %v", s.Done, s.Passed, s.Reasons)
-	}
-	s, fbs := run([]Challenge{Blink}, closed([]Observation{frame(0), frame(200), frame(400)})...)
-	if s.Neutral || fbs[2].Guidance != GuideLookStraight {
-		t.Errorf("a blink started from eyes read closed: neutral %v, guidance %q", s.Neutral, fbs[2].Guidance)
-	}
-}
-
 func TestChallengesRefuse(t *testing.T) {
 	tests := []struct {
 		name   string

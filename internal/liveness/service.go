@@ -282,7 +282,6 @@ type Run struct {
 	st        *State
 	p         *kyc.Principal
 	bestSharp float64
-	refClosed bool // the reference image kept has eyes read as closed
 	last      Progress
 	dirty     bool
 }
@@ -481,11 +480,8 @@ func meanColour(img *raster.Image, x, y, half float64) [3]float64 {
 // up to four, the frames that started the session and met each challenge.
 func (r *Run) keepImages(ctx context.Context, f Frame, faces []*face.Face, fb Feedback) error {
 	l := r.l
-	// The reference image: the sharpest frontal frame with open eyes, or
-	// a frontal one while there is none (eyes behind glasses can read
-	// closed all session long).
-	if len(faces) == 1 && (fb.Frontal && (r.refClosed || faces[0].Sharpness > r.bestSharp+2) || fb.Facing && l.ReferenceKey == "") {
-		r.bestSharp, r.refClosed = faces[0].Sharpness, !fb.Frontal
+	if fb.Frontal && len(faces) == 1 && faces[0].Sharpness > r.bestSharp+2 {
+		r.bestSharp = faces[0].Sharpness
 		l.ReferenceKey = imageKey(l, "reference")
 		if err := r.s.put(ctx, l, l.ReferenceKey, "liveness_reference", f.JPEG); err != nil {
 			return err
