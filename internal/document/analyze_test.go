@@ -62,7 +62,8 @@ func TestAnalyzeBadInput(t *testing.T) {
 		data []byte
 		code kyc.Code
 	}{
-		{"not an image", []byte("%PDF-1.7 this is a PDF, not a photo"), kyc.UnsupportedMedia},
+		{"not an image", []byte("PK\x03\x04 a zip archive, not a photo"), kyc.UnsupportedMedia},
+		{"corrupt PDF", []byte("%PDF-1.7 this is no PDF at all"), kyc.Invalid},
 		{"truncated JPEG", jpg.Bytes()[:len(jpg.Bytes())/3], kyc.Invalid},
 		{"corrupt header", append([]byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0}, bytes.Repeat([]byte{7}, 100)...), kyc.Invalid},
 		{"decompression bomb", testenv.PNGHeader(50000, 50000), kyc.TooLarge},
