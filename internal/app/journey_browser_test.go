@@ -41,7 +41,7 @@ func journeyInBrowser(t *testing.T, p *proc, email, pw, camera, doc string) (sta
 	)...); err != nil {
 		fail("selfie check", err)
 	}
-	if s, reasons, err := selfieCheck(t, ctx, 3); err != nil || s != "succeeded" {
+	if s, reasons, err := selfieCheck(t, ctx, 5); err != nil || s != "succeeded" { // 5: a case's cap
 		fail("selfie check", fmt.Errorf("%s %v %v", s, reasons, err))
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(css("#continue"))); err != nil {

@@ -148,6 +148,11 @@ func (s *Service) Start(ctx context.Context, p *kyc.Principal, verificationID st
 	}
 	started := 0
 	err = s.db.InTx(ctx, "start liveness", func(tx *store.Tx) error {
+		// Parallel starts take turns, or each would count the same
+		// sessions and all would start past the cap.
+		if err := tx.LockVerification(ctx, v.ID); err != nil {
+			return err
+		}
 		if _, err := tx.EndOpenLiveness(ctx, v.ID, now, true); err != nil {
 			return err
 		}

@@ -216,3 +216,18 @@ func (c conn) ListVerifications(ctx context.Context, f VerificationFilter) ([]*k
 	}
 	return out, rows.Err()
 }
+
+// LockVerification holds the verification's row until the transaction
+// ends on PostgreSQL, so that requests counting something of it (the
+// liveness sessions started against the cap) take turns; SQLite's
+// immediate transactions serialise every writer already.
+func (tx *Tx) LockVerification(ctx context.Context, id string) error {
+	if tx.dialect != Postgres {
+		return nil
+	}
+	var got string
+	if err := tx.queryRow(ctx, "SELECT id FROM verifications WHERE id = $1 FOR UPDATE", id).Scan(&got); err != nil {
+		return fmt.Errorf("lock verification: %w", err)
+	}
+	return nil
+}
