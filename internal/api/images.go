@@ -151,11 +151,7 @@ func (f *imageForm) documentSides(lim raster.Limits) (front, back []byte, err er
 	}
 	pages, err := raster.PDFPages(front, lim, 2)
 	if err != nil {
-		var ke *kyc.Error
-		if errors.As(err, &ke) {
-			return nil, nil, &kyc.Error{Code: ke.Code, Message: "front: " + ke.Message}
-		}
-		return nil, nil, err
+		return nil, nil, naming("front", err)
 	}
 	front = pages[0]
 	if len(pages) > 1 {
@@ -172,11 +168,16 @@ func (f *imageForm) image(name string, lim raster.Limits) (*raster.Image, error)
 	}
 	img, err := raster.Decode(data, lim)
 	if err != nil {
-		var ke *kyc.Error
-		if errors.As(err, &ke) {
-			return nil, &kyc.Error{Code: ke.Code, Message: name + ": " + ke.Message}
-		}
-		return nil, err
+		return nil, naming(name, err)
 	}
 	return img, nil
+}
+
+// naming prefixes a coded error's message with the image it is about.
+func naming(name string, err error) error {
+	var ke *kyc.Error
+	if errors.As(err, &ke) {
+		return &kyc.Error{Code: ke.Code, Message: name + ": " + ke.Message}
+	}
+	return err
 }

@@ -71,9 +71,8 @@ func pdfPage(ctx *model.Context, page int, lim Limits) ([]byte, error) {
 		return nil, kyc.Errorf(kyc.UnsupportedMedia, "the PDF's page %d holds no scanned image: upload a scan or a photo", page)
 	}
 	s := stubs[best]
-	if area > lim.MaxPixels || s.Width > lim.MaxSide || s.Height > lim.MaxSide {
-		return nil, kyc.Errorf(kyc.TooLarge, "the PDF's image is %d×%d pixels, more than the limit of %d megapixels or %d pixels a side",
-			s.Width, s.Height, lim.MaxPixels/1_000_000, lim.MaxSide)
+	if err := lim.checkSize("the PDF's image", s.Width, s.Height); err != nil {
+		return nil, err
 	}
 	obj := ctx.Optimize.ImageObjects[best]
 	img, err := pdfcpu.ExtractImage(ctx, obj.ImageDict, false, obj.ResourceNames[page-1], best, false)

@@ -63,6 +63,16 @@ func (lim Limits) withDefaults() Limits {
 	return lim
 }
 
+// checkSize refuses an image (what says which) of w×h pixels beyond the
+// limits, before anything of it is decoded.
+func (lim Limits) checkSize(what string, w, h int) error {
+	if w*h > lim.MaxPixels || w > lim.MaxSide || h > lim.MaxSide {
+		return kyc.Errorf(kyc.TooLarge, "%s is %d×%d pixels, more than the limit of %d megapixels or %d pixels a side",
+			what, w, h, lim.MaxPixels/1_000_000, lim.MaxSide)
+	}
+	return nil
+}
+
 // The accepted formats.
 const (
 	JPEG Format = "image/jpeg"
@@ -119,9 +129,8 @@ func Decode(data []byte, lim Limits) (*Image, error) {
 	if err != nil {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is corrupt: its header cannot be read")
 	}
-	if cfg.Width*cfg.Height > lim.MaxPixels || cfg.Width > lim.MaxSide || cfg.Height > lim.MaxSide {
-		return nil, kyc.Errorf(kyc.TooLarge, "the image is %d×%d pixels, more than the limit of %d megapixels or %d pixels a side",
-			cfg.Width, cfg.Height, lim.MaxPixels/1_000_000, lim.MaxSide)
+	if err := lim.checkSize("the image", cfg.Width, cfg.Height); err != nil {
+		return nil, err
 	}
 	if long, short := max(cfg.Width, cfg.Height), min(cfg.Width, cfg.Height); float64(long) > lim.MaxAspect*float64(short) {
 		return nil, kyc.Errorf(kyc.Invalid, "the image is %d×%d pixels: a side more than %g times the other is no photo of a face, a document or a barcode",
