@@ -156,6 +156,51 @@ func (e ChallengeBodyType) Valid() bool {
 	}
 }
 
+// Defines values for ComparisonField.
+const (
+	DateOfBirth    ComparisonField = "date_of_birth"
+	DocumentNumber ComparisonField = "document_number"
+	FirstName      ComparisonField = "first_name"
+	LastName       ComparisonField = "last_name"
+)
+
+// Valid indicates whether the value is a known member of the ComparisonField enum.
+func (e ComparisonField) Valid() bool {
+	switch e {
+	case DateOfBirth:
+		return true
+	case DocumentNumber:
+		return true
+	case FirstName:
+		return true
+	case LastName:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ComparisonResult.
+const (
+	Match    ComparisonResult = "match"
+	Mismatch ComparisonResult = "mismatch"
+	NotRead  ComparisonResult = "not_read"
+)
+
+// Valid indicates whether the value is a known member of the ComparisonResult enum.
+func (e ComparisonResult) Valid() bool {
+	switch e {
+	case Match:
+		return true
+	case Mismatch:
+		return true
+	case NotRead:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DecisionBodyOutcome.
 const (
 	DecisionBodyOutcomeApproved    DecisionBodyOutcome = "approved"
@@ -516,6 +561,75 @@ func (e VerificationBodyStatus) Valid() bool {
 	}
 }
 
+// Defines values for VerificationSessionBodyStatus.
+const (
+	VerificationSessionBodyStatusCanceled   VerificationSessionBodyStatus = "canceled"
+	VerificationSessionBodyStatusCompleted  VerificationSessionBodyStatus = "completed"
+	VerificationSessionBodyStatusExpired    VerificationSessionBodyStatus = "expired"
+	VerificationSessionBodyStatusInProgress VerificationSessionBodyStatus = "in_progress"
+	VerificationSessionBodyStatusOpen       VerificationSessionBodyStatus = "open"
+	VerificationSessionBodyStatusProcessing VerificationSessionBodyStatus = "processing"
+)
+
+// Valid indicates whether the value is a known member of the VerificationSessionBodyStatus enum.
+func (e VerificationSessionBodyStatus) Valid() bool {
+	switch e {
+	case VerificationSessionBodyStatusCanceled:
+		return true
+	case VerificationSessionBodyStatusCompleted:
+		return true
+	case VerificationSessionBodyStatusExpired:
+		return true
+	case VerificationSessionBodyStatusInProgress:
+		return true
+	case VerificationSessionBodyStatusOpen:
+		return true
+	case VerificationSessionBodyStatusProcessing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VerificationSessionBodyVerificationStatus.
+const (
+	VerificationSessionBodyVerificationStatusApproved          VerificationSessionBodyVerificationStatus = "approved"
+	VerificationSessionBodyVerificationStatusCreated           VerificationSessionBodyVerificationStatus = "created"
+	VerificationSessionBodyVerificationStatusDocumentSubmitted VerificationSessionBodyVerificationStatus = "document_submitted"
+	VerificationSessionBodyVerificationStatusErased            VerificationSessionBodyVerificationStatus = "erased"
+	VerificationSessionBodyVerificationStatusExpired           VerificationSessionBodyVerificationStatus = "expired"
+	VerificationSessionBodyVerificationStatusLivenessPassed    VerificationSessionBodyVerificationStatus = "liveness_passed"
+	VerificationSessionBodyVerificationStatusNeedsReview       VerificationSessionBodyVerificationStatus = "needs_review"
+	VerificationSessionBodyVerificationStatusProcessing        VerificationSessionBodyVerificationStatus = "processing"
+	VerificationSessionBodyVerificationStatusRejected          VerificationSessionBodyVerificationStatus = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the VerificationSessionBodyVerificationStatus enum.
+func (e VerificationSessionBodyVerificationStatus) Valid() bool {
+	switch e {
+	case VerificationSessionBodyVerificationStatusApproved:
+		return true
+	case VerificationSessionBodyVerificationStatusCreated:
+		return true
+	case VerificationSessionBodyVerificationStatusDocumentSubmitted:
+		return true
+	case VerificationSessionBodyVerificationStatusErased:
+		return true
+	case VerificationSessionBodyVerificationStatusExpired:
+		return true
+	case VerificationSessionBodyVerificationStatusLivenessPassed:
+		return true
+	case VerificationSessionBodyVerificationStatusNeedsReview:
+		return true
+	case VerificationSessionBodyVerificationStatusProcessing:
+		return true
+	case VerificationSessionBodyVerificationStatusRejected:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationImageParamsName.
 const (
 	VerificationImageParamsNameBack     VerificationImageParamsName = "back"
@@ -545,6 +659,12 @@ type APIKeyBody struct {
 	Name       string     `json:"name"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	Roles      *[]string  `json:"roles"`
+}
+
+// Accept defines model for Accept.
+type Accept struct {
+	Countries     *[]string `json:"countries,omitempty"`
+	DocumentTypes *[]string `json:"document_types,omitempty"`
 }
 
 // AgeRange defines model for AgeRange.
@@ -688,6 +808,18 @@ type CompareOutputBody struct {
 	UnmatchedFaces *[]FaceDetail `json:"unmatched_faces"`
 }
 
+// Comparison defines model for Comparison.
+type Comparison struct {
+	Field  ComparisonField  `json:"field"`
+	Result ComparisonResult `json:"result"`
+}
+
+// ComparisonField defines model for Comparison.Field.
+type ComparisonField string
+
+// ComparisonResult defines model for Comparison.Result.
+type ComparisonResult string
+
 // ConfirmInputBody defines model for ConfirmInputBody.
 type ConfirmInputBody struct {
 	// Code Example: 123456
@@ -702,6 +834,21 @@ type CreateAPIKeyInputBody struct {
 
 	// Roles integrator, reviewer and/or admin
 	Roles *[]string `json:"roles"`
+}
+
+// CreateSessionInputBody defines model for CreateSessionInputBody.
+type CreateSessionInputBody struct {
+	Expected *Expected `json:"expected,omitempty"`
+
+	// Metadata up to 20 keys of your own, echoed in every webhook (no personal data)
+	Metadata *map[string]string `json:"metadata,omitempty"`
+	Options  *Accept            `json:"options,omitempty"`
+
+	// Reference your own id for the user or case (plain text, no personal data); in every webhook
+	Reference *string `json:"reference,omitempty"`
+
+	// ReturnUrl where the user goes when done, with ?verification_session=<id> added
+	ReturnUrl *string `json:"return_url,omitempty"`
 }
 
 // CreateVerificationInputBody defines model for CreateVerificationInputBody.
@@ -852,6 +999,14 @@ type ErrorDetail struct {
 
 // ErrorDetailCode Stable machine-readable code
 type ErrorDetailCode string
+
+// Expected defines model for Expected.
+type Expected struct {
+	DateOfBirth    *string `json:"date_of_birth,omitempty"`
+	DocumentNumber *string `json:"document_number,omitempty"`
+	FirstName      *string `json:"first_name,omitempty"`
+	LastName       *string `json:"last_name,omitempty"`
+}
 
 // FaceDetail defines model for FaceDetail.
 type FaceDetail struct {
@@ -1185,9 +1340,12 @@ type UserBodyStatus string
 
 // VerificationBody defines model for VerificationBody.
 type VerificationBody struct {
-	CreatedAt time.Time              `json:"created_at"`
-	Decision  *DecisionBody          `json:"decision,omitempty"`
-	Document  *DocumentSummary       `json:"document,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	Decision  *DecisionBody    `json:"decision,omitempty"`
+	Document  *DocumentSummary `json:"document,omitempty"`
+
+	// Expected what the integrator expected, field by field, against the document once it is read; a field that does not match (or that the document does not say) sends the case to review with data_mismatch
+	Expected  *[]Comparison          `json:"expected,omitempty"`
 	FaceMatch *FaceMatchBody         `json:"face_match,omitempty"`
 	Id        string                 `json:"id"`
 	Liveness  *LivenessSummary       `json:"liveness,omitempty"`
@@ -1198,6 +1356,47 @@ type VerificationBody struct {
 
 // VerificationBodyStatus defines model for VerificationBody.Status.
 type VerificationBodyStatus string
+
+// VerificationSessionBody defines model for VerificationSessionBody.
+type VerificationSessionBody struct {
+	CanceledAt *time.Time `json:"canceled_at,omitempty"`
+
+	// ClientSecret for /sdk/kycd.js on your page, instead of the url: the same single use. Shown while the session is open; never log it
+	ClientSecret *string       `json:"client_secret,omitempty"`
+	CreatedAt    time.Time     `json:"created_at"`
+	Decision     *DecisionBody `json:"decision,omitempty"`
+
+	// ExpiresAt the link opens until then
+	ExpiresAt time.Time         `json:"expires_at"`
+	Id        string            `json:"id"`
+	Metadata  map[string]string `json:"metadata"`
+	OpenedAt  *time.Time        `json:"opened_at,omitempty"`
+	Reference *string           `json:"reference,omitempty"`
+	ReturnUrl *string           `json:"return_url,omitempty"`
+
+	// Status open: the link not opened yet; in_progress: opened; processing: submitted, being decided or with a reviewer; completed: approved or rejected
+	Status VerificationSessionBodyStatus `json:"status"`
+
+	// Url the hosted flow: redirect the user here. Single use, unguessable, expires; shown while the session is open
+	Url *string `json:"url,omitempty"`
+
+	// VerificationId the case: GET /v1/verifications/{id} for all of its result
+	VerificationId     string                                    `json:"verification_id"`
+	VerificationStatus VerificationSessionBodyVerificationStatus `json:"verification_status"`
+}
+
+// VerificationSessionBodyStatus open: the link not opened yet; in_progress: opened; processing: submitted, being decided or with a reviewer; completed: approved or rejected
+type VerificationSessionBodyStatus string
+
+// VerificationSessionBodyVerificationStatus defines model for VerificationSessionBody.VerificationStatus.
+type VerificationSessionBodyVerificationStatus string
+
+// VerificationSessionList defines model for VerificationSessionList.
+type VerificationSessionList struct {
+	// HasMore more sessions follow: ask again with starting_after set to the last one's id
+	HasMore  bool                       `json:"has_more"`
+	Sessions *[]VerificationSessionBody `json:"sessions"`
+}
 
 // WebhookBody defines model for WebhookBody.
 type WebhookBody struct {
@@ -1337,6 +1536,20 @@ type ReviewQueueParams struct {
 	Limit *int64  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListVerificationSessionsParams defines parameters for ListVerificationSessions.
+type ListVerificationSessionsParams struct {
+	Limit *int64 `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// StartingAfter the last session of the previous page: the next page starts after it
+	StartingAfter *string `form:"starting_after,omitempty" json:"starting_after,omitempty"`
+}
+
+// CreateVerificationSessionParams defines parameters for CreateVerificationSession.
+type CreateVerificationSessionParams struct {
+	// IdempotencyKey a retry with the same key returns the session the first call created
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // UploadDocumentJSONBody defines parameters for UploadDocument.
 type UploadDocumentJSONBody struct {
 	// Back the other side
@@ -1422,6 +1635,9 @@ type LivenessFramesJSONRequestBody LivenessFramesJSONBody
 
 // LivenessFramesMultipartRequestBody defines body for LivenessFrames for multipart/form-data ContentType.
 type LivenessFramesMultipartRequestBody LivenessFramesMultipartBody
+
+// CreateVerificationSessionJSONRequestBody defines body for CreateVerificationSession for application/json ContentType.
+type CreateVerificationSessionJSONRequestBody = CreateSessionInputBody
 
 // CreateVerificationJSONRequestBody defines body for CreateVerification for application/json ContentType.
 type CreateVerificationJSONRequestBody = CreateVerificationInputBody
@@ -1886,6 +2102,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/review/verifications (the `ReviewQueue` operationId).
 	ReviewQueue(ctx context.Context, params *ReviewQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListVerificationSessions The key's sessions, newest first
+	//
+	// Corresponds with GET /v1/verification-sessions (the `ListVerificationSessions` operationId).
+	ListVerificationSessions(ctx context.Context, params *ListVerificationSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVerificationSessionWithBody Send a user through kycd's hosted flow
+	//
+	// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+	CreateVerificationSessionWithBody(ctx context.Context, params *CreateVerificationSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateVerificationSession Send a user through kycd's hosted flow
+	//
+	// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+	CreateVerificationSession(ctx context.Context, params *CreateVerificationSessionParams, body CreateVerificationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVerificationSession A session of the key
+	//
+	// Corresponds with GET /v1/verification-sessions/{id} (the `GetVerificationSession` operationId).
+	GetVerificationSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CancelVerificationSession Cancel a session
+	//
+	// The link no longer opens and the browser that opened it no longer drives the case. A case already submitted is decided as usual: erase it to stop that.
+	//
+	// Corresponds with POST /v1/verification-sessions/{id}/cancel (the `CancelVerificationSession` operationId).
+	CancelVerificationSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateVerificationWithBody Start a verification
 	//
@@ -2848,6 +3099,91 @@ func (c *Client) Me(ctx context.Context, reqEditors ...RequestEditorFn) (*http.R
 // Corresponds with GET /v1/review/verifications (the `ReviewQueue` operationId).
 func (c *Client) ReviewQueue(ctx context.Context, params *ReviewQueueParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewReviewQueueRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListVerificationSessions The key's sessions, newest first
+//
+// Corresponds with GET /v1/verification-sessions (the `ListVerificationSessions` operationId).
+func (c *Client) ListVerificationSessions(ctx context.Context, params *ListVerificationSessionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListVerificationSessionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVerificationSessionWithBody Send a user through kycd's hosted flow
+//
+// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+func (c *Client) CreateVerificationSessionWithBody(ctx context.Context, params *CreateVerificationSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVerificationSessionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateVerificationSession Send a user through kycd's hosted flow
+//
+// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+func (c *Client) CreateVerificationSession(ctx context.Context, params *CreateVerificationSessionParams, body CreateVerificationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateVerificationSessionRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVerificationSession A session of the key
+//
+// Corresponds with GET /v1/verification-sessions/{id} (the `GetVerificationSession` operationId).
+func (c *Client) GetVerificationSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVerificationSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CancelVerificationSession Cancel a session
+//
+// The link no longer opens and the browser that opened it no longer drives the case. A case already submitted is decided as usual: erase it to stop that.
+//
+// Corresponds with POST /v1/verification-sessions/{id}/cancel (the `CancelVerificationSession` operationId).
+func (c *Client) CancelVerificationSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCancelVerificationSessionRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -4454,6 +4790,195 @@ func NewReviewQueueRequest(server string, params *ReviewQueueParams) (*http.Requ
 	return req, nil
 }
 
+// NewListVerificationSessionsRequest constructs an http.Request for the ListVerificationSessions method
+func NewListVerificationSessionsRequest(server string, params *ListVerificationSessionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verification-sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.StartingAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "starting_after", *params.StartingAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateVerificationSessionRequest calls the generic CreateVerificationSession builder with application/json body
+func NewCreateVerificationSessionRequest(server string, params *CreateVerificationSessionParams, body CreateVerificationSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateVerificationSessionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateVerificationSessionRequestWithBody constructs an http.Request for the CreateVerificationSession method, with any body, and a specified content type
+func NewCreateVerificationSessionRequestWithBody(server string, params *CreateVerificationSessionParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verification-sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetVerificationSessionRequest constructs an http.Request for the GetVerificationSession method
+func NewGetVerificationSessionRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verification-sessions/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCancelVerificationSessionRequest constructs an http.Request for the CancelVerificationSession method
+func NewCancelVerificationSessionRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verification-sessions/%s/cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewCreateVerificationRequest calls the generic CreateVerification builder with application/json body
 func NewCreateVerificationRequest(server string, body CreateVerificationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5397,6 +5922,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/review/verifications (the `ReviewQueue` operationId).
 	ReviewQueueWithResponse(ctx context.Context, params *ReviewQueueParams, reqEditors ...RequestEditorFn) (*ReviewQueueResponse, error)
+
+	// ListVerificationSessionsWithResponse The key's sessions, newest first
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/verification-sessions (the `ListVerificationSessions` operationId).
+	ListVerificationSessionsWithResponse(ctx context.Context, params *ListVerificationSessionsParams, reqEditors ...RequestEditorFn) (*ListVerificationSessionsResponse, error)
+
+	// CreateVerificationSessionWithBodyWithResponse Send a user through kycd's hosted flow
+	//
+	// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+	CreateVerificationSessionWithBodyWithResponse(ctx context.Context, params *CreateVerificationSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVerificationSessionResponse, error)
+
+	// CreateVerificationSessionWithResponse Send a user through kycd's hosted flow
+	//
+	// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+	CreateVerificationSessionWithResponse(ctx context.Context, params *CreateVerificationSessionParams, body CreateVerificationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVerificationSessionResponse, error)
+
+	// GetVerificationSessionWithResponse A session of the key
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/verification-sessions/{id} (the `GetVerificationSession` operationId).
+	GetVerificationSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetVerificationSessionResponse, error)
+
+	// CancelVerificationSessionWithResponse Cancel a session
+	//
+	// The link no longer opens and the browser that opened it no longer drives the case. A case already submitted is decided as usual: erase it to stop that.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/verification-sessions/{id}/cancel (the `CancelVerificationSession` operationId).
+	CancelVerificationSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelVerificationSessionResponse, error)
 
 	// CreateVerificationWithBodyWithResponse Start a verification
 	//
@@ -7898,6 +8464,317 @@ func (r ReviewQueueResponse) ContentType() string {
 	return ""
 }
 
+type ListVerificationSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationSessionList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON200() *VerificationSessionList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListVerificationSessionsResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListVerificationSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListVerificationSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListVerificationSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListVerificationSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateVerificationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *VerificationSessionBody
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON201() *VerificationSessionBody {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateVerificationSessionResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateVerificationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateVerificationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateVerificationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateVerificationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetVerificationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationSessionBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON200() *VerificationSessionBody {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetVerificationSessionResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVerificationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVerificationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVerificationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVerificationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CancelVerificationSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationSessionBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON200() *VerificationSessionBody {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CancelVerificationSessionResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CancelVerificationSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CancelVerificationSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CancelVerificationSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CancelVerificationSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type CreateVerificationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9634,6 +10511,77 @@ func (c *ClientWithResponses) ReviewQueueWithResponse(ctx context.Context, param
 		return nil, err
 	}
 	return ParseReviewQueueResponse(rsp)
+}
+
+// ListVerificationSessionsWithResponse The key's sessions, newest first
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/verification-sessions (the `ListVerificationSessions` operationId).
+func (c *ClientWithResponses) ListVerificationSessionsWithResponse(ctx context.Context, params *ListVerificationSessionsParams, reqEditors ...RequestEditorFn) (*ListVerificationSessionsResponse, error) {
+	rsp, err := c.ListVerificationSessions(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListVerificationSessionsResponse(rsp)
+}
+
+// CreateVerificationSessionWithBodyWithResponse Send a user through kycd's hosted flow
+//
+// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+func (c *ClientWithResponses) CreateVerificationSessionWithBodyWithResponse(ctx context.Context, params *CreateVerificationSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateVerificationSessionResponse, error) {
+	rsp, err := c.CreateVerificationSessionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVerificationSessionResponse(rsp)
+}
+
+// CreateVerificationSessionWithResponse Send a user through kycd's hosted flow
+//
+// An integrator's key (role integrator) opens a case and gets a `url` to redirect its user to, or a `client_secret` for the embedded flow. The user needs no kycd account: the link is the credential, for that one case, once, until `expires_at`. When the case is decided, webhooks carry the session id, reference and metadata.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/verification-sessions (the `CreateVerificationSession` operationId).
+func (c *ClientWithResponses) CreateVerificationSessionWithResponse(ctx context.Context, params *CreateVerificationSessionParams, body CreateVerificationSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateVerificationSessionResponse, error) {
+	rsp, err := c.CreateVerificationSession(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateVerificationSessionResponse(rsp)
+}
+
+// GetVerificationSessionWithResponse A session of the key
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/verification-sessions/{id} (the `GetVerificationSession` operationId).
+func (c *ClientWithResponses) GetVerificationSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetVerificationSessionResponse, error) {
+	rsp, err := c.GetVerificationSession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVerificationSessionResponse(rsp)
+}
+
+// CancelVerificationSessionWithResponse Cancel a session
+//
+// The link no longer opens and the browser that opened it no longer drives the case. A case already submitted is decided as usual: erase it to stop that.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/verification-sessions/{id}/cancel (the `CancelVerificationSession` operationId).
+func (c *ClientWithResponses) CancelVerificationSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CancelVerificationSessionResponse, error) {
+	rsp, err := c.CancelVerificationSession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCancelVerificationSessionResponse(rsp)
 }
 
 // CreateVerificationWithBodyWithResponse Start a verification
@@ -11785,6 +12733,257 @@ func ParseReviewQueueResponse(rsp *http.Response) (*ReviewQueueResponse, error) 
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListVerificationSessionsResponse parses an HTTP response from a ListVerificationSessionsWithResponse call
+func ParseListVerificationSessionsResponse(rsp *http.Response) (*ListVerificationSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListVerificationSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationSessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateVerificationSessionResponse parses an HTTP response from a CreateVerificationSessionWithResponse call
+func ParseCreateVerificationSessionResponse(rsp *http.Response) (*CreateVerificationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateVerificationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest VerificationSessionBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetVerificationSessionResponse parses an HTTP response from a GetVerificationSessionWithResponse call
+func ParseGetVerificationSessionResponse(rsp *http.Response) (*GetVerificationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVerificationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationSessionBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCancelVerificationSessionResponse parses an HTTP response from a CancelVerificationSessionWithResponse call
+func ParseCancelVerificationSessionResponse(rsp *http.Response) (*CancelVerificationSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CancelVerificationSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationSessionBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorBody

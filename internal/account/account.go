@@ -7,10 +7,7 @@ package account
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -94,20 +91,6 @@ func (s *Service) Options() Options { return s.opts }
 
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
-// hashSecret is how every high-entropy credential is stored: its SHA-256.
-func hashSecret(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(sum[:])
-}
-
-// newSecret returns a random credential with a type prefix, and its hash.
-func newSecret(prefix string) (value, hash string) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	value = prefix + "_" + base64.RawURLEncoding.EncodeToString(b)
-	return value, hashSecret(value)
-}
-
 // newCode returns a uniformly random 6-digit code.
 func newCode() string {
 	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
@@ -124,7 +107,7 @@ func audit(ctx context.Context, tx *store.Tx, action, actor, subject string, det
 // sendCode stores a new code for purpose and mails it, in tx.
 func (s *Service) sendCode(ctx context.Context, tx *store.Tx, u *kyc.User, purpose string, ttl time.Duration) error {
 	code := newCode()
-	err := tx.PutCode(ctx, &store.Code{UserID: u.ID, Purpose: purpose, Hash: hashSecret(u.ID, purpose, code),
+	err := tx.PutCode(ctx, &store.Code{UserID: u.ID, Purpose: purpose, Hash: kyc.HashSecret(u.ID, purpose, code),
 		ExpiresAt: s.now().Add(ttl)})
 	if err != nil {
 		return err
@@ -167,7 +150,7 @@ func (s *Service) checkCode(ctx context.Context, userID, purpose, code string) (
 		return "", err
 	case s.now().After(c.ExpiresAt):
 		return "", kyc.Errorf(kyc.Expired, "the code has expired: ask for a new one")
-	case !equalHash(c.Hash, hashSecret(userID, purpose, strings.TrimSpace(code))):
+	case !equalHash(c.Hash, kyc.HashSecret(userID, purpose, strings.TrimSpace(code))):
 		return "", wrongCode()
 	}
 	return c.Hash, nil

@@ -98,7 +98,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name strin
 	if name == "" || len(name) > 100 || !kyc.PlainText(name) {
 		return nil, "", kyc.Errorf(kyc.Invalid, "the key needs a name of 1 to 100 characters of plain text")
 	}
-	value, hash := newSecret("kak")
+	value, hash := kyc.NewSecret("kak")
 	k := &store.APIKey{ID: kyc.NewID(nil, "key"), Name: name, Hash: hash, Roles: roles, CreatedBy: p.ID()}
 	err := s.db.InTx(ctx, "create api key", func(tx *store.Tx) error {
 		if err := tx.AddAPIKey(ctx, k); err != nil {
@@ -132,7 +132,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p *kyc.Principal, id string)
 }
 
 func (s *Service) authenticateAPIKey(ctx context.Context, value string) (*kyc.Principal, error) {
-	k, err := s.db.GetAPIKeyByHash(ctx, hashSecret(value))
+	k, err := s.db.GetAPIKeyByHash(ctx, kyc.HashSecret(value))
 	if err != nil || !k.RevokedAt.IsZero() {
 		return nil, kyc.Errorf(kyc.Unauthorized, "invalid or revoked API key")
 	}

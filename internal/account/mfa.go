@@ -96,5 +96,5 @@ func newRecoveryCode() string {
 }
 
 func recoveryHash(userID, code string) string {
-	return hashSecret("recovery", userID, strings.ToLower(strings.TrimSpace(code)))
+	return kyc.HashSecret("recovery", userID, strings.ToLower(strings.TrimSpace(code)))
 }

@@ -263,14 +263,14 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, userID, family string
 	now := s.now()
 	t := &Tokens{ExpiresIn: int(s.opts.AccessTTL.Seconds()), UserID: userID}
 	var access, refresh store.Token
-	t.AccessToken, access.Hash = newSecret("kat")
-	t.RefreshToken, refresh.Hash = newSecret("krt")
+	t.AccessToken, access.Hash = kyc.NewSecret("kat")
+	t.RefreshToken, refresh.Hash = kyc.NewSecret("krt")
 	access.Kind, access.UserID, access.Family, access.ExpiresAt = store.TokenAccess, userID, family, now.Add(s.opts.AccessTTL)
 	refresh.Kind, refresh.UserID, refresh.Family, refresh.ExpiresAt = store.TokenRefresh, userID, family, now.Add(s.opts.RefreshTTL)
 	tokens := []*store.Token{&access, &refresh}
 	if session {
 		var sess store.Token
-		t.Session, sess.Hash = newSecret("kss")
+		t.Session, sess.Hash = kyc.NewSecret("kss")
 		sess.Kind, sess.UserID, sess.Family = store.TokenSession, userID, family
 		sess.ExpiresAt, sess.IdleExpiresAt = now.Add(s.opts.SessionMax), now.Add(s.opts.SessionIdle)
 		t.SessionExpiresAt = sess.ExpiresAt
@@ -289,7 +289,7 @@ func (s *Service) issue(ctx context.Context, tx *store.Tx, userID, family string
 // sign-in is revoked.
 func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	bad := kyc.Errorf(kyc.Unauthorized, "invalid or expired refresh token")
-	hash := hashSecret(refreshToken)
+	hash := kyc.HashSecret(refreshToken)
 	var tokens *Tokens
 	var reused bool
 	err := s.db.InTx(ctx, "refresh", func(tx *store.Tx) error {
@@ -371,7 +371,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, value string) (*kyc.Pr
 
 func (s *Service) authenticateToken(ctx context.Context, value, kind string) (*kyc.Principal, error) {
 	bad := kyc.Errorf(kyc.Unauthorized, "your session has ended: sign in again")
-	hash := hashSecret(value)
+	hash := kyc.HashSecret(value)
 	t, err := s.db.GetToken(ctx, hash)
 	now := s.now()
 	if err != nil || t.Kind != kind || !t.RevokedAt.IsZero() || now.After(t.ExpiresAt) ||

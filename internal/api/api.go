@@ -18,6 +18,7 @@ import (
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/hosted"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
@@ -73,6 +74,9 @@ type Options struct {
 	// Webhooks, the webhook routes.
 	Journey  *journey.Service
 	Webhooks *webhook.Service
+	// Hosted, with Journey, serves integrators' verification sessions and
+	// authenticates the browsers that open their links.
+	Hosted *hosted.Service
 }
 
 // Server routes kycd's HTTP requests.
@@ -109,6 +113,9 @@ func New(opts Options) *Server {
 	s := &Server{mux: mux, api: humago.New(mux, cfg), opts: opts}
 	if opts.Cookie.Name == "" {
 		s.opts.Cookie = CookieConfig{Name: "__Host-kycd_session", Secure: true}
+	}
+	if s.opts.Cookie.Link == "" {
+		s.opts.Cookie.Link = strings.Replace(s.opts.Cookie.Name, "kycd_session", "kycd_link", 1)
 	}
 	if opts.StreamIdle <= 0 {
 		s.opts.StreamIdle = 15 * time.Second
@@ -161,7 +168,11 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 func (s *Server) Handler() http.Handler {
 	h := withAdmission(s.gate, s.analysis, recordRoute(s.mux))
 	if s.opts.Accounts != nil {
-		h = withAuth(s.opts.Accounts, s.opts.Cookie, h)
+		var links LinkAuthenticator
+		if s.opts.Hosted != nil {
+			links = s.opts.Hosted
+		}
+		h = withAuth(s.opts.Accounts, links, s.opts.Cookie, h)
 	}
 	h = withRateLimit(s.limiter, []string{"/v1/auth/", "/signin", "/signup", "/confirm", "/resend", "/forgot", "/reset", "/account/"}, h)
 	// Cookie-authenticated state changes must come from our own pages:

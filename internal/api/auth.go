@@ -30,8 +30,21 @@ func PrincipalFrom(ctx context.Context) *kyc.Principal {
 }
 
 // RequireUser returns the signed-in user or API key making the request, or
-// an unauthorized error saying why there is none.
+// an unauthorized error saying why there is none. The holder of a
+// verification link is neither: it drives its case (RequireDriver) and
+// nothing else.
 func RequireUser(ctx context.Context) (*kyc.Principal, error) {
+	p, err := RequireDriver(ctx)
+	if err == nil && p.CaseID != "" {
+		return nil, kyc.Errorf(kyc.Forbidden, "a verification link drives its own case and nothing else")
+	}
+	return p, err
+}
+
+// RequireDriver is RequireUser that also lets the holder of a verification
+// link through, for the routes that drive a case (whose handlers check
+// that it is the link's case).
+func RequireDriver(ctx context.Context) (*kyc.Principal, error) {
 	r, _ := ctx.Value(principalKey{}).(*authResult)
 	if r != nil && r.err != nil {
 		return nil, r.err
@@ -68,17 +81,26 @@ func RequirePerson(ctx context.Context) (*kyc.Principal, error) {
 	return p, nil
 }
 
-// CookieConfig names the web session cookie. Browsers accept the __Host-
-// prefix (Secure, Path=/, no Domain) on HTTPS and on http://localhost; the
-// plain name is for dev mode on another plain-HTTP host.
+// CookieConfig names the web session cookie and the cookie of a browser
+// that opened a verification link. Browsers accept the __Host- prefix
+// (Secure, Path=/, no Domain) on HTTPS and on http://localhost; the plain
+// names are for dev mode on another plain-HTTP host.
 type CookieConfig struct {
 	Name   string
+	Link   string
 	Secure bool
 }
 
-// withAuth resolves the session cookie or bearer token, when sent, into a
-// principal in the request's context. Routes decide what they require.
-func withAuth(accounts *account.Service, cookie CookieConfig, next http.Handler) http.Handler {
+// LinkAuthenticator resolves a verification link's browser cookie
+// (hosted.Service).
+type LinkAuthenticator interface {
+	Authenticate(ctx context.Context, cookie string) (*kyc.Principal, error)
+}
+
+// withAuth resolves the session cookie, bearer token or verification
+// link's cookie, when sent, into a principal in the request's context.
+// Routes decide what they require.
+func withAuth(accounts *account.Service, links LinkAuthenticator, cookie CookieConfig, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res := &authResult{}
 		if h := r.Header.Get("Authorization"); h != "" {
@@ -90,6 +112,8 @@ func withAuth(accounts *account.Service, cookie CookieConfig, next http.Handler)
 			}
 		} else if c, err := r.Cookie(cookie.Name); err == nil && c.Value != "" {
 			res.principal, res.err = accounts.AuthenticateSession(r.Context(), c.Value)
+		} else if c, err := r.Cookie(cookie.Link); err == nil && c.Value != "" && links != nil {
+			res.principal, res.err = links.Authenticate(r.Context(), c.Value)
 		}
 		if res.err != nil && kyc.ErrorCode(res.err) == kyc.Internal {
 			writeError(w, r, res.err)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -27,6 +28,7 @@ const (
 	driver                   // the case's owner; other applicants and integrators 404, reviewers and admins 403
 	reviewerOnly             // reviewers and admins (users or API keys); applicants and integrators 403
 	eraser                   // the case's owner or an admin (user or API key); other applicants and integrators 404, others 403
+	integrator               // an integrator's API key (its own sessions: others' are 404)
 )
 
 // routes is the authorization matrix's list: every operation of the API,
@@ -82,6 +84,10 @@ var routes = map[string]struct {
 	"POST /v1/faces/detect":                       {signedIn, func(*user) any { return map[string]string{"image": faceB64} }},
 	"POST /v1/documents/analyze":                  {signedIn, func(*user) any { return map[string]string{"front": faceB64} }},
 	"POST /v1/faces/compare":                      {signedIn, func(*user) any { return map[string]string{"source": faceB64, "target": faceB64} }},
+	"POST /v1/verification-sessions":              {integrator, func(*user) any { return map[string]string{"reference": "r"} }},
+	"GET /v1/verification-sessions":               {integrator, nil},
+	"GET /v1/verification-sessions/{id}":          {integrator, nil},
+	"POST /v1/verification-sessions/{id}/cancel":  {integrator, nil},
 }
 
 // faceB64 is a small photograph with one face, base64-encoded; a test that
@@ -106,11 +112,12 @@ func mustReadFile(t testing.TB, p string) []byte {
 
 // principals are the callers of the matrix.
 var principals = []string{"anonymous", "applicant", "other applicant", "reviewer", "admin",
-	"api key (integrator)", "api key (reviewer)", "api key (admin)"}
+	"api key (integrator)", "api key (reviewer)", "api key (admin)", "verification link"}
 
-// stranger: a principal that may not learn that another's case exists.
+// stranger: a principal that may not learn that another's case exists
+// (the verification link is a browser that opened another case's link).
 func stranger(principal string) bool {
-	return principal == "other applicant" || principal == "api key (integrator)"
+	return principal == "other applicant" || principal == "api key (integrator)" || principal == "verification link"
 }
 
 // allowed says whether rule lets principal through.
@@ -119,9 +126,11 @@ func allowed(r rule, principal string) bool {
 	case public:
 		return true
 	case signedIn:
-		return principal != "anonymous"
+		return principal != "anonymous" && principal != "verification link"
 	case person:
-		return principal != "anonymous" && !strings.HasPrefix(principal, "api key")
+		return principal != "anonymous" && principal != "verification link" && !strings.HasPrefix(principal, "api key")
+	case integrator:
+		return principal == "api key (integrator)"
 	case starter:
 		return principal == "applicant" || principal == "other applicant" || principal == "api key (integrator)"
 	case viewer:
@@ -143,7 +152,7 @@ func denied(r rule, principal string) int {
 	switch {
 	case principal == "anonymous":
 		return 401
-	case (r == viewer || r == driver || r == eraser) && stranger(principal):
+	case (r == viewer || r == driver || r == eraser && principal != "verification link") && stranger(principal):
 		return 404
 	}
 	return 403
@@ -234,6 +243,15 @@ func (e *env) principal(who string, n int) cred {
 		e.withRoles(u, kyc.RoleReviewer)
 	case "admin":
 		e.withRoles(u, kyc.RoleAdmin)
+	case "verification link":
+		e.withRoles(u, kyc.RoleAdmin)
+		k := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": who, "roles": []string{"integrator"}}, cred{bearer: u.access}), 201)
+		sess := e.must(e.do("POST", "/v1/verification-sessions", map[string]any{}, cred{bearer: k.str("key")}), 201)
+		status, browser := e.openLink(sess.str("url"))
+		if status != http.StatusSeeOther {
+			e.t.Fatalf("opening a verification link = %d", status)
+		}
+		return cred{link: browser}
 	case "api key (integrator)", "api key (reviewer)", "api key (admin)":
 		e.withRoles(u, kyc.RoleAdmin)
 		role := strings.TrimSuffix(strings.TrimPrefix(who, "api key ("), ")")

@@ -22,6 +22,7 @@ import (
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/hosted"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
@@ -141,12 +142,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 		defer cancel()
 		q.Stop(ctx)
 	})
-	s := api.New(api.Options{Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
+	links := hosted.New(db, j, seal.NewKeyring(k), hosted.Options{PublicURL: "http://kyc.test", Now: clk.Now})
+	s := api.New(api.Options{Hosted: links, Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
 		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Webhooks: hooks, Documents: docs, StreamIdle: o.streamIdle,
 		AnalysisSlots: o.analysisSlots, AnalysisQueue: o.analysisQueue, AnalysisRateLimit: cmp.Or(o.analysisRate, 100000)})
-	web.Register(s.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: api.CookieConfig{Name: "__Host-kycd_session", Secure: true},
-		DevMailbox: true, Journey: j})
+	web.Register(s.Mux(), web.Options{Accounts: accounts, DB: db,
+		Cookie:     api.CookieConfig{Name: "__Host-kycd_session", Link: "__Host-kycd_link", Secure: true},
+		DevMailbox: true, Journey: j, Hosted: links})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, db: db, accounts: accounts, clk: clk, logs: logs, journey: j, blobs: blobs, blobDir: blobDir}
@@ -177,6 +180,7 @@ func (r res) code() string {
 // cred is how a request authenticates: a bearer token or a session cookie.
 type cred struct {
 	bearer, cookie string
+	link           string // the cookie of a browser that opened a verification link
 }
 
 func (e *env) do(method, path string, body any, c cred) res {
@@ -209,6 +213,9 @@ func sendReq(req *http.Request, c cred) (res, error) {
 	}
 	if c.cookie != "" {
 		req.AddCookie(&http.Cookie{Name: "__Host-kycd_session", Value: c.cookie})
+	}
+	if c.link != "" {
+		req.AddCookie(&http.Cookie{Name: "__Host-kycd_link", Value: c.link})
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

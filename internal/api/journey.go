@@ -13,15 +13,16 @@ import (
 
 // VerificationBody describes a verification case.
 type VerificationBody struct {
-	ID        string           `json:"id"`
-	Status    string           `json:"status" enum:"created,liveness_passed,document_submitted,processing,approved,rejected,needs_review,expired,erased"`
-	Reference string           `json:"reference,omitempty"`
-	Liveness  *LivenessSummary `json:"liveness,omitempty"`
-	Document  *DocumentSummary `json:"document,omitempty"`
-	FaceMatch *FaceMatchBody   `json:"face_match,omitempty"`
-	Decision  *DecisionBody    `json:"decision,omitempty"`
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	ID        string               `json:"id"`
+	Status    string               `json:"status" enum:"created,liveness_passed,document_submitted,processing,approved,rejected,needs_review,expired,erased"`
+	Reference string               `json:"reference,omitempty"`
+	Liveness  *LivenessSummary     `json:"liveness,omitempty"`
+	Document  *DocumentSummary     `json:"document,omitempty"`
+	FaceMatch *FaceMatchBody       `json:"face_match,omitempty"`
+	Decision  *DecisionBody        `json:"decision,omitempty"`
+	Expected  []journey.Comparison `json:"expected,omitempty" doc:"what the integrator expected, field by field, against the document once it is read; a field that does not match (or that the document does not say) sends the case to review with data_mismatch"`
+	CreatedAt time.Time            `json:"created_at"`
+	UpdatedAt time.Time            `json:"updated_at"`
 }
 
 // DocumentSummary is what was read from the case's document.
@@ -84,6 +85,7 @@ func verificationBody(view *journey.View) VerificationBody {
 	if f := view.FaceMatch; f != nil {
 		b.FaceMatch = &FaceMatchBody{Similarity: f.Similarity, Match: f.Match, Threshold: f.Threshold}
 	}
+	b.Expected = view.Expected
 	if d := view.Decision; d != nil {
 		b.Decision = &DecisionBody{Outcome: d.Outcome, Reasons: nonNil(d.Reasons), DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Note: d.Note}
 	}
@@ -123,10 +125,10 @@ func (s *Server) registerJourney() {
 			Summary: "Start a verification", DefaultStatus: http.StatusCreated, Errors: []int{400, 429},
 			Description: "An applicant starts their own (at most 5 a day: 429, reason too_many_attempts); an integrator's key " +
 				"(role integrator) starts one with its own reference."}, s.createVerification),
-		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}", OperationID: "get-verification", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: get, Path: "/v1/verifications/{id}", OperationID: "get-verification", Tags: tagVerify,
 			Summary: "A verification's state, document, face match and decision", Errors: []int{404},
 			Description: "The case's applicant or integrator, reviewers and admins (their views are audited). Others get 404."}, s.getVerification),
-		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/documents", OperationID: "upload-document", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: post, Path: "/v1/verifications/{id}/documents", OperationID: "upload-document", Tags: tagVerify,
 			Summary: "Upload the identity document", DefaultStatus: http.StatusAccepted, Errors: []int{400, 404, 409, 413, 415, 429, 503},
 			MaxBodyBytes: 2 * s.opts.MaxBodyBytes, SkipValidateBody: true,
 			Description: "After the liveness check: parts front and, for ID cards and licences, back (multipart, or base64 JSON). " +
@@ -134,7 +136,7 @@ func (s *Server) registerJourney() {
 				"replaces the document until the case is submitted.",
 			RequestBody: imageBody("the document's sides", map[string]string{"front": "the side with the photo", "back": "the other side"}, nil, "back"),
 		}, s.uploadDocument),
-		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/submit", OperationID: "submit-verification", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: post, Path: "/v1/verifications/{id}/submit", OperationID: "submit-verification", Tags: tagVerify,
 			Summary: "Submit the case for a decision", DefaultStatus: http.StatusAccepted, Errors: []int{404, 409},
 			Description: "Moves the case to processing once (a second or concurrent submit gets 409) and queues the decision; it survives restarts."}, s.submitVerification),
 		handle(signedIn, huma.Operation{Method: get, Path: "/v1/review/verifications", OperationID: "review-queue", Tags: tagVerify,
@@ -148,7 +150,7 @@ func (s *Server) registerJourney() {
 				"fields are deleted; a tombstone (id, reference, status erased, the decision's reasons) and the audit trail remain."}, s.eraseVerification),
 		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}/audit", OperationID: "verification-audit", Tags: tagVerify,
 			Summary: "A case's audit events, hash-chained", Errors: []int{404}}, s.verificationAudit),
-		handle(signedIn, huma.Operation{Method: get, Path: "/v1/verifications/{id}/images/{name}", OperationID: "verification-image", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: get, Path: "/v1/verifications/{id}/images/{name}", OperationID: "verification-image", Tags: tagVerify,
 			Summary: "A document image: front, back or portrait", Errors: []int{404},
 			Responses: map[string]*huma.Response{"200": {Description: "the JPEG or PNG as uploaded", Content: map[string]*huma.MediaType{"image/jpeg": {}}}}},
 			s.verificationImage),

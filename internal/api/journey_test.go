@@ -124,6 +124,14 @@ func (e *env) runCase(c cred, reference, photo string, seed uint64) (string, res
 	e.t.Helper()
 	v := e.must(e.do("POST", "/v1/verifications", map[string]string{"reference": reference}, c), 201)
 	vid := v.str("id")
+	return vid, e.driveCase(vid, c, photo, seed)
+}
+
+// driveCase takes a started case through liveness, a generated passport
+// of photo (drawn from seed) and submission, as c; it returns the decided
+// case.
+func (e *env) driveCase(vid string, c cred, photo string, seed uint64) res {
+	e.t.Helper()
 	e.passLiveness(vid, c)
 	front, _ := generatedDocOf(e.t, photo, docgen.Passport, seed, 0)
 	up := e.must(e.multipartDo("/v1/verifications/"+vid+"/documents", c, part{"front", "passport.jpg", "image/jpeg", front}), 202)
@@ -138,7 +146,7 @@ func (e *env) runCase(c cred, reference, photo string, seed uint64) (string, res
 		e.t.Fatalf("document: %s", read.raw)
 	}
 	e.must(e.do("POST", "/v1/verifications/"+vid+"/submit", nil, c), 202)
-	return vid, e.waitFor(vid, c, "a decision", func(r res) bool {
+	return e.waitFor(vid, c, "a decision", func(r res) bool {
 		s := r.str("status")
 		return s == "approved" || s == "rejected" || s == "needs_review"
 	})

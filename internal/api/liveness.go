@@ -24,7 +24,7 @@ type SessionInput struct {
 func (s *Server) registerLiveness() {
 	post, get := http.MethodPost, http.MethodGet
 	s.register(
-		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/liveness", OperationID: "start-liveness", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: post, Path: "/v1/verifications/{id}/liveness", OperationID: "start-liveness", Tags: tagVerify,
 			Summary: "Start a liveness check", DefaultStatus: http.StatusCreated, Errors: []int{404, 409, 429},
 			Description: "A single-use session, valid 3 minutes: 3 random head movements, then the light challenge (fill the screen " +
 				"with the given colours and send light_start_ms). Only the current challenge is announced; the next comes in the " +
@@ -32,11 +32,11 @@ func (s *Server) registerLiveness() {
 				"(WebSocket) or frames_url (HTTP). One session is open at a time: starting one abandons the open one. A verification " +
 				"may start 5 sessions, whatever became of them (429 rate_limited, reason too_many_attempts); when the last one fails " +
 				"the verification is rejected (liveness_failed)."}, s.startLiveness),
-		handle(signedIn, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}", OperationID: "get-liveness", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}", OperationID: "get-liveness", Tags: tagVerify,
 			Summary: "A liveness session's state and result", Errors: []int{404}}, s.getLiveness),
-		handle(signedIn, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}/images/{name}", OperationID: "liveness-image", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: get, Path: "/v1/liveness/{session_id}/images/{name}", OperationID: "liveness-image", Tags: tagVerify,
 			Summary: "A liveness session's reference or audit image (JPEG)", Errors: []int{404}}, s.livenessImage),
-		handle(signedIn, huma.Operation{Method: post, Path: "/v1/liveness/{session_id}/frames", OperationID: "liveness-frames", Tags: tagVerify,
+		handle(driver, huma.Operation{Method: post, Path: "/v1/liveness/{session_id}/frames", OperationID: "liveness-frames", Tags: tagVerify,
 			Summary: "Send camera frames over HTTP", Errors: []int{400, 404, 409, 410, 413, 415, 503},
 			MaxBodyBytes: s.opts.MaxBodyBytes, SkipValidateBody: true,
 			Description: "The WebSocket's semantics over plain HTTP: multipart parts `frame` (JPEG, repeated, in order), each after a " +
@@ -180,7 +180,7 @@ type wsMessage struct {
 // several frames a second) or the session expires.
 func (s *Server) livenessStream(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	p, err := RequireUser(ctx)
+	p, err := RequireDriver(ctx)
 	if err != nil {
 		writeError(w, r, err)
 		return

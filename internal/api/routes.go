@@ -17,6 +17,7 @@ type access int
 const (
 	anyone    access = iota // no credentials needed
 	signedIn                // a signed-in person or an API key
+	driver                  // signedIn, or the holder of a verification link (for its case's routes)
 	person                  // a signed-in person (their own account), not an API key
 	adminOnly               // the admin role, person or key
 )
@@ -65,6 +66,9 @@ func allow(ctx context.Context, who access) error {
 	switch who {
 	case signedIn:
 		_, err := RequireUser(ctx)
+		return err
+	case driver:
+		_, err := RequireDriver(ctx)
 		return err
 	case person:
 		_, err := RequirePerson(ctx)

@@ -69,6 +69,9 @@ func wsURL(public string) string {
 
 func (s *Server) registerVerifications() {
 	s.registerJourney()
+	if s.opts.Hosted != nil {
+		s.registerSessions()
+	}
 	if s.opts.Liveness != nil {
 		s.registerLiveness()
 	}

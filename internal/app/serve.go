@@ -24,6 +24,7 @@ import (
 	"github.com/kycd/kycd/internal/config"
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
+	"github.com/kycd/kycd/internal/hosted"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
@@ -156,6 +157,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Logger:    log,
 	})
 
+	links := hosted.New(db, journeys, keyring, hosted.Options{PublicURL: cfg.PublicURL})
 	srv := api.New(api.Options{
 		Logger:            log,
 		Version:           Version,
@@ -175,10 +177,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		AnalysisRateLimit: cfg.AnalysisRateLimit,
 		Liveness:          lv,
 		Journey:           journeys,
+		Hosted:            links,
 		PublicURL:         cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
-		DevMailbox: sender.Dev(), Logger: log, Journey: journeys})
+		DevMailbox: sender.Dev(), Logger: log, Journey: journeys, Hosted: links})
 	ok = true
 	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
 }
@@ -232,9 +235,9 @@ func passwordParams(cfg *config.Config) password.Params {
 func cookieConfig(publicURL string) api.CookieConfig {
 	u, err := url.Parse(publicURL)
 	if err == nil && (u.Scheme == "https" || u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1" || u.Hostname() == "::1") {
-		return api.CookieConfig{Name: "__Host-kycd_session", Secure: true}
+		return api.CookieConfig{Name: "__Host-kycd_session", Link: "__Host-kycd_link", Secure: true}
 	}
-	return api.CookieConfig{Name: "kycd_session", Secure: false}
+	return api.CookieConfig{Name: "kycd_session", Link: "kycd_link", Secure: false}
 }
 
 // Close releases what Open acquired.

@@ -60,6 +60,8 @@ type Details struct {
 	PortraitFace  []float32          `json:"portrait_embedding,omitempty"`
 	Duplicates    []string           `json:"duplicates,omitempty"` // other verifications with the same face
 	Note          string             `json:"note,omitempty"`       // the reviewer's
+	Expected      *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
+	Accept        *Accept            `json:"accept,omitempty"`     // the documents the integrator accepts for this case
 }
 
 // Options configure a Service.
@@ -143,8 +145,21 @@ func (s *Service) emit(ctx context.Context, tx *store.Tx, event string, v *kyc.V
 	if s.hooks == nil {
 		return nil
 	}
-	return s.hooks.Emit(ctx, tx, event, webhook.Data{VerificationID: v.ID, Reference: v.Reference, Status: string(v.Status),
-		Reasons: append([]string{}, v.Reasons...), Similarity: v.Similarity, DecidedAt: v.DecidedAt})
+	data := webhook.Data{VerificationID: v.ID, Reference: v.Reference, Status: string(v.Status),
+		Reasons: append([]string{}, v.Reasons...), Similarity: v.Similarity, DecidedAt: v.DecidedAt}
+	if v.APIKeyID != "" {
+		h, err := tx.HostedForVerification(ctx, v.ID)
+		switch {
+		case err == nil:
+			data.Session = h.ID
+			if err := json.Unmarshal([]byte(h.Metadata), &data.Metadata); err != nil {
+				return fmt.Errorf("event of %s: the session's metadata: %w", v.ID, err)
+			}
+		case kyc.ErrorCode(err) != kyc.NotFound:
+			return err
+		}
+	}
+	return s.hooks.Emit(ctx, tx, event, data)
 }
 
 // LivenessEnded implements liveness.Finisher: a passed check moves the case
@@ -238,6 +253,69 @@ func (s *Service) Get(ctx context.Context, p *kyc.Principal, id string) (*kyc.Ve
 // Create starts a case: an applicant's own, or an integrator's with its
 // reference. Applicants may start MaxAttempts a day.
 func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string) (*kyc.Verification, error) {
+	return s.CreateWith(ctx, p, NewCase{Reference: reference}, nil)
+}
+
+// NewCase is what an integrator may say of a case it starts.
+type NewCase struct {
+	Reference string
+	Expected  *Expected // what the document should say: compared at the decision
+	Accept    *Accept   // narrower accepted documents than the server's
+}
+
+// Accept narrows the documents a case accepts (within the server's rules).
+type Accept struct {
+	DocumentTypes []string `json:"document_types,omitempty"`
+	Countries     []string `json:"countries,omitempty"` // ISO 3166-1 alpha-3
+}
+
+// validate checks a's values against the server's rules.
+func (a *Accept) validate(r kyc.Rules) error {
+	if a == nil {
+		return nil
+	}
+	for _, t := range a.DocumentTypes {
+		if !slices.Contains(r.DocumentTypes, t) {
+			return kyc.Errorf(kyc.Invalid, "document type %q is not one this server accepts (%s)", t, strings.Join(r.DocumentTypes, ", "))
+		}
+	}
+	for _, c := range a.Countries {
+		if len(c) != 3 || strings.ToUpper(c) != c || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
+			return kyc.Errorf(kyc.Invalid, "countries are ISO 3166-1 alpha-3 codes in capitals, such as DEU")
+		}
+		if len(r.Countries) > 0 && !slices.Contains(r.Countries, c) {
+			return kyc.Errorf(kyc.Invalid, "country %s is not one this server accepts", c)
+		}
+	}
+	return nil
+}
+
+// narrow is r with a's narrower lists.
+func (a *Accept) narrow(r kyc.Rules) kyc.Rules {
+	if a == nil {
+		return r
+	}
+	if len(a.DocumentTypes) > 0 {
+		r.DocumentTypes = a.DocumentTypes
+	}
+	if len(a.Countries) > 0 {
+		r.Countries = a.Countries
+	}
+	return r
+}
+
+// CreateWith is Create with what the integrator says of the case (sealed
+// into it, used at the decision), and also, run in the creation's
+// transaction.
+func (s *Service) CreateWith(ctx context.Context, p *kyc.Principal, c NewCase,
+	also func(tx *store.Tx, v *kyc.Verification) error) (*kyc.Verification, error) {
+	if err := c.Expected.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Accept.validate(s.o.Rules.Rules); err != nil {
+		return nil, err
+	}
+	reference := c.Reference
 	if !p.CanStart() {
 		return nil, kyc.Errorf(kyc.Forbidden, "only applicants and integrators' API keys start verifications")
 	}
@@ -256,6 +334,19 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 	err := s.db.InTx(ctx, "create case", func(tx *store.Tx) error {
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
+		}
+		if !c.Expected.Empty() || c.Accept != nil {
+			if err := s.setDetails(v, &Details{Expected: c.Expected, Accept: c.Accept}); err != nil {
+				return err
+			}
+			if err := tx.SaveVerification(ctx, v); err != nil {
+				return err
+			}
+		}
+		if also != nil {
+			if err := also(tx, v); err != nil {
+				return err
+			}
 		}
 		if err := s.emit(ctx, tx, webhook.EventCreated, v); err != nil {
 			return err

@@ -130,7 +130,7 @@ type outcome struct {
 // retried), never taken for an answer, and a check that cannot be made is
 // named in the evidence, which sends the case to a reviewer.
 func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (*outcome, error) {
-	e := kyc.Evidence{Document: documentEvidence(d)}
+	e := kyc.Evidence{Document: documentEvidence(d), Mismatches: Mismatches(d.Expected.Compare(d.Document))}
 	out := &outcome{}
 	// The liveness check: its reference face and confidence.
 	var ref []float32
@@ -168,7 +168,7 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 		}
 		out.template = &store.FaceTemplate{VerificationID: v.ID, UserID: v.UserID, Embedding: sealed}
 	}
-	out.decision = kyc.Decide(e, s.o.Rules.Rules, s.o.Now())
+	out.decision = kyc.Decide(e, d.Accept.narrow(s.o.Rules.Rules), s.o.Now())
 	return out, nil
 }
 

@@ -21,6 +21,9 @@ type View struct {
 	Decision  *DecisionView  // nil until decided (or erased after a decision)
 	// For reviewers: other applicants' cases with the same face.
 	Duplicates []string
+	// What the integrator expected, field by field, against the document
+	// (once it is read); nil when nothing was expected.
+	Expected []Comparison
 }
 
 // LivenessView is a case's latest liveness check.
@@ -106,13 +109,19 @@ func (s *Service) ViewOf(ctx context.Context, v *kyc.Verification) (*View, error
 		}
 	}
 	view.Duplicates = d.Duplicates
+	if d.Document != nil {
+		view.Expected = d.Expected.Compare(d.Document)
+	}
 	return view, nil
 }
 
-// Latest returns the applicant's newest case, or nil when they have none.
-// A database error is an error: it must not read as "no case" (and start
-// a new one).
+// Latest returns the applicant's newest case, or nil when they have none;
+// for the holder of a verification link, the link's case. A database error
+// is an error: it must not read as "no case" (and start a new one).
 func (s *Service) Latest(ctx context.Context, p *kyc.Principal) (*kyc.Verification, error) {
+	if p != nil && p.CaseID != "" {
+		return s.load(ctx, p, p.CaseID, true)
+	}
 	if p == nil || p.UserID == "" {
 		return nil, kyc.Errorf(kyc.Forbidden, "only an applicant has cases of their own")
 	}

@@ -2,7 +2,10 @@ package kyc
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
 	"io"
 	"strings"
 )
@@ -31,4 +34,19 @@ func ValidID(s, prefix string) bool {
 	}
 	_, err := idEncoding.DecodeString(rest)
 	return err == nil
+}
+
+// HashSecret is how every high-entropy credential is stored: its SHA-256.
+func HashSecret(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSecret returns a random credential (256 bits) with a type prefix, and
+// its hash.
+func NewSecret(prefix string) (value, hash string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	value = prefix + "_" + base64.RawURLEncoding.EncodeToString(b)
+	return value, HashSecret(value)
 }

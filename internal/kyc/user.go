@@ -114,7 +114,12 @@ func PlainText(s string) bool {
 type Principal struct {
 	UserID   string // empty for an API key
 	APIKeyID string // empty for a user
-	Roles    []Role
+	// CaseID is set for the holder of a hosted verification link (a browser
+	// that opened an integrator's session): they drive that one case and
+	// nothing else. LinkID names the session.
+	CaseID string
+	LinkID string
+	Roles  []Role
 	// SessionHash names the session or access token used, so sign-out can
 	// revoke exactly it.
 	SessionHash string
@@ -139,6 +144,8 @@ func (p *Principal) Owns(v *Verification) bool {
 	switch {
 	case p == nil:
 		return false
+	case p.CaseID != "":
+		return v.ID == p.CaseID
 	case p.APIKeyID != "":
 		return v.APIKeyID == p.APIKeyID
 	default:
@@ -155,7 +162,7 @@ func (p *Principal) CanView(v *Verification) bool {
 // CanStart reports whether p may start a case: an applicant (their own) or
 // an integrator's key.
 func (p *Principal) CanStart() bool {
-	if p == nil {
+	if p == nil || p.CaseID != "" {
 		return false
 	}
 	if p.APIKeyID != "" {
@@ -171,6 +178,9 @@ func (p *Principal) ID() string {
 	}
 	if p.UserID != "" {
 		return p.UserID
+	}
+	if p.LinkID != "" {
+		return p.LinkID
 	}
 	return p.APIKeyID
 }

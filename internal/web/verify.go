@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/journey"
@@ -45,7 +46,7 @@ func sortedFields(d *journey.DocumentView) []fieldRow {
 // verify is the applicant's guided flow: one page that shows the step the
 // case is at (refreshing itself while the server works).
 func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
-	p, u, ok := h.signedIn(w, r)
+	p, u, ok := h.applicant(w, r)
 	if !ok {
 		return
 	}
@@ -85,6 +86,15 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, reason := range v.Reasons {
 			view.Advice = append(view.Advice, t("advice."+reason))
+		}
+		if p.LinkID != "" && v.Status != kyc.StatusProcessing {
+			back, err := h.opts.Hosted.ReturnURL(r.Context(), p)
+			if err != nil {
+				h.fail(w, r, "verify.html", err, pg)
+				return
+			}
+			pg.Data["Return"] = back
+			pg.Data["Session"] = p.LinkID
 		}
 	}
 	pg.Data["View"] = view
@@ -128,7 +138,7 @@ func (h *Handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 // step runs one step of the applicant's flow on their newest case (when
 // needsCase) and goes back to /verify, with the error when it failed.
 func (h *Handler) step(w http.ResponseWriter, r *http.Request, needsCase bool, fn func(p *kyc.Principal, v *kyc.Verification) error) {
-	p, _, ok := h.signedIn(w, r)
+	p, _, ok := h.applicant(w, r)
 	if !ok {
 		return
 	}
@@ -230,4 +240,30 @@ func (h *Handler) decideCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/review/"+id, url.Values{"decided": {"1"}})
+}
+
+// openLink opens an integrator's verification link in this browser: the
+// link is spent and the browser gets a cookie that drives that one case
+// (and signs it out of any kycd account, so that the link's case is the
+// one it sees). A link that cannot be opened says why, on a page.
+func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) {
+	// The link must not travel on: not to another site (Referer) nor into
+	// a cache.
+	w.Header().Set("Cache-Control", "no-store")
+	o, err := h.opts.Hosted.Open(r.Context(), r.PathValue("credential"))
+	if err != nil {
+		h.fail(w, r, "verify.html", err, page{Title: t("verify.title"), Data: map[string]any{"LinkError": true}})
+		return
+	}
+	c := &http.Cookie{Name: h.opts.Cookie.Link, Value: o.Cookie, Path: "/", HttpOnly: true, Expires: o.ExpiresAt,
+		Secure: h.opts.Cookie.Secure, SameSite: http.SameSiteLaxMode}
+	if h.opts.Cookie.Secure {
+		// In the embedded flow the page is a third party's frame: the
+		// cookie goes there only as SameSite=None, partitioned by the
+		// embedding site.
+		c.SameSite, c.Partitioned = http.SameSiteNoneMode, true
+	}
+	http.SetCookie(w, c)
+	h.setSession(w, "", time.Time{})
+	redirect(w, r, "/verify", nil)
 }

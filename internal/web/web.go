@@ -23,6 +23,7 @@ import (
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/hosted"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/store"
@@ -71,6 +72,8 @@ type Options struct {
 	// Journey serves the applicant's flow (/verify) and the review console
 	// (/review) when set.
 	Journey *journey.Service
+	// Hosted opens integrators' verification links (/s/{credential}).
+	Hosted *hosted.Service
 }
 
 // Handler serves the pages.
@@ -104,6 +107,9 @@ func Register(mux *http.ServeMux, opts Options) {
 	mux.HandleFunc("POST /account/mfa/setup", h.mfaSetup)
 	mux.HandleFunc("POST /account/mfa/verify", h.mfaVerify)
 	mux.HandleFunc("GET /liveness", h.liveness)
+	if opts.Hosted != nil && opts.Journey != nil {
+		mux.HandleFunc("GET /s/{credential}", h.openLink)
+	}
 	if opts.Journey != nil {
 		mux.HandleFunc("GET /verify", h.verify)
 		mux.HandleFunc("POST /verify/start", h.verifyStart)
@@ -128,11 +134,14 @@ type page struct {
 	Dev      bool
 	Data     map[string]any
 	SignedIn bool
+	Hosted   bool // the browser drives an integrator's case through a link: no account, no navigation
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
 	p.Dev = h.opts.DevMailbox
-	p.SignedIn = api.PrincipalFrom(r.Context()) != nil
+	pr := api.PrincipalFrom(r.Context())
+	p.SignedIn = pr != nil
+	p.Hosted = pr != nil && pr.CaseID != ""
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
 		h.opts.Logger.Error("render page", "page", name, "err", err)
@@ -297,6 +306,15 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (*kyc.Princip
 	return p, u, true
 }
 
+// applicant is signedIn that also lets the holder of a verification link
+// through (with no account: the user is nil), for the applicant's pages.
+func (h *Handler) applicant(w http.ResponseWriter, r *http.Request) (*kyc.Principal, *kyc.User, bool) {
+	if p := api.PrincipalFrom(r.Context()); p != nil && p.CaseID != "" {
+		return p, nil, true
+	}
+	return h.signedIn(w, r)
+}
+
 func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 	_, u, ok := h.signedIn(w, r)
 	if !ok {
@@ -360,7 +378,7 @@ func (h *Handler) mfaVerify(w http.ResponseWriter, r *http.Request) {
 
 // liveness is the camera page of the liveness check.
 func (h *Handler) liveness(w http.ResponseWriter, r *http.Request) {
-	_, u, ok := h.signedIn(w, r)
+	_, u, ok := h.applicant(w, r)
 	if !ok {
 		return
 	}

@@ -130,12 +130,15 @@ type Payload struct {
 
 // Data is the case's state in a webhook.
 type Data struct {
-	VerificationID string    `json:"verification_id"`
-	Reference      string    `json:"reference,omitempty"`
-	Status         string    `json:"status"`
-	Reasons        []string  `json:"reasons"`
-	Similarity     *float64  `json:"similarity,omitempty"`
-	DecidedAt      time.Time `json:"decided_at,omitzero"`
+	VerificationID string `json:"verification_id"`
+	Reference      string `json:"reference,omitempty"`
+	// The hosted session that opened the case, and the integrator's metadata.
+	Session    string            `json:"verification_session,omitempty"`
+	Metadata   map[string]string `json:"metadata,omitempty"`
+	Status     string            `json:"status"`
+	Reasons    []string          `json:"reasons"`
+	Similarity *float64          `json:"similarity,omitempty"`
+	DecidedAt  time.Time         `json:"decided_at,omitzero"`
 }
 
 // Emit records a delivery of event for every enabled webhook that wants it

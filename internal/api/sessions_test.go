@@ -1,0 +1,316 @@
+package api_test
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kycd/kycd/internal/docgen"
+	"github.com/kycd/kycd/internal/kyc"
+)
+
+// noRedirect is a client that shows redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// openLink opens a session's url (or client secret) as a new browser: the
+// status, and the browser's cookie when it opened.
+func (e *env) openLink(link string) (int, string) {
+	e.t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return openPath(e.srv.URL + u.Path)
+}
+
+func openPath(full string) (int, string) {
+	resp, err := noRedirect.Get(full)
+	if err != nil {
+		return 0, ""
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-kycd_link" && c.Value != "" {
+			return resp.StatusCode, c.Value
+		}
+	}
+	return resp.StatusCode, ""
+}
+
+// passportData is what generatedDocOf's passport of that seed says.
+func passportData(seed uint64) docgen.Doc {
+	return docgen.Random(rand.New(rand.NewPCG(seed, seed)), docgen.Passport, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
+}
+
+// TestVerificationSessions is an integrator's hosted session end to end
+// over the API: the key creates a session with a reference, metadata, a
+// return URL and the data it expects; the user's browser opens the link
+// (no account), passes liveness and uploads its passport; the case is
+// approved with every expected field matching, and the signed webhook
+// carries the session, reference and metadata. A second session that
+// expects another surname goes to review with data_mismatch.
+func TestVerificationSessions(t *testing.T) {
+	needFace(t)
+	e := newEnv(t, envOptions{challenges: performableOrder})
+	admin := e.newUser("sessions-admin@example.com")
+	e.withRoles(admin, kyc.RoleAdmin)
+	ac := cred{bearer: admin.access}
+	hook := newHookServer(t)
+	wh := e.must(e.do("POST", "/v1/webhooks", map[string]any{"url": hook.URL}, ac), 201)
+	hook.mu.Lock()
+	hook.secret = wh.str("secret")
+	hook.mu.Unlock()
+	key := cred{bearer: e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "shop", "roles": []string{"integrator"}}, ac), 201).str("key")}
+
+	photo := "face_recognition/examples__obama-480p.jpg"
+	doc := passportData(3)
+	given, _, _ := strings.Cut(doc.GivenNames, " ")
+	for _, tt := range []struct {
+		name     string
+		surname  string
+		options  map[string]any
+		status   string
+		reasons  []string
+		expected string
+	}{
+		{"expected data matches", doc.Surname, nil, "approved", nil, "match"},
+		// The same face as the first case: a duplicate too.
+		{"another surname", doc.Surname + "ova", nil, "needs_review", []string{"data_mismatch", "duplicate_face"}, "mismatch"},
+		{"a passport where ID cards are asked for", doc.Surname, map[string]any{"document_types": []string{"id_card"}},
+			"rejected", []string{"unsupported_document", "duplicate_face"}, "match"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.t = t
+			s := e.must(e.do("POST", "/v1/verification-sessions", map[string]any{
+				"reference": "user-42", "metadata": map[string]string{"plan": "gold"}, "return_url": "https://shop.example/done?x=1",
+				"expected": map[string]string{"first_name": strings.ToLower(given), "last_name": tt.surname,
+					"date_of_birth": doc.BirthDate.Format(time.DateOnly)},
+				"options": tt.options,
+			}, key), 201)
+			vid, sid := s.str("verification_id"), s.str("id")
+			if s.str("status") != "open" || !strings.HasPrefix(s.str("url"), "http://kyc.test/s/kvl_") ||
+				!strings.HasPrefix(s.str("client_secret"), "kvs_") {
+				t.Fatalf("created: %s", s.raw)
+			}
+			status, browser := e.openLink(s.str("url"))
+			if status != http.StatusSeeOther || browser == "" {
+				t.Fatalf("opening the link = %d, cookie %q", status, browser)
+			}
+			got := e.must(e.do("GET", "/v1/verification-sessions/"+sid, nil, key), 200)
+			if got.str("status") != "in_progress" || got.str("url") != "" || got.str("client_secret") != "" {
+				t.Errorf("an opened session still shows its credentials or the wrong status: %s", got.raw)
+			}
+			link := cred{link: browser}
+			decided := e.driveCase(vid, link, photo, 3)
+			if decided.str("status") != tt.status || !slices.Equal(reasons(decided), tt.reasons) {
+				t.Fatalf("decision: %s", decided.raw)
+			}
+			for _, c := range decided.body["expected"].([]any) {
+				c := c.(map[string]any)
+				if want := tt.expected; c["field"] != "last_name" {
+					want = "match"
+					if c["result"] != want {
+						t.Errorf("expected %s: %v, want %s", c["field"], c["result"], want)
+					}
+				} else if c["result"] != want {
+					t.Errorf("expected last_name: %v, want %s", c["result"], want)
+				}
+			}
+			// The hosted page sends the user back with the session's id.
+			page := e.do("GET", "/verify", nil, link)
+			if !strings.Contains(page.raw, `href="https://shop.example/done?verification_session=`+sid+`&amp;x=1"`) {
+				t.Errorf("the result page has no way back to the integrator: %s", page.raw)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			event := map[string]string{"approved": "verification.completed", "rejected": "verification.completed", "needs_review": "verification.needs_review"}[tt.status]
+			for !slices.Contains(hook.received(vid), event) {
+				if time.Now().After(deadline) {
+					t.Fatalf("webhooks received: %v", hook.received(vid))
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			hook.mu.Lock()
+			for _, ev := range hook.events {
+				d := ev["data"].(map[string]any)
+				if d["verification_id"] != vid {
+					continue
+				}
+				md, _ := d["metadata"].(map[string]any)
+				if d["verification_session"] != sid || d["reference"] != "user-42" || md["plan"] != "gold" {
+					t.Errorf("webhook %s lacks the session, reference or metadata: %v", ev["event"], d)
+				}
+			}
+			hook.mu.Unlock()
+			want := map[string]string{"approved": "completed", "rejected": "completed", "needs_review": "processing"}[tt.status]
+			if got := e.must(e.do("GET", "/v1/verification-sessions/"+sid, nil, key), 200); got.str("status") != want {
+				t.Errorf("session status %s, want %s", got.str("status"), want)
+			}
+		})
+	}
+	e.t = t
+	// Pages: newest first, has_more, starting_after.
+	var seen []string
+	after := ""
+	for page := 0; page < 5; page++ {
+		list := e.must(e.do("GET", "/v1/verification-sessions?limit=2&starting_after="+after, nil, key), 200)
+		for _, x := range list.body["sessions"].([]any) {
+			seen = append(seen, x.(map[string]any)["id"].(string))
+		}
+		if list.body["has_more"] != true {
+			break
+		}
+		after = seen[len(seen)-1]
+	}
+	if len(seen) != 3 || len(slices.Compact(slices.Clone(seen))) != 3 {
+		t.Errorf("the key's pages list %v, want 3 sessions once each", seen)
+	}
+}
+
+// TestVerificationSessionSecurity: a link opens once (also when 10
+// browsers race for it, on both databases), its client secret is spent
+// with it, it expires, it can be cancelled; its browser drives its own
+// case and nothing else; another key cannot see or cancel the session;
+// only an integrator's key creates one; an idempotent retry returns the
+// same session.
+func TestVerificationSessionSecurity(t *testing.T) {
+	needFace(t)
+	onBothDatabases(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, envOptions{dialect: dialect})
+		admin := e.newUser("links-admin@example.com")
+		e.withRoles(admin, kyc.RoleAdmin)
+		ac := cred{bearer: admin.access}
+		newKey := func() cred {
+			return cred{bearer: e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "k", "roles": []string{"integrator"}}, ac), 201).str("key")}
+		}
+		a, b := newKey(), newKey()
+		create := func() res {
+			return e.must(e.do("POST", "/v1/verification-sessions", map[string]any{"reference": "r"}, a), 201)
+		}
+
+		// Ten browsers race for one link: one opens it.
+		s := create()
+		var mu sync.Mutex
+		var opened []string
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				u, _ := url.Parse(s.str("url"))
+				if status, c := openPath(e.srv.URL + u.Path); status == http.StatusSeeOther && c != "" {
+					mu.Lock()
+					opened = append(opened, c)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(opened) != 1 {
+			t.Fatalf("%d browsers opened one link, want 1", len(opened))
+		}
+		link := cred{link: opened[0]}
+		if status, _ := e.openLink(s.str("url")); status != http.StatusConflict {
+			t.Errorf("a used link = %d, want 409", status)
+		}
+		if status, _ := openPath(e.srv.URL + "/s/" + s.str("client_secret")); status != http.StatusConflict {
+			t.Errorf("the client secret of an opened session = %d, want 409", status)
+		}
+		for _, bad := range []string{"kvl_nothing", "ver_x", strings.Replace(s.str("url"), "kvl_", "kvl_x", 1)} {
+			if status, _ := openPath(e.srv.URL + "/s/" + bad[strings.LastIndex(bad, "/")+1:]); status != http.StatusNotFound {
+				t.Errorf("an unknown link %q = %d, want 404", bad, status)
+			}
+		}
+
+		vid := s.str("verification_id")
+		other := create()
+		applicant := e.newUser("links-applicant@example.com")
+		own := e.must(e.do("POST", "/v1/verifications", nil, cred{bearer: applicant.access}), 201).str("id")
+		for _, tt := range []struct {
+			method, path string
+			body         any
+			want         int
+		}{
+			{"GET", "/v1/verifications/" + vid, nil, 200},
+			{"POST", "/v1/verifications/" + vid + "/liveness", nil, 201},
+			{"GET", "/v1/verifications/" + other.str("verification_id"), nil, 404},
+			{"POST", "/v1/verifications/" + other.str("verification_id") + "/liveness", nil, 404},
+			{"GET", "/v1/verifications/" + own, nil, 404},
+			{"POST", "/v1/verifications", nil, 403},
+			{"DELETE", "/v1/verifications/" + vid, nil, 403},
+			{"GET", "/v1/verifications/" + vid + "/audit", nil, 403},
+			{"GET", "/v1/verification-sessions", nil, 403},
+			{"POST", "/v1/verification-sessions", map[string]any{}, 403},
+			{"GET", "/v1/me", nil, 403},
+			{"POST", "/v1/faces/detect", map[string]string{"image": faceB64}, 403},
+			{"GET", "/v1/review/verifications", nil, 403},
+			{"GET", "/v1/webhooks", nil, 403},
+		} {
+			if r := e.do(tt.method, tt.path, tt.body, link); r.status != tt.want {
+				t.Errorf("link browser: %s %s = %d %s, want %d", tt.method, tt.path, r.status, r.raw, tt.want)
+			}
+		}
+		for _, tt := range []struct {
+			who          string
+			c            cred
+			method, path string
+			want         int
+		}{
+			{"another key", b, "GET", "/v1/verification-sessions/" + s.str("id"), 404},
+			{"another key", b, "POST", "/v1/verification-sessions/" + s.str("id") + "/cancel", 404},
+			{"an applicant", cred{bearer: applicant.access}, "POST", "/v1/verification-sessions", 403},
+			{"an admin", ac, "POST", "/v1/verification-sessions", 403},
+		} {
+			if r := e.do(tt.method, tt.path, map[string]any{}, tt.c); r.status != tt.want {
+				t.Errorf("%s: %s %s = %d %s, want %d", tt.who, tt.method, tt.path, r.status, r.raw, tt.want)
+			}
+		}
+		if n := len(e.must(e.do("GET", "/v1/verification-sessions", nil, b), 200).body["sessions"].([]any)); n != 0 {
+			t.Errorf("another key lists %d sessions, want 0", n)
+		}
+
+		// Cancelled: the browser's cookie no longer works, the link no longer opens.
+		e.must(e.do("POST", "/v1/verification-sessions/"+s.str("id")+"/cancel", nil, a), 200)
+		if r := e.do("GET", "/v1/verifications/"+vid, nil, link); r.status != 401 {
+			t.Errorf("the browser of a cancelled session = %d, want 401", r.status)
+		}
+		if status, _ := e.openLink(other.str("url")); status != http.StatusSeeOther {
+			t.Errorf("another session's link = %d, want 303", status)
+		}
+		third := create()
+		e.must(e.do("POST", "/v1/verification-sessions/"+third.str("id")+"/cancel", nil, a), 200)
+		if status, _ := e.openLink(third.str("url")); status != http.StatusGone {
+			t.Errorf("a cancelled session's link = %d, want 410", status)
+		}
+
+		// Expired: a day later the link does not open, and the session says so.
+		late := create()
+		e.clk.Advance(24*time.Hour + time.Second)
+		if status, _ := e.openLink(late.str("url")); status != http.StatusGone {
+			t.Errorf("an expired link = %d, want 410", status)
+		}
+		if got := e.must(e.do("GET", "/v1/verification-sessions/"+late.str("id"), nil, a), 200); got.str("status") != "expired" || got.str("url") != "" {
+			t.Errorf("an expired session: %s", got.raw)
+		}
+
+		// An idempotent retry returns the first session, credentials and all.
+		h := func() res {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/v1/verification-sessions", strings.NewReader(`{"reference":"once"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "order-7")
+			return e.must(e.send(req, a), 201)
+		}
+		first, again := h(), h()
+		if first.str("id") != again.str("id") || first.str("url") != again.str("url") || first.str("url") == "" {
+			t.Errorf("an idempotent retry made another session: %s vs %s", first.raw, again.raw)
+		}
+		if r := e.do("POST", "/v1/verification-sessions", map[string]any{"return_url": "javascript:alert(1)"}, a); r.status != 400 {
+			t.Errorf("a javascript: return_url = %d, want 400", r.status)
+		}
+		if r := e.do("POST", "/v1/verification-sessions", map[string]any{"expected": map[string]string{"date_of_birth": "1.2.1990"}}, a); r.status != 400 {
+			t.Errorf("a malformed expected date = %d, want 400", r.status)
+		}
+	})
+}
