@@ -653,12 +653,13 @@ func (e VerificationImageParamsName) Valid() bool {
 
 // APIKeyBody defines model for APIKeyBody.
 type APIKeyBody struct {
-	CreatedAt  time.Time  `json:"created_at"`
-	Id         string     `json:"id"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-	Name       string     `json:"name"`
-	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
-	Roles      *[]string  `json:"roles"`
+	CreatedAt    time.Time  `json:"created_at"`
+	EmbedOrigins *[]string  `json:"embed_origins"`
+	Id           string     `json:"id"`
+	LastUsedAt   *time.Time `json:"last_used_at,omitempty"`
+	Name         string     `json:"name"`
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
+	Roles        *[]string  `json:"roles"`
 }
 
 // Accept defines model for Accept.
@@ -829,6 +830,9 @@ type ConfirmInputBody struct {
 
 // CreateAPIKeyInputBody defines model for CreateAPIKeyInputBody.
 type CreateAPIKeyInputBody struct {
+	// EmbedOrigins integrator keys: the sites (https://shop.example) whose pages may embed the key's verification sessions with /sdk/kycd.js; every other site is refused
+	EmbedOrigins *[]string `json:"embed_origins,omitempty"`
+
 	// Name Example: crm integration
 	Name string `json:"name"`
 
@@ -950,6 +954,12 @@ type DocumentSummaryStatus string
 type EmailBody struct {
 	// Email Example: ana@example.com
 	Email string `json:"email"`
+}
+
+// EmbedOriginsInputBody defines model for EmbedOriginsInputBody.
+type EmbedOriginsInputBody struct {
+	// EmbedOrigins the sites whose pages may embed the key's verification sessions; empty: none
+	EmbedOrigins *[]string `json:"embed_origins"`
 }
 
 // EntitiesInputBody defines model for EntitiesInputBody.
@@ -1582,6 +1592,9 @@ type AdminSetRolesJSONRequestBody = RolesInputBody
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
 type CreateApiKeyJSONRequestBody = CreateAPIKeyInputBody
 
+// SetEmbedOriginsJSONRequestBody defines body for SetEmbedOrigins for application/json ContentType.
+type SetEmbedOriginsJSONRequestBody = EmbedOriginsInputBody
+
 // ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
 type ChangePasswordJSONRequestBody = ChangePasswordInputBody
 
@@ -1809,6 +1822,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetEmbedOriginsWithBody Set the sites that may embed a key's verification sessions
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+	SetEmbedOriginsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetEmbedOrigins Set the sites that may embed a key's verification sessions
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+	SetEmbedOrigins(ctx context.Context, id string, body SetEmbedOriginsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ChangePasswordWithBody Change your password
 	//
@@ -2456,6 +2483,40 @@ func (c *Client) CreateApiKey(ctx context.Context, body CreateApiKeyJSONRequestB
 // Corresponds with DELETE /v1/api-keys/{id} (the `RevokeApiKey` operationId).
 func (c *Client) RevokeApiKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRevokeApiKeyRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetEmbedOriginsWithBody Set the sites that may embed a key's verification sessions
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+func (c *Client) SetEmbedOriginsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetEmbedOriginsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetEmbedOrigins Set the sites that may embed a key's verification sessions
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+func (c *Client) SetEmbedOrigins(ctx context.Context, id string, body SetEmbedOriginsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetEmbedOriginsRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3875,6 +3936,53 @@ func NewRevokeApiKeyRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewSetEmbedOriginsRequest calls the generic SetEmbedOrigins builder with application/json body
+func NewSetEmbedOriginsRequest(server string, id string, body SetEmbedOriginsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetEmbedOriginsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewSetEmbedOriginsRequestWithBody constructs an http.Request for the SetEmbedOrigins method, with any body, and a specified content type
+func NewSetEmbedOriginsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/api-keys/%s/embed-origins", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -5616,6 +5724,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /v1/api-keys/{id} (the `RevokeApiKey` operationId).
 	RevokeApiKeyWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error)
 
+	// SetEmbedOriginsWithBodyWithResponse Set the sites that may embed a key's verification sessions
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+	SetEmbedOriginsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetEmbedOriginsResponse, error)
+
+	// SetEmbedOriginsWithResponse Set the sites that may embed a key's verification sessions
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+	SetEmbedOriginsWithResponse(ctx context.Context, id string, body SetEmbedOriginsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetEmbedOriginsResponse, error)
+
 	// ChangePasswordWithBodyWithResponse Change your password
 	//
 	// Needs the current password (wrong ones count towards the lockout); signs out every session, this one included.
@@ -6785,6 +6907,89 @@ func (r RevokeApiKeyResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RevokeApiKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetEmbedOriginsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *APIKeyBody
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON200() *APIKeyBody {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r SetEmbedOriginsResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r SetEmbedOriginsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetEmbedOriginsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetEmbedOriginsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetEmbedOriginsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9996,6 +10201,32 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, id s
 	return ParseRevokeApiKeyResponse(rsp)
 }
 
+// SetEmbedOriginsWithBodyWithResponse Set the sites that may embed a key's verification sessions
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+func (c *ClientWithResponses) SetEmbedOriginsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetEmbedOriginsResponse, error) {
+	rsp, err := c.SetEmbedOriginsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetEmbedOriginsResponse(rsp)
+}
+
+// SetEmbedOriginsWithResponse Set the sites that may embed a key's verification sessions
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/api-keys/{id}/embed-origins (the `SetEmbedOrigins` operationId).
+func (c *ClientWithResponses) SetEmbedOriginsWithResponse(ctx context.Context, id string, body SetEmbedOriginsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetEmbedOriginsResponse, error) {
+	rsp, err := c.SetEmbedOrigins(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetEmbedOriginsResponse(rsp)
+}
+
 // ChangePasswordWithBodyWithResponse Change your password
 //
 // Needs the current password (wrong ones count towards the lockout); signs out every session, this one included.
@@ -11327,6 +11558,74 @@ func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetEmbedOriginsResponse parses an HTTP response from a SetEmbedOriginsWithResponse call
+func ParseSetEmbedOriginsResponse(rsp *http.Response) (*SetEmbedOriginsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetEmbedOriginsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest APIKeyBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorBody

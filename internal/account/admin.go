@@ -93,14 +93,18 @@ func (s *Service) SetDisabled(ctx context.Context, p *kyc.Principal, userID stri
 
 // CreateAPIKey makes an API key with roles; the key is returned once and
 // stored only as its hash.
-func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name string, roles []kyc.Role) (*store.APIKey, string, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name string, roles []kyc.Role, embedOrigins []string) (*store.APIKey, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 || !kyc.PlainText(name) {
 		return nil, "", kyc.Errorf(kyc.Invalid, "the key needs a name of 1 to 100 characters of plain text")
 	}
+	origins, err := embedOriginsOf(roles, embedOrigins)
+	if err != nil {
+		return nil, "", err
+	}
 	value, hash := kyc.NewSecret("kak")
-	k := &store.APIKey{ID: kyc.NewID(nil, "key"), Name: name, Hash: hash, Roles: roles, CreatedBy: p.ID()}
-	err := s.db.InTx(ctx, "create api key", func(tx *store.Tx) error {
+	k := &store.APIKey{ID: kyc.NewID(nil, "key"), Name: name, Hash: hash, Roles: roles, CreatedBy: p.ID(), EmbedOrigins: origins}
+	err = s.db.InTx(ctx, "create api key", func(tx *store.Tx) error {
 		if err := tx.AddAPIKey(ctx, k); err != nil {
 			return err
 		}
@@ -110,6 +114,52 @@ func (s *Service) CreateAPIKey(ctx context.Context, p *kyc.Principal, name strin
 		return nil, "", err
 	}
 	return k, value, nil
+}
+
+// embedOriginsOf checks the sites that may embed a key's sessions: origins,
+// at most 10, for a key that creates sessions (an integrator's).
+func embedOriginsOf(roles []kyc.Role, list []string) ([]string, error) {
+	if len(list) > 10 {
+		return nil, kyc.Errorf(kyc.Invalid, "at most 10 embedding origins")
+	}
+	if len(list) > 0 && !slices.Contains(roles, kyc.RoleIntegrator) {
+		return nil, kyc.Errorf(kyc.Invalid, "only an integrator's key has sessions to embed")
+	}
+	out := []string{}
+	for _, o := range list {
+		c, err := kyc.ParseOrigin(o)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// SetEmbedOrigins replaces the sites that may embed a key's verification
+// sessions (in a modal iframe, with /sdk/kycd.js).
+func (s *Service) SetEmbedOrigins(ctx context.Context, p *kyc.Principal, id string, list []string) (*store.APIKey, error) {
+	k, err := s.db.GetAPIKey(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	origins, err := embedOriginsOf(k.Roles, list)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, "set embed origins", func(tx *store.Tx) error {
+		if _, err := tx.SetEmbedOrigins(ctx, id, origins); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "apikey.embed_origins", p.ID(), id, map[string]string{"origins": strings.Join(origins, " ")})
+	})
+	if err != nil {
+		return nil, err
+	}
+	k.EmbedOrigins = origins
+	return k, nil
 }
 
 // ListAPIKeys returns every API key (never their values).

@@ -99,6 +99,13 @@ type APIKeyBody struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// The sites that may embed the key's verification sessions.
+	EmbedOrigins []string `json:"embed_origins"`
+}
+
+func apiKeyBody(k *store.APIKey) APIKeyBody {
+	return APIKeyBody{ID: k.ID, Name: k.Name, Roles: roleNames(k.Roles), CreatedAt: k.CreatedAt,
+		LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt), EmbedOrigins: append([]string{}, k.EmbedOrigins...)}
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -177,6 +184,9 @@ func (s *Server) registerAccounts() {
 				"every case, decisions), admin (accounts, keys, webhooks, erasure)."}, s.createAPIKey),
 		handle(adminOnly, huma.Operation{Method: get, Path: "/v1/api-keys", OperationID: "list-api-keys", Tags: tagAdmin,
 			Summary: "List API keys"}, s.listAPIKeys),
+		handle(adminOnly, huma.Operation{Method: http.MethodPut, Path: "/v1/api-keys/{id}/embed-origins", OperationID: "set-embed-origins",
+			Tags: tagAdmin, Summary: "Set the sites that may embed a key's verification sessions", Errors: []int{400, 404}},
+			s.setEmbedOrigins),
 		handle(adminOnly, huma.Operation{Method: http.MethodDelete, Path: "/v1/api-keys/{id}", OperationID: "revoke-api-key", Tags: tagAdmin,
 			Summary: "Revoke an API key", DefaultStatus: http.StatusNoContent, Errors: []int{404}}, s.revokeAPIKey),
 		handle(adminOnly, huma.Operation{Method: get, Path: "/v1/admin/audit", OperationID: "admin-audit", Tags: tagAdmin,
@@ -457,6 +467,8 @@ type CreateAPIKeyInput struct {
 	Body struct {
 		Name  string   `json:"name" maxLength:"100" example:"crm integration"`
 		Roles []string `json:"roles" minItems:"1" doc:"integrator, reviewer and/or admin"`
+		// Sites that may embed the key's sessions with /sdk/kycd.js.
+		EmbedOrigins []string `json:"embed_origins,omitempty" maxItems:"10" doc:"integrator keys: the sites (https://shop.example) whose pages may embed the key's verification sessions with /sdk/kycd.js; every other site is refused"`
 	}
 }
 
@@ -473,7 +485,7 @@ func (s *Server) createAPIKey(ctx context.Context, in *CreateAPIKeyInput) (*NewA
 	if err != nil {
 		return nil, err
 	}
-	k, value, err := s.opts.Accounts.CreateAPIKey(ctx, caller(ctx), in.Body.Name, roles)
+	k, value, err := s.opts.Accounts.CreateAPIKey(ctx, caller(ctx), in.Body.Name, roles, in.Body.EmbedOrigins)
 	if err != nil {
 		return nil, err
 	}
@@ -492,10 +504,28 @@ func (s *Server) listAPIKeys(ctx context.Context, _ *struct{}) (*APIKeysOutput, 
 	}
 	out := &APIKeysOutput{Body: make([]APIKeyBody, len(keys))}
 	for i, k := range keys {
-		out.Body[i] = APIKeyBody{ID: k.ID, Name: k.Name, Roles: roleNames(k.Roles), CreatedAt: k.CreatedAt,
-			LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt)}
+		out.Body[i] = apiKeyBody(k)
 	}
 	return out, nil
+}
+
+// EmbedOriginsInput sets a key's embedding sites.
+type EmbedOriginsInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		EmbedOrigins []string `json:"embed_origins" maxItems:"10" doc:"the sites whose pages may embed the key's verification sessions; empty: none"`
+	}
+}
+
+// APIKeyOutput is one API key.
+type APIKeyOutput struct{ Body APIKeyBody }
+
+func (s *Server) setEmbedOrigins(ctx context.Context, in *EmbedOriginsInput) (*APIKeyOutput, error) {
+	k, err := s.opts.Accounts.SetEmbedOrigins(ctx, caller(ctx), in.ID, in.Body.EmbedOrigins)
+	if err != nil {
+		return nil, err
+	}
+	return &APIKeyOutput{Body: apiKeyBody(k)}, nil
 }
 
 // KeyIDInput names an API key.

@@ -62,6 +62,7 @@ var routes = map[string]struct {
 	"POST /v1/api-keys":                           {adminOnly, func(*user) any { return map[string]any{"name": "k", "roles": []string{"reviewer"}} }},
 	"GET /v1/api-keys":                            {adminOnly, nil},
 	"DELETE /v1/api-keys/{id}":                    {adminOnly, nil},
+	"PUT /v1/api-keys/{id}/embed-origins":         {adminOnly, func(*user) any { return map[string]any{"embed_origins": []string{}} }},
 	"GET /v1/admin/audit":                         {adminOnly, nil},
 	"POST /v1/verifications":                      {starter, func(*user) any { return map[string]string{"reference": "crm-1"} }},
 	"GET /v1/verifications/{id}":                  {viewer, nil},

@@ -314,3 +314,115 @@ func TestVerificationSessionSecurity(t *testing.T) {
 		}
 	})
 }
+
+// TestVerificationSessionEmbedding: a session opens in a frame only by its
+// client secret, only for a site its key allows (the refusal spends
+// nothing), and then its pages may be framed by that site alone; every
+// other page keeps frame-ancestors 'none'. The SDK can be loaded by
+// another site.
+func TestVerificationSessionEmbedding(t *testing.T) {
+	needFace(t)
+	e := newEnv(t, envOptions{})
+	admin := e.newUser("embed-admin@example.com")
+	e.withRoles(admin, kyc.RoleAdmin)
+	ac := cred{bearer: admin.access}
+	k := e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "shop", "roles": []string{"integrator"},
+		"embed_origins": []string{"https://Shop.example/"}}, ac), 201)
+	key := cred{bearer: k.str("key")}
+	plain := cred{bearer: e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "plain", "roles": []string{"integrator"}}, ac), 201).str("key")}
+	if r := e.do("POST", "/v1/api-keys", map[string]any{"name": "x", "roles": []string{"integrator"}, "embed_origins": []string{"https://a.example/path"}}, ac); r.status != 400 {
+		t.Errorf("an origin with a path = %d, want 400", r.status)
+	}
+	if r := e.do("POST", "/v1/api-keys", map[string]any{"name": "x", "roles": []string{"reviewer"}, "embed_origins": []string{"https://a.example"}}, ac); r.status != 400 {
+		t.Errorf("embed origins on a reviewer's key = %d, want 400", r.status)
+	}
+	open := func(credential, embed string) (*http.Response, string) {
+		resp, err := noRedirect.Get(e.srv.URL + "/s/" + credential + "?embed=" + url.QueryEscape(embed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		for _, c := range resp.Cookies() {
+			if c.Name == "__Host-kycd_link" {
+				if !c.Partitioned || c.SameSite != http.SameSiteNoneMode || !c.Secure || !c.HttpOnly {
+					t.Errorf("the link cookie must be Secure, HttpOnly, SameSite=None and partitioned to work in a frame: %+v", c)
+				}
+				return resp, c.Value
+			}
+		}
+		return resp, ""
+	}
+	s := e.must(e.do("POST", "/v1/verification-sessions", nil, key), 201)
+	for _, tt := range []struct{ what, credential, embed string }{
+		{"a site the key does not allow", s.str("client_secret"), "https://evil.example"},
+		{"the url (a window of its own)", strings.TrimPrefix(s.str("url"), "http://kyc.test/s/"), "https://shop.example"},
+		{"not an origin", s.str("client_secret"), "https://shop.example/x'; script-src *"},
+	} {
+		if resp, c := open(tt.credential, tt.embed); resp.StatusCode != 403 || c != "" {
+			t.Errorf("embedding by %s = %d, want 403", tt.what, resp.StatusCode)
+		}
+	}
+	resp, browser := open(s.str("client_secret"), "https://shop.example")
+	if resp.StatusCode != http.StatusSeeOther || browser == "" {
+		t.Fatalf("embedding by the allowed site = %d", resp.StatusCode)
+	}
+	framed := func(h http.Header) string {
+		csp := h.Get("Content-Security-Policy")
+		i := strings.Index(csp, "frame-ancestors ")
+		if i < 0 {
+			return ""
+		}
+		fa, _, _ := strings.Cut(csp[i+len("frame-ancestors "):], ";")
+		if h.Get("X-Frame-Options") != "" && fa != "'none'" {
+			t.Errorf("X-Frame-Options %q beside frame-ancestors %s", h.Get("X-Frame-Options"), fa)
+		}
+		return fa
+	}
+	if fa := framed(resp.Header); fa != "https://shop.example" {
+		t.Errorf("the opening answer's frame-ancestors = %q", fa)
+	}
+	for _, path := range []string{"/verify", "/liveness?verification=" + s.str("verification_id") + "&next=/verify"} {
+		if r := e.do("GET", path, nil, cred{link: browser}); r.status != 200 || framed(r.header) != "https://shop.example" {
+			t.Errorf("%s in the frame = %d, frame-ancestors %q", path, r.status, framed(r.header))
+		}
+	}
+	// Another key's session, and pages outside the session, are never framed.
+	other := e.must(e.do("POST", "/v1/verification-sessions", nil, plain), 201)
+	if resp, _ := open(other.str("client_secret"), "https://shop.example"); resp.StatusCode != 403 {
+		t.Errorf("a key with no embed origins embedded = %d, want 403", resp.StatusCode)
+	}
+	status, windowed := e.openLink(other.str("url"))
+	if status != http.StatusSeeOther {
+		t.Fatalf("opening a session in a window = %d", status)
+	}
+	if r := e.do("GET", "/verify", nil, cred{link: windowed}); framed(r.header) != "'none'" {
+		t.Errorf("a session opened in a window may be framed by %q", framed(r.header))
+	}
+	if r := e.do("GET", "/signin", nil, cred{}); framed(r.header) != "'none'" {
+		t.Errorf("the sign-in page may be framed by %q", framed(r.header))
+	}
+	// The refusals spent nothing: the evil site's try did not use up the secret.
+	s2 := e.must(e.do("POST", "/v1/verification-sessions", nil, key), 201)
+	open(s2.str("client_secret"), "https://evil.example")
+	if resp, _ := open(s2.str("client_secret"), "https://shop.example"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("after a refused embedding, the allowed site = %d, want 303", resp.StatusCode)
+	}
+	// The origins can be changed; the SDK is readable from other sites.
+	upd := e.must(e.do("PUT", "/v1/api-keys/"+k.str("id")+"/embed-origins", map[string]any{"embed_origins": []string{}}, ac), 200)
+	if n := len(upd.body["embed_origins"].([]any)); n != 0 {
+		t.Errorf("origins after clearing: %s", upd.raw)
+	}
+	s3 := e.must(e.do("POST", "/v1/verification-sessions", nil, key), 201)
+	if resp, _ := open(s3.str("client_secret"), "https://shop.example"); resp.StatusCode != 403 {
+		t.Errorf("embedding after the origins were cleared = %d, want 403", resp.StatusCode)
+	}
+	js, err := http.Get(e.srv.URL + "/sdk/kycd.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	js.Body.Close()
+	if js.StatusCode != 200 || js.Header.Get("Cross-Origin-Resource-Policy") != "cross-origin" ||
+		!strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") {
+		t.Errorf("/sdk/kycd.js = %d, CORP %q, type %q", js.StatusCode, js.Header.Get("Cross-Origin-Resource-Policy"), js.Header.Get("Content-Type"))
+	}
+}

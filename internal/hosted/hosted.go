@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -326,8 +327,11 @@ type Opened struct {
 
 // Open spends a link or client secret for a new browser. A credential that
 // is unknown, spent, cancelled or expired opens nothing, and says which
-// (the holder of a spent link learns only that it was used).
-func (s *Service) Open(ctx context.Context, credential string) (*Opened, error) {
+// (the holder of a spent link learns only that it was used). With
+// embedOrigin, the session is opened in a frame of that site: only by the
+// client secret, and only for a site the key allows; the refusal spends
+// nothing.
+func (s *Service) Open(ctx context.Context, credential, embedOrigin string) (*Opened, error) {
 	if !strings.HasPrefix(credential, LinkPrefix+"_") && !strings.HasPrefix(credential, SecretPrefix+"_") {
 		return nil, kyc.Errorf(kyc.NotFound, "this verification link is not valid: ask for a new one")
 	}
@@ -347,11 +351,16 @@ func (s *Service) Open(ctx context.Context, credential string) (*Opened, error) 
 	case !now.Before(h.ExpiresAt):
 		return nil, kyc.Errorf(kyc.Expired, "this verification link has expired: ask for a new one")
 	}
+	if embedOrigin != "" {
+		if embedOrigin, err = s.embeddable(ctx, h, credential, embedOrigin); err != nil {
+			return nil, err
+		}
+	}
 	cookie, hash := kyc.NewSecret(BrowserPrefix)
 	var won bool
 	err = s.db.InTx(ctx, "open session", func(tx *store.Tx) error {
 		var err error
-		if won, err = tx.OpenHosted(ctx, h.ID, hash, now); err != nil || !won {
+		if won, err = tx.OpenHosted(ctx, h.ID, hash, embedOrigin, now); err != nil || !won {
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification_session.opened", ActorID: h.ID,
@@ -363,7 +372,7 @@ func (s *Service) Open(ctx context.Context, credential string) (*Opened, error) 
 	if !won {
 		return nil, kyc.Errorf(kyc.Conflict, "this verification link was already used: go back to where you came from and ask for a new one")
 	}
-	h.OpenedAt, h.BrowserHash = now.UTC(), hash
+	h.OpenedAt, h.BrowserHash, h.EmbedOrigin = now.UTC(), hash, embedOrigin
 	return &Opened{Cookie: cookie, ExpiresAt: s.browserExpiry(h), Session: h}, nil
 }
 
@@ -385,7 +394,29 @@ func (s *Service) Authenticate(ctx context.Context, cookie string) (*kyc.Princip
 	if !h.CancelledAt.IsZero() || !s.o.Now().Before(s.browserExpiry(h)) {
 		return nil, bad
 	}
-	return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID}, nil
+	return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID, Frame: h.EmbedOrigin}, nil
+}
+
+// embeddable checks that h may open in a frame of origin: by its client
+// secret (the url is for a whole window), for a site its key allows. It
+// returns the origin's canonical form.
+func (s *Service) embeddable(ctx context.Context, h *store.HostedSession, credential, origin string) (string, error) {
+	refused := kyc.Errorf(kyc.Forbidden, "this site may not embed the verification: the integrator must add it to its key's embed origins")
+	origin, err := kyc.ParseOrigin(origin)
+	if err != nil {
+		return "", refused
+	}
+	if !strings.HasPrefix(credential, SecretPrefix+"_") {
+		return "", kyc.Errorf(kyc.Forbidden, "a verification link opens in a window of its own: embed the session with its client secret")
+	}
+	k, err := s.db.GetAPIKey(ctx, h.APIKeyID)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(k.EmbedOrigins, origin) {
+		return "", refused
+	}
+	return origin, nil
 }
 
 // ReturnURL is where the browser of a session goes when it is done: the

@@ -2,6 +2,7 @@ package kyc
 
 import (
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -119,6 +120,7 @@ type Principal struct {
 	// nothing else. LinkID names the session.
 	CaseID string
 	LinkID string
+	Frame  string // the site that embeds the link's pages ("" when none may)
 	Roles  []Role
 	// SessionHash names the session or access token used, so sign-out can
 	// revoke exactly it.
@@ -183,4 +185,18 @@ func (p *Principal) ID() string {
 		return p.LinkID
 	}
 	return p.APIKeyID
+}
+
+// ParseOrigin checks that s is a web origin, scheme://host[:port] with
+// scheme http or https and nothing after it (a trailing slash aside), and
+// returns it in its canonical (lower-case) form: what browsers compare in
+// postMessage and CSP frame-ancestors.
+func ParseOrigin(s string) (string, error) {
+	bad := Errorf(Invalid, "%q is not an origin: scheme://host[:port], such as https://shop.example", s)
+	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(s), "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.ContainsAny(u.Host, " ;,'\"*") {
+		return "", bad
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }

@@ -20,6 +20,7 @@ type HostedSession struct {
 	SecretHash     string // the client secret's
 	BrowserHash    string // the cookie of the browser that opened it; empty until then
 	ReturnURL      string
+	EmbedOrigin    string // the site that embeds the opened session; "" when it is not embedded
 	Metadata       string // JSON object, the integrator's
 	Credentials    []byte // the link's and client secret's values, sealed by the caller
 	IdempotencyKey string
@@ -30,13 +31,13 @@ type HostedSession struct {
 }
 
 const hostedColumns = `id, verification_id, api_key_id, link_hash, secret_hash, COALESCE(browser_hash, ''), return_url,
-	metadata, credentials, COALESCE(idempotency_key, ''), opened_at, cancelled_at, expires_at, created_at`
+	embed_origin, metadata, credentials, COALESCE(idempotency_key, ''), opened_at, cancelled_at, expires_at, created_at`
 
 func scanHosted(row interface{ Scan(...any) error }) (*HostedSession, error) {
 	var h HostedSession
 	var opened, cancelled sql.NullTime
 	err := row.Scan(&h.ID, &h.VerificationID, &h.APIKeyID, &h.LinkHash, &h.SecretHash, &h.BrowserHash, &h.ReturnURL,
-		&h.Metadata, &h.Credentials, &h.IdempotencyKey, &opened, &cancelled, &h.ExpiresAt, &h.CreatedAt)
+		&h.EmbedOrigin, &h.Metadata, &h.Credentials, &h.IdempotencyKey, &opened, &cancelled, &h.ExpiresAt, &h.CreatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -114,12 +115,13 @@ func (c conn) HostedByIdempotencyKey(ctx context.Context, apiKeyID, idem string)
 }
 
 // OpenHosted spends a session's credentials for the browser with that
-// cookie hash, provided it is neither opened, cancelled nor expired at now;
-// it reports whether this call did (two browsers racing: one wins).
-func (c conn) OpenHosted(ctx context.Context, id, browserHash string, now time.Time) (bool, error) {
+// cookie hash (embedded by embedOrigin, or ""), provided it is neither
+// opened, cancelled nor expired at now; it reports whether this call did
+// (two browsers racing: one wins).
+func (c conn) OpenHosted(ctx context.Context, id, browserHash, embedOrigin string, now time.Time) (bool, error) {
 	now = now.UTC()
-	res, err := c.exec(ctx, `UPDATE hosted_sessions SET opened_at = $1, browser_hash = $2
-		WHERE id = $3 AND opened_at IS NULL AND cancelled_at IS NULL AND expires_at > $1`, now, browserHash, id)
+	res, err := c.exec(ctx, `UPDATE hosted_sessions SET opened_at = $1, browser_hash = $2, embed_origin = $3
+		WHERE id = $4 AND opened_at IS NULL AND cancelled_at IS NULL AND expires_at > $1`, now, browserHash, embedOrigin, id)
 	if err != nil {
 		return false, fmt.Errorf("open hosted session: %w", err)
 	}

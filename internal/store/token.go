@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
@@ -112,28 +113,33 @@ type APIKey struct {
 	CreatedAt  time.Time
 	LastUsedAt time.Time
 	RevokedAt  time.Time
+	// EmbedOrigins are the sites (scheme://host[:port]) that may embed
+	// the key's verification sessions.
+	EmbedOrigins []string
 }
 
 // AddAPIKey stores a new API key.
 func (c conn) AddAPIKey(ctx context.Context, k *APIKey) error {
 	k.CreatedAt = c.timestamp()
-	_, err := c.exec(ctx, `INSERT INTO api_keys (id, name, key_hash, roles, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		k.ID, k.Name, k.Hash, joinRoles(k.Roles), k.CreatedBy, k.CreatedAt)
+	_, err := c.exec(ctx, `INSERT INTO api_keys (id, name, key_hash, roles, created_by, created_at, embed_origins)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, k.ID, k.Name, k.Hash, joinRoles(k.Roles), k.CreatedBy, k.CreatedAt,
+		strings.Join(k.EmbedOrigins, " "))
 	if err != nil {
 		return fmt.Errorf("add api key: %w", err)
 	}
 	return nil
 }
 
-const apiKeyColumns = "id, name, key_hash, roles, created_by, created_at, last_used_at, revoked_at"
+const apiKeyColumns = "id, name, key_hash, roles, created_by, created_at, last_used_at, revoked_at, embed_origins"
 
 func scanAPIKey(row interface{ Scan(...any) error }) (*APIKey, error) {
 	var k APIKey
-	var roles string
+	var roles, origins string
 	var used, revoked sql.NullTime
-	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &roles, &k.CreatedBy, &k.CreatedAt, &used, &revoked); err != nil {
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &roles, &k.CreatedBy, &k.CreatedAt, &used, &revoked, &origins); err != nil {
 		return nil, err
 	}
+	k.EmbedOrigins = strings.Fields(origins)
 	k.Roles = splitRoles(roles)
 	k.CreatedAt = k.CreatedAt.UTC()
 	if used.Valid {
@@ -155,6 +161,29 @@ func (c conn) GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error)
 		return nil, fmt.Errorf("get api key: %w", err)
 	}
 	return k, nil
+}
+
+// GetAPIKey returns the API key with that id, revoked or not.
+func (c conn) GetAPIKey(ctx context.Context, id string) (*APIKey, error) {
+	k, err := scanAPIKey(c.queryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("API key", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get api key: %w", err)
+	}
+	return k, nil
+}
+
+// SetEmbedOrigins replaces the sites that may embed a key's sessions; it
+// reports whether the key exists.
+func (c conn) SetEmbedOrigins(ctx context.Context, id string, origins []string) (bool, error) {
+	res, err := c.exec(ctx, "UPDATE api_keys SET embed_origins = $1 WHERE id = $2", strings.Join(origins, " "), id)
+	if err != nil {
+		return false, fmt.Errorf("set embed origins: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // ListAPIKeys returns every API key, newest first.

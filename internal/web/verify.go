@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/kycd/kycd/internal/document"
@@ -95,6 +96,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 			}
 			pg.Data["Return"] = back
 			pg.Data["Session"] = p.LinkID
+			pg.Data["Frame"] = p.Frame
 		}
 	}
 	pg.Data["View"] = view
@@ -250,7 +252,7 @@ func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) {
 	// The link must not travel on: not to another site (Referer) nor into
 	// a cache.
 	w.Header().Set("Cache-Control", "no-store")
-	o, err := h.opts.Hosted.Open(r.Context(), r.PathValue("credential"))
+	o, err := h.opts.Hosted.Open(r.Context(), r.PathValue("credential"), r.URL.Query().Get("embed"))
 	if err != nil {
 		h.fail(w, r, "verify.html", err, page{Title: t("verify.title"), Data: map[string]any{"LinkError": true}})
 		return
@@ -265,5 +267,32 @@ func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, c)
 	h.setSession(w, "", time.Time{})
+	allowFrame(w, o.Session.EmbedOrigin)
 	redirect(w, r, "/verify", nil)
+}
+
+// allowFrame lets origin (a site an integrator's key allows, checked when
+// the session was opened) embed this response; nothing else may.
+func allowFrame(w http.ResponseWriter, origin string) {
+	if origin == "" {
+		return
+	}
+	hd := w.Header()
+	hd.Del("X-Frame-Options")
+	hd.Set("Content-Security-Policy", strings.Replace(hd.Get("Content-Security-Policy"), "frame-ancestors 'none'", "frame-ancestors "+origin, 1))
+}
+
+// sdk serves /sdk/kycd.js, which integrators' pages load from another
+// site: it may be read across origins, and cached for a while.
+func sdk(w http.ResponseWriter, r *http.Request) {
+	b, err := staticFS.ReadFile("static/kycd.js")
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/javascript; charset=utf-8")
+	hd.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	hd.Set("Cache-Control", "public, max-age=300")
+	w.Write(b)
 }

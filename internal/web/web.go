@@ -109,6 +109,7 @@ func Register(mux *http.ServeMux, opts Options) {
 	mux.HandleFunc("GET /liveness", h.liveness)
 	if opts.Hosted != nil && opts.Journey != nil {
 		mux.HandleFunc("GET /s/{credential}", h.openLink)
+		mux.HandleFunc("GET /sdk/kycd.js", sdk)
 	}
 	if opts.Journey != nil {
 		mux.HandleFunc("GET /verify", h.verify)
@@ -310,6 +311,7 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (*kyc.Princip
 // through (with no account: the user is nil), for the applicant's pages.
 func (h *Handler) applicant(w http.ResponseWriter, r *http.Request) (*kyc.Principal, *kyc.User, bool) {
 	if p := api.PrincipalFrom(r.Context()); p != nil && p.CaseID != "" {
+		allowFrame(w, p.Frame)
 		return p, nil, true
 	}
 	return h.signedIn(w, r)

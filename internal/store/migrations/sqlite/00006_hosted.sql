@@ -14,6 +14,7 @@ CREATE TABLE hosted_sessions (
     secret_hash      TEXT NOT NULL UNIQUE,
     browser_hash     TEXT UNIQUE,
     return_url       TEXT NOT NULL DEFAULT '',
+    embed_origin     TEXT NOT NULL DEFAULT '',
     metadata         TEXT NOT NULL DEFAULT '{}',
     credentials      BLOB,
     idempotency_key  TEXT,
@@ -25,6 +26,10 @@ CREATE TABLE hosted_sessions (
 );
 CREATE INDEX hosted_sessions_key ON hosted_sessions (api_key_id, created_at);
 CREATE INDEX hosted_sessions_verification ON hosted_sessions (verification_id);
+-- The sites (origins) that may embed a key's sessions (space-separated);
+-- a session opened embedded records its embedding origin.
+ALTER TABLE api_keys ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE api_keys DROP COLUMN embed_origins;
 DROP TABLE hosted_sessions;
