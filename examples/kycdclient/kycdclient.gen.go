@@ -662,8 +662,8 @@ type APIKeyBody struct {
 	Roles        *[]string  `json:"roles"`
 }
 
-// Accept defines model for Accept.
-type Accept struct {
+// AcceptedDocuments defines model for AcceptedDocuments.
+type AcceptedDocuments struct {
 	Countries     *[]string `json:"countries,omitempty"`
 	DocumentTypes *[]string `json:"document_types,omitempty"`
 }
@@ -846,7 +846,7 @@ type CreateSessionInputBody struct {
 
 	// Metadata up to 20 keys of your own, echoed in every webhook (no personal data)
 	Metadata *map[string]string `json:"metadata,omitempty"`
-	Options  *Accept            `json:"options,omitempty"`
+	Options  *AcceptedDocuments `json:"options,omitempty"`
 
 	// Reference your own id for the user or case (plain text, no personal data); in every webhook
 	Reference *string `json:"reference,omitempty"`

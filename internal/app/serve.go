@@ -178,6 +178,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Liveness:          lv,
 		Journey:           journeys,
 		Hosted:            links,
+		Webhooks:          hooks,
 		PublicURL:         cfg.PublicURL,
 	})
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),

@@ -51,17 +51,17 @@ func DefaultRules() Rules {
 // read what an earlier one wrote (document.Analysis's JSON is part of it;
 // the API has its own types).
 type Details struct {
-	Version       int                `json:"v"`
-	Document      *document.Analysis `json:"document,omitempty"`
-	DocumentError string             `json:"document_error,omitempty"`
-	Front         string             `json:"front,omitempty"` // blob keys
-	Back          string             `json:"back,omitempty"`
-	Portrait      string             `json:"portrait,omitempty"`
-	PortraitFace  []float32          `json:"portrait_embedding,omitempty"`
-	Duplicates    []string           `json:"duplicates,omitempty"` // other verifications with the same face
-	Note          string             `json:"note,omitempty"`       // the reviewer's
-	Expected      *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
-	Accept        *Accept            `json:"accept,omitempty"`     // the documents the integrator accepts for this case
+	Version           int                `json:"v"`
+	Document          *document.Analysis `json:"document,omitempty"`
+	DocumentError     string             `json:"document_error,omitempty"`
+	Front             string             `json:"front,omitempty"` // blob keys
+	Back              string             `json:"back,omitempty"`
+	Portrait          string             `json:"portrait,omitempty"`
+	PortraitFace      []float32          `json:"portrait_embedding,omitempty"`
+	Duplicates        []string           `json:"duplicates,omitempty"` // other verifications with the same face
+	Note              string             `json:"note,omitempty"`       // the reviewer's
+	Expected          *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
+	AcceptedDocuments *AcceptedDocuments `json:"accept,omitempty"`     // the documents the integrator accepts for this case
 }
 
 // Options configure a Service.
@@ -258,19 +258,19 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 
 // NewCase is what an integrator may say of a case it starts.
 type NewCase struct {
-	Reference string
-	Expected  *Expected // what the document should say: compared at the decision
-	Accept    *Accept   // narrower accepted documents than the server's
+	Reference         string
+	Expected          *Expected          // what the document should say: compared at the decision
+	AcceptedDocuments *AcceptedDocuments // narrower accepted documents than the server's
 }
 
 // Accept narrows the documents a case accepts (within the server's rules).
-type Accept struct {
+type AcceptedDocuments struct {
 	DocumentTypes []string `json:"document_types,omitempty"`
 	Countries     []string `json:"countries,omitempty"` // ISO 3166-1 alpha-3
 }
 
 // validate checks a's values against the server's rules.
-func (a *Accept) validate(r kyc.Rules) error {
+func (a *AcceptedDocuments) validate(r kyc.Rules) error {
 	if a == nil {
 		return nil
 	}
@@ -291,7 +291,7 @@ func (a *Accept) validate(r kyc.Rules) error {
 }
 
 // narrow is r with a's narrower lists.
-func (a *Accept) narrow(r kyc.Rules) kyc.Rules {
+func (a *AcceptedDocuments) narrow(r kyc.Rules) kyc.Rules {
 	if a == nil {
 		return r
 	}
@@ -312,7 +312,7 @@ func (s *Service) CreateWith(ctx context.Context, p *kyc.Principal, c NewCase,
 	if err := c.Expected.Validate(); err != nil {
 		return nil, err
 	}
-	if err := c.Accept.validate(s.o.Rules.Rules); err != nil {
+	if err := c.AcceptedDocuments.validate(s.o.Rules.Rules); err != nil {
 		return nil, err
 	}
 	reference := c.Reference
@@ -335,8 +335,8 @@ func (s *Service) CreateWith(ctx context.Context, p *kyc.Principal, c NewCase,
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
 		}
-		if !c.Expected.Empty() || c.Accept != nil {
-			if err := s.setDetails(v, &Details{Expected: c.Expected, Accept: c.Accept}); err != nil {
+		if !c.Expected.Empty() || c.AcceptedDocuments != nil {
+			if err := s.setDetails(v, &Details{Expected: c.Expected, AcceptedDocuments: c.AcceptedDocuments}); err != nil {
 				return err
 			}
 			if err := tx.SaveVerification(ctx, v); err != nil {

@@ -168,7 +168,7 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 		}
 		out.template = &store.FaceTemplate{VerificationID: v.ID, UserID: v.UserID, Embedding: sealed}
 	}
-	out.decision = kyc.Decide(e, d.Accept.narrow(s.o.Rules.Rules), s.o.Now())
+	out.decision = kyc.Decide(e, d.AcceptedDocuments.narrow(s.o.Rules.Rules), s.o.Now())
 	return out, nil
 }
 
