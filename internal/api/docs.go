@@ -27,6 +27,9 @@ func (s *Server) registerDocs() {
 		if err == nil {
 			b, err = stripKey(b, "contentMediaType")
 		}
+		if err == nil {
+			b, err = dropTop(b, "webhooks") // 3.1's: 3.0 has no place for them
+		}
 		serveSpec(w, r, b, err)
 	})
 	files := http.FileServerFS(static)
@@ -50,6 +53,16 @@ func serveSpec(w http.ResponseWriter, r *http.Request, b []byte, err error) {
 	}
 	w.Header().Set("Content-Type", "application/openapi+json")
 	w.Write(b)
+}
+
+// dropTop removes a top-level member of a JSON document.
+func dropTop(doc []byte, key string) ([]byte, error) {
+	var v map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return nil, err
+	}
+	delete(v, key)
+	return json.Marshal(v)
 }
 
 // stripKey removes every member named key from a JSON document.

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/webhook"
 )
 
 // spec fetches one of the served OpenAPI documents.
@@ -123,5 +127,45 @@ func TestOpenAPILint(t *testing.T) {
 				t.Logf("%s: %s", path, line)
 			}
 		}
+	}
+}
+
+// TestWebhookSchemas: the OpenAPI document describes each event kycd
+// sends (3.1's webhooks; the 3.0 form, which has no place for them, leaves
+// them out), and the described body is what kycd sends: every field of a
+// real payload is in the schema's type.
+func TestWebhookSchemas(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var spec struct {
+		Webhooks map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]any `json:"content"`
+			} `json:"requestBody"`
+		} `json:"webhooks"`
+	}
+	r := e.must(e.do("GET", "/openapi.json", nil, cred{}), 200)
+	if err := json.Unmarshal([]byte(r.raw), &spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range webhook.Events {
+		if _, ok := spec.Webhooks[ev]["post"].RequestBody.Content["application/json"]; !ok {
+			t.Errorf("the OpenAPI document does not describe the %s webhook", ev)
+		}
+	}
+	if len(spec.Webhooks) != len(webhook.Events) {
+		t.Errorf("%d webhooks described, %d sent", len(spec.Webhooks), len(webhook.Events))
+	}
+	if r := e.must(e.do("GET", "/openapi-3.0.json", nil, cred{}), 200); strings.Contains(r.raw, `"webhooks"`) {
+		t.Error("the 3.0 form has a webhooks section")
+	}
+	sim := 97.5
+	body, _ := json.Marshal(webhook.Payload{ID: "dlv_1", Event: webhook.EventCompleted, CreatedAt: time.Now(), Data: webhook.Data{
+		VerificationID: "ver_1", Reference: "r", Session: "vs_1", Metadata: map[string]string{"k": "v"}, Status: "approved",
+		Reasons: []string{}, Similarity: &sim, DecidedAt: time.Now()}})
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var got api.WebhookEvent
+	if err := dec.Decode(&got); err != nil {
+		t.Errorf("a payload kycd sends does not fit the documented schema: %v\n%s", err, body)
 	}
 }

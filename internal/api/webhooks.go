@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -47,6 +49,7 @@ var tagWebhooks = []string{"Webhooks"}
 
 // The webhook routes (admins).
 func (s *Server) registerWebhooks() {
+	s.documentWebhooks()
 	post, get := http.MethodPost, http.MethodGet
 	s.register(
 		handle(adminOnly, huma.Operation{Method: post, Path: "/v1/webhooks", OperationID: "create-webhook", Tags: tagWebhooks,
@@ -129,4 +132,65 @@ func (s *Server) replayDelivery(ctx context.Context, in *WebhookIDInput) (*Deliv
 		return nil, err
 	}
 	return &DeliveryOutput{deliveryBody(d)}, nil
+}
+
+// WebhookEvent is the body of every webhook delivery (the OpenAPI
+// document's webhooks section describes one per event). It carries no
+// personal data: fetch the case with the API key for the rest.
+type WebhookEvent struct {
+	ID        string           `json:"id" doc:"the delivery's id: a retry repeats it, so handle each id once"`
+	Event     string           `json:"event" enum:"verification.created,verification.completed,verification.needs_review"`
+	CreatedAt time.Time        `json:"created_at"`
+	Data      WebhookEventData `json:"data"`
+}
+
+// WebhookEventData is the case's state in a webhook event.
+type WebhookEventData struct {
+	VerificationID string            `json:"verification_id"`
+	Reference      string            `json:"reference,omitempty" doc:"the integrator's own id for the case"`
+	Session        string            `json:"verification_session,omitempty" doc:"the verification session that opened the case, if one did"`
+	Metadata       map[string]string `json:"metadata,omitempty" doc:"the session's metadata, as the integrator sent it"`
+	Status         string            `json:"status" enum:"created,liveness_passed,document_submitted,processing,approved,rejected,needs_review,expired,erased"`
+	Reasons        []string          `json:"reasons" doc:"the decision's reason codes"`
+	Similarity     *float64          `json:"similarity,omitempty" doc:"the face match, 0–100, once computed"`
+	DecidedAt      time.Time         `json:"decided_at,omitzero"`
+}
+
+// webhookEvents says what each event means, for the OpenAPI document.
+var webhookEvents = map[string]string{
+	"verification.created":      "A case was started (by an applicant, an API key or a verification session).",
+	"verification.completed":    "A case was decided: approved or rejected (automatically, or by a reviewer).",
+	"verification.needs_review": "A case waits for a reviewer; verification.completed follows their decision.",
+}
+
+// documentWebhooks describes every event kycd sends in the OpenAPI
+// document's webhooks section: the body, the signature header, and what
+// kycd expects back.
+func (s *Server) documentWebhooks() {
+	oapi := s.api.OpenAPI()
+	ref := oapi.Components.Schemas.Schema(reflect.TypeFor[WebhookEvent](), true, "")
+	oapi.Webhooks = map[string]*huma.PathItem{}
+	for event, what := range webhookEvents {
+		body := &huma.Schema{AllOf: []*huma.Schema{ref, {Type: huma.TypeObject,
+			Properties: map[string]*huma.Schema{"event": {Type: huma.TypeString, Enum: []any{event}}}}}}
+		oapi.Webhooks[event] = &huma.PathItem{Post: &huma.Operation{
+			OperationID: "webhook-" + strings.ReplaceAll(event, ".", "-"), Summary: event, Tags: tagWebhooks,
+			Security:    public, // kycd signs what it sends (below): the receiver checks that
+			Description: what + " A JSON POST to each webhook that subscribed to the event. Check the signature before " +
+				"reading the body: `X-Kycd-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`, and refuse " +
+				"a t more than 5 minutes away. Answer 2xx within 10 s; anything else is retried with backoff for 3 days.",
+			Parameters: []*huma.Param{
+				{Name: "X-Kycd-Signature", In: "header", Required: true, Schema: &huma.Schema{Type: huma.TypeString},
+					Description: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>"},
+				{Name: "X-Kycd-Event", In: "header", Required: true, Schema: &huma.Schema{Type: huma.TypeString}, Description: "the event"},
+				{Name: "X-Kycd-Delivery", In: "header", Required: true, Schema: &huma.Schema{Type: huma.TypeString},
+					Description: "the delivery's id (one per webhook and event)"},
+			},
+			RequestBody: &huma.RequestBody{Required: true, Content: map[string]*huma.MediaType{"application/json": {Schema: body}}},
+			Responses: map[string]*huma.Response{
+				"204": {Description: "received (any 2xx will do)"},
+				"400": {Description: "refused (a bad signature, say): retried, then given up after 3 days"},
+			},
+		}}
+	}
 }
