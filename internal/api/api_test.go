@@ -244,6 +244,25 @@ func TestOpenAPIAndDocs(t *testing.T) {
 			}
 		}
 	}
+	// The integrators' guide (docs/integrating.md), rendered: its tables
+	// and code, no links into the repository (they lead nowhere here), and
+	// no resource from elsewhere (its URLs are examples in text).
+	res, err = http.Get(srv.URL + "/docs/getting-started")
+	if err != nil {
+		t.Fatal(err)
+	}
+	guide, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"<table>", "Kycd.open", "POST /v1/verification-sessions", `href="/static/docs.css"`} {
+		if res.StatusCode != 200 || !strings.Contains(string(guide), want) {
+			t.Errorf("GET /docs/getting-started = %d, lacks %q", res.StatusCode, want)
+		}
+	}
+	for _, bad := range []string{`href="../`, "<script", `src="http`} {
+		if strings.Contains(string(guide), bad) {
+			t.Errorf("the guide has %q", bad)
+		}
+	}
 }
 
 func TestStatusCoversEveryCode(t *testing.T) {

@@ -1,11 +1,18 @@
 package api
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
+	"text/template"
 
+	"github.com/kycd/kycd/docs"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 )
 
 //go:embed static
@@ -37,6 +44,15 @@ func (s *Server) registerDocs() {
 		http.ServeFileFS(w, r, static, "static/docs.html")
 	})
 	s.mux.Handle("GET /static/", files)
+	guide, err := renderGuide(docs.Integrating, "Getting started")
+	s.mux.HandleFunc("GET /docs/getting-started", func(w http.ResponseWriter, r *http.Request) {
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(guide)
+	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && r.Method == http.MethodGet && !wantsJSON(r) {
 			http.ServeFileFS(w, r, static, "static/index.html")
@@ -45,6 +61,26 @@ func (s *Server) registerDocs() {
 		writeError(w, r, kyc.Errorf(kyc.NotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
 }
+
+// renderGuide renders a Markdown guide as a page of the documentation
+// (GitHub's tables). Links to the repository's files ("../examples/…")
+// lead nowhere on a server: they become their text.
+func renderGuide(md []byte, title string) ([]byte, error) {
+	var body bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert(md, &body); err != nil {
+		return nil, fmt.Errorf("render %s: %w", title, err)
+	}
+	html := repoLink.ReplaceAll(body.Bytes(), []byte("$1"))
+	var page bytes.Buffer
+	page.WriteString(`<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+		`<meta name="viewport" content="width=device-width, initial-scale=1"><title>` + template.HTMLEscapeString(title) +
+		` · kycd</title><link rel="stylesheet" href="/static/docs.css"></head><body><header><p><a href="/docs">API reference</a></p></header><main class="guide">`)
+	page.Write(html)
+	page.WriteString(`</main></body></html>`)
+	return page.Bytes(), nil
+}
+
+var repoLink = regexp.MustCompile(`<a href="\.\./[^"]*">(.*?)</a>`)
 
 func serveSpec(w http.ResponseWriter, r *http.Request, b []byte, err error) {
 	if err != nil {

@@ -426,3 +426,103 @@ func TestVerificationSessionEmbedding(t *testing.T) {
 		t.Errorf("/sdk/kycd.js = %d, CORP %q, type %q", js.StatusCode, js.Header.Get("Cross-Origin-Resource-Policy"), js.Header.Get("Content-Type"))
 	}
 }
+
+// TestVerificationSessionHandoff: the browser that opened a session hands
+// it to a phone with a short code (QR and link on its page); the phone
+// claims it once (ten racing phones: one), the code expires, and the
+// first page follows the phone's progress; a cancelled session ends both.
+func TestVerificationSessionHandoff(t *testing.T) {
+	needFace(t)
+	onBothDatabases(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, envOptions{dialect: dialect})
+		admin := e.newUser("handoff-admin@example.com")
+		e.withRoles(admin, kyc.RoleAdmin)
+		key := cred{bearer: e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "k", "roles": []string{"integrator"}},
+			cred{bearer: admin.access}), 201).str("key")}
+		s := e.do("POST", "/v1/verification-sessions", nil, key)
+		if s.status != 201 {
+			t.Fatalf("create: %s\n%s", s.raw, e.logs.String())
+		}
+		status, desktop := e.openLink(s.str("url"))
+		if status != http.StatusSeeOther {
+			t.Fatalf("open = %d", status)
+		}
+		dc := cred{link: desktop}
+		if page := e.do("GET", "/verify", nil, dc); !strings.Contains(page.raw, `id="handoff-start"`) {
+			t.Fatalf("no hand-off button on the first page: %s", page.raw)
+		}
+		if r := e.do("POST", "/verify/handoff", nil, dc); r.status != 200 || strings.Contains(r.raw, `id="error"`) {
+			t.Fatalf("start the hand-off = %d %s", r.status, r.raw)
+		}
+		page := e.do("GET", "/verify", nil, dc)
+		code := between(page.raw, `<strong id="handoff-code">`, `</strong>`)
+		link := between(page.raw, `<a id="handoff-link" href="`, `"`)
+		if len(code) != 11 || !strings.HasSuffix(link, "/h/"+strings.ReplaceAll(code, "-", "")) ||
+			!strings.Contains(page.raw, `src="data:image/png;base64,`) {
+			t.Fatalf("the hand-off view lacks its code, link or QR code: %s", page.raw)
+		}
+		// A typed code, in lower case with the dash, is the same code; ten phones race: one wins.
+		typed := strings.ToLower(code)
+		var mu sync.Mutex
+		var phones []string
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if st, c := openPath(e.srv.URL + "/h/" + typed); st == http.StatusSeeOther && c != "" {
+					mu.Lock()
+					phones = append(phones, c)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(phones) != 1 {
+			t.Fatalf("%d phones claimed one code, want 1", len(phones))
+		}
+		phone := cred{link: phones[0]}
+		if st, _ := openPath(e.srv.URL + "/h/" + typed); st != http.StatusConflict {
+			t.Errorf("a used code = %d, want 409", st)
+		}
+		if r := e.do("GET", "/v1/verifications/"+s.str("verification_id"), nil, phone); r.status != 200 {
+			t.Errorf("the phone reads its case = %d", r.status)
+		}
+		// (The client follows the redirect back to /verify, which shows the refusal.)
+		if r := e.do("POST", "/verify/handoff", nil, phone); !strings.Contains(r.raw, `id="error"`) {
+			t.Errorf("the phone handed the session on: %d %s", r.status, r.raw)
+		}
+		if page := e.do("GET", "/verify", nil, dc); !strings.Contains(page.raw, `id="handoff-claimed"`) || !strings.Contains(page.raw, `http-equiv="refresh"`) {
+			t.Errorf("the first page does not follow the phone: %s", page.raw)
+		}
+		if page := e.do("GET", "/verify", nil, phone); !strings.Contains(page.raw, `id="go-liveness"`) || strings.Contains(page.raw, "handoff") {
+			t.Errorf("the phone's page is not the flow itself: %s", page.raw)
+		}
+
+		// Codes expire; unknown codes are not found.
+		s2 := e.must(e.do("POST", "/v1/verification-sessions", nil, key), 201)
+		_, d2 := e.openLink(s2.str("url"))
+		e.do("POST", "/verify/handoff", nil, cred{link: d2})
+		code2 := between(e.do("GET", "/verify", nil, cred{link: d2}).raw, `<strong id="handoff-code">`, `</strong>`)
+		e.clk.Advance(11 * time.Minute)
+		if st, _ := openPath(e.srv.URL + "/h/" + code2); st != http.StatusGone {
+			t.Errorf("an expired code = %d, want 410", st)
+		}
+		if st, _ := openPath(e.srv.URL + "/h/AAAAA-AAAAA"); st != http.StatusNotFound {
+			t.Errorf("an unknown code = %d, want 404", st)
+		}
+		// A cancelled session ends the phone's part too.
+		e.must(e.do("POST", "/v1/verification-sessions/"+s.str("id")+"/cancel", nil, key), 200)
+		if r := e.do("GET", "/v1/verifications/"+s.str("verification_id"), nil, phone); r.status != 401 {
+			t.Errorf("the phone of a cancelled session = %d, want 401", r.status)
+		}
+	})
+}
+
+// between is the text of s between the first from and the next to.
+func between(s, from, to string) string {
+	_, rest, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}

@@ -175,7 +175,7 @@ func (s *Server) documentWebhooks() {
 			Properties: map[string]*huma.Schema{"event": {Type: huma.TypeString, Enum: []any{event}}}}}}
 		oapi.Webhooks[event] = &huma.PathItem{Post: &huma.Operation{
 			OperationID: "webhook-" + strings.ReplaceAll(event, ".", "-"), Summary: event, Tags: tagWebhooks,
-			Security:    public, // kycd signs what it sends (below): the receiver checks that
+			Security: public, // kycd signs what it sends (below): the receiver checks that
 			Description: what + " A JSON POST to each webhook that subscribed to the event. Check the signature before " +
 				"reading the body: `X-Kycd-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`, and refuse " +
 				"a t more than 5 minutes away. Answer 2xx within 10 s; anything else is retried with backoff for 3 days.",

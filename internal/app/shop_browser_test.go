@@ -74,7 +74,8 @@ func kycdFrame(t *testing.T, ctx context.Context, kycdURL string) context.Contex
 // signed webhook reached the shop with its reference, and every expected
 // field matched. A second customer whose surname the shop has wrong goes
 // to review with data_mismatch. A third takes the redirect flow and comes
-// back to the shop's page with the outcome.
+// back to the shop's page with the outcome. A fourth starts on a desktop
+// and hands over to a phone (a second browser) by the QR code's link.
 func TestBrowserShop(t *testing.T) {
 	e := testenv.FaceEngine(t)
 	dir := t.TempDir()
@@ -209,4 +210,36 @@ func TestBrowserShop(t *testing.T) {
 		t.Errorf("redirect flow: the shop's page says %q, want needs_review", got)
 	}
 	caseOf("cust-3", "verification.needs_review")
+
+	// The cross-device hand-off: a desktop without a camera starts, a
+	// phone (a second browser) scans the code and does the steps, the
+	// desktop page follows and takes the customer back to the shop.
+	desk := newBrowser(t)
+	var link string
+	if err := chromedp.Do(desk, fill("cust-4", data.Surname, chromedp.Click(css("#verify-redirect")),
+		chromedp.Click(css("#handoff-start")), chromedp.WaitVisible(css("#handoff-qr")))...); err != nil {
+		t.Fatalf("hand-off: the desktop: %v", err)
+	}
+	link, err = chromedp.Run(desk, chromedp.Evaluate[string](`document.getElementById("handoff-link").href`))
+	if err != nil || !strings.HasPrefix(link, p.url+"/h/") {
+		t.Fatalf("hand-off link %q: %v", link, err)
+	}
+	phone := browser()
+	if err := chromedp.Do(phone, chromedp.Navigate(link), chromedp.WaitVisible(css("#go-liveness"))); err != nil {
+		t.Fatalf("hand-off: the phone opens the link: %v", err)
+	}
+	if err := chromedp.Do(desk, chromedp.WaitVisible(css("#handoff-claimed"))); err != nil {
+		t.Fatalf("hand-off: the desktop does not see the phone: %v", err)
+	}
+	if err := hostedSteps(t, phone, doc); err != nil {
+		html, _ := chromedp.Run(phone, chromedp.OuterHTML(css("main")))
+		t.Fatalf("hand-off: on the phone: %v\n%s", err, html)
+	}
+	if err := chromedp.Do(desk, chromedp.Click(css("#return"))); err != nil { // the desktop page refreshed itself to the result
+		html, _ := chromedp.Run(desk, chromedp.OuterHTML(css("main")))
+		t.Fatalf("hand-off: the desktop's way back: %v\n%s", err, html)
+	}
+	if got := outcome(desk); got != "needs_review" {
+		t.Errorf("hand-off: the shop's page says %q, want needs_review", got)
+	}
 }

@@ -394,6 +394,9 @@ func (s *Service) Authenticate(ctx context.Context, cookie string) (*kyc.Princip
 	if !h.CancelledAt.IsZero() || !s.o.Now().Before(s.browserExpiry(h)) {
 		return nil, bad
 	}
+	if h.PhoneHash == kyc.HashSecret(cookie) {
+		return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID, Handoff: true}, nil
+	}
 	return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID, Frame: h.EmbedOrigin}, nil
 }
 

@@ -118,10 +118,11 @@ type Principal struct {
 	// CaseID is set for the holder of a hosted verification link (a browser
 	// that opened an integrator's session): they drive that one case and
 	// nothing else. LinkID names the session.
-	CaseID string
-	LinkID string
-	Frame  string // the site that embeds the link's pages ("" when none may)
-	Roles  []Role
+	CaseID  string
+	LinkID  string
+	Frame   string // the site that embeds the link's pages ("" when none may)
+	Handoff bool   // the browser the link's session was handed to (a phone)
+	Roles   []Role
 	// SessionHash names the session or access token used, so sign-out can
 	// revoke exactly it.
 	SessionHash string

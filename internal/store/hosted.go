@@ -24,24 +24,32 @@ type HostedSession struct {
 	Metadata       string // JSON object, the integrator's
 	Credentials    []byte // the link's and client secret's values, sealed by the caller
 	IdempotencyKey string
-	OpenedAt       time.Time
-	CancelledAt    time.Time
-	ExpiresAt      time.Time
-	CreatedAt      time.Time
+	// The cross-device hand-off: the code's hash and sealed value, until
+	// when it can be claimed, and the cookie hash of the browser that did.
+	HandoffHash      string
+	HandoffSealed    []byte
+	HandoffExpiresAt time.Time
+	PhoneHash        string
+	OpenedAt         time.Time
+	CancelledAt      time.Time
+	ExpiresAt        time.Time
+	CreatedAt        time.Time
 }
 
 const hostedColumns = `id, verification_id, api_key_id, link_hash, secret_hash, COALESCE(browser_hash, ''), return_url,
-	embed_origin, metadata, credentials, COALESCE(idempotency_key, ''), opened_at, cancelled_at, expires_at, created_at`
+	embed_origin, metadata, credentials, COALESCE(idempotency_key, ''), COALESCE(handoff_hash, ''), handoff_sealed,
+	handoff_expires_at, COALESCE(phone_hash, ''), opened_at, cancelled_at, expires_at, created_at`
 
 func scanHosted(row interface{ Scan(...any) error }) (*HostedSession, error) {
 	var h HostedSession
-	var opened, cancelled sql.NullTime
+	var opened, cancelled, handoff sql.NullTime
 	err := row.Scan(&h.ID, &h.VerificationID, &h.APIKeyID, &h.LinkHash, &h.SecretHash, &h.BrowserHash, &h.ReturnURL,
-		&h.EmbedOrigin, &h.Metadata, &h.Credentials, &h.IdempotencyKey, &opened, &cancelled, &h.ExpiresAt, &h.CreatedAt)
+		&h.EmbedOrigin, &h.Metadata, &h.Credentials, &h.IdempotencyKey, &h.HandoffHash, &h.HandoffSealed,
+		&handoff, &h.PhoneHash, &opened, &cancelled, &h.ExpiresAt, &h.CreatedAt)
 	if err != nil {
 		return nil, err
 	}
-	h.OpenedAt, h.CancelledAt = utcOrZero(opened), utcOrZero(cancelled)
+	h.OpenedAt, h.CancelledAt, h.HandoffExpiresAt = utcOrZero(opened), utcOrZero(cancelled), utcOrZero(handoff)
 	h.ExpiresAt, h.CreatedAt = h.ExpiresAt.UTC(), h.CreatedAt.UTC()
 	return &h, nil
 }
@@ -89,10 +97,41 @@ func (c conn) HostedByCredential(ctx context.Context, hash string) (*HostedSessi
 	return c.hostedWhere(ctx, "link_hash = $1 OR secret_hash = $1", hash)
 }
 
-// HostedByBrowser returns the session opened by the browser whose cookie
-// has that hash.
+// HostedByBrowser returns the session driven by the browser whose cookie
+// has that hash: the one that opened it, or the one it was handed to.
 func (c conn) HostedByBrowser(ctx context.Context, hash string) (*HostedSession, error) {
-	return c.hostedWhere(ctx, "browser_hash = $1", hash)
+	return c.hostedWhere(ctx, "browser_hash = $1 OR phone_hash = $1", hash)
+}
+
+// HostedByHandoff returns the session whose hand-off code has that hash.
+func (c conn) HostedByHandoff(ctx context.Context, hash string) (*HostedSession, error) {
+	return c.hostedWhere(ctx, "handoff_hash = $1", hash)
+}
+
+// StartHandoff gives a session a hand-off code, unless it was handed off
+// already; it reports whether it did.
+func (c conn) StartHandoff(ctx context.Context, id, hash string, sealed []byte, expires time.Time) (bool, error) {
+	res, err := c.exec(ctx, `UPDATE hosted_sessions SET handoff_hash = $1, handoff_sealed = $2, handoff_expires_at = $3
+		WHERE id = $4 AND phone_hash IS NULL AND cancelled_at IS NULL`, hash, sealed, expires.UTC(), id)
+	if err != nil {
+		return false, fmt.Errorf("start hand-off: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ClaimHandoff hands a session to the browser with that cookie hash,
+// provided its code is unclaimed and valid at now; it reports whether this
+// call did (two phones racing: one wins).
+func (c conn) ClaimHandoff(ctx context.Context, id, phoneHash string, now time.Time) (bool, error) {
+	now = now.UTC()
+	res, err := c.exec(ctx, `UPDATE hosted_sessions SET phone_hash = $1
+		WHERE id = $2 AND phone_hash IS NULL AND cancelled_at IS NULL AND handoff_expires_at > $3`, phoneHash, id, now)
+	if err != nil {
+		return false, fmt.Errorf("claim hand-off: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // HostedForVerification returns the session that opened a case, if any

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/base64"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 // maxUpload bounds a document upload (both sides).
@@ -99,8 +102,63 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 			pg.Data["Frame"] = p.Frame
 		}
 	}
+	if p.LinkID != "" && !p.Handoff && view.Step < 4 {
+		if err := h.handoffView(r, p, pg); err != nil {
+			h.fail(w, r, "verify.html", err, pg)
+			return
+		}
+	}
 	pg.Data["View"] = view
 	h.render(w, r, "verify.html", 200, pg)
+}
+
+// handoffView adds the cross-device hand-off to the first browser's page:
+// the QR code and short link while a phone may claim it, the phone's
+// progress once one did (the page follows it, refreshing itself), or the
+// button that starts it.
+func (h *Handler) handoffView(r *http.Request, p *kyc.Principal, pg page) error {
+	ho, err := h.opts.Hosted.Handoff(r.Context(), p, false)
+	if err != nil {
+		return err
+	}
+	if ho == nil {
+		pg.Data["CanHandoff"] = true
+		return nil
+	}
+	view := map[string]any{"Claimed": ho.Claimed, "Code": ho.Code, "URL": ho.URL}
+	if !ho.Claimed {
+		png, err := qrcode.Encode(ho.URL, qrcode.Medium, 240)
+		if err != nil {
+			return err
+		}
+		view["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	}
+	pg.Data["Handoff"] = view
+	pg.Data["Refresh"] = true
+	return nil
+}
+
+// verifyHandoff makes the hand-off code of the browser's session.
+func (h *Handler) verifyHandoff(w http.ResponseWriter, r *http.Request) {
+	h.step(w, r, true, func(p *kyc.Principal, _ *kyc.Verification) error {
+		_, err := h.opts.Hosted.Handoff(r.Context(), p, true)
+		return err
+	})
+}
+
+// openHandoff gives this browser (a phone) the session whose hand-off
+// code it has; the first browser's page follows its progress.
+func (h *Handler) openHandoff(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	o, err := h.opts.Hosted.OpenHandoff(r.Context(), r.PathValue("code"))
+	if err != nil {
+		h.fail(w, r, "verify.html", err, page{Title: t("verify.title"), Data: map[string]any{"LinkError": true}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: h.opts.Cookie.Link, Value: o.Cookie, Path: "/", HttpOnly: true, Expires: o.ExpiresAt,
+		Secure: h.opts.Cookie.Secure, SameSite: http.SameSiteLaxMode})
+	h.setSession(w, "", time.Time{})
+	redirect(w, r, "/verify", nil)
 }
 
 func (h *Handler) verifyStart(w http.ResponseWriter, r *http.Request) {

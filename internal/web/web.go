@@ -110,6 +110,8 @@ func Register(mux *http.ServeMux, opts Options) {
 	if opts.Hosted != nil && opts.Journey != nil {
 		mux.HandleFunc("GET /s/{credential}", h.openLink)
 		mux.HandleFunc("GET /sdk/kycd.js", sdk)
+		mux.HandleFunc("GET /h/{code}", h.openHandoff)
+		mux.HandleFunc("POST /verify/handoff", h.verifyHandoff)
 	}
 	if opts.Journey != nil {
 		mux.HandleFunc("GET /verify", h.verify)

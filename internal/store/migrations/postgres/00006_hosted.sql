@@ -18,6 +18,13 @@ CREATE TABLE hosted_sessions (
     metadata         TEXT NOT NULL DEFAULT '{}',
     credentials      BYTEA,
     idempotency_key  TEXT,
+    -- Cross-device hand-off: a short code (its hash, and sealed so that the
+    -- first browser's page can show it again) that a second browser (a
+    -- phone) claims once, before handoff_expires_at; phone_hash is its cookie.
+    handoff_hash        TEXT UNIQUE,
+    handoff_sealed      BYTEA,
+    handoff_expires_at  TIMESTAMPTZ,
+    phone_hash          TEXT UNIQUE,
     opened_at        TIMESTAMPTZ,
     cancelled_at     TIMESTAMPTZ,
     expires_at       TIMESTAMPTZ NOT NULL,

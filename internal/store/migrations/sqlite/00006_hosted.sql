@@ -18,6 +18,13 @@ CREATE TABLE hosted_sessions (
     metadata         TEXT NOT NULL DEFAULT '{}',
     credentials      BLOB,
     idempotency_key  TEXT,
+    -- Cross-device hand-off: a short code (its hash, and sealed so that the
+    -- first browser's page can show it again) that a second browser (a
+    -- phone) claims once, before handoff_expires_at; phone_hash is its cookie.
+    handoff_hash        TEXT UNIQUE,
+    handoff_sealed      BLOB,
+    handoff_expires_at  TIMESTAMP,
+    phone_hash          TEXT UNIQUE,
     opened_at        TIMESTAMP,
     cancelled_at     TIMESTAMP,
     expires_at       TIMESTAMP NOT NULL,
