@@ -662,12 +662,6 @@ type APIKeyBody struct {
 	Roles        *[]string  `json:"roles"`
 }
 
-// AcceptedDocuments defines model for AcceptedDocuments.
-type AcceptedDocuments struct {
-	Countries     *[]string `json:"countries,omitempty"`
-	DocumentTypes *[]string `json:"document_types,omitempty"`
-}
-
 // AgeRange defines model for AgeRange.
 type AgeRange struct {
 	High int64 `json:"high"`
@@ -764,6 +758,21 @@ type CaseListOutputBody struct {
 	Verifications *[]VerificationBody `json:"verifications"`
 }
 
+// CaseOptions defines model for CaseOptions.
+type CaseOptions struct {
+	// Countries the issuing countries accepted (ISO 3166-1 alpha-3), within the server's
+	Countries *[]string `json:"countries,omitempty"`
+
+	// Document false: no document, the liveness check only (decided when it passes); true when left out
+	Document *bool `json:"document,omitempty"`
+
+	// DocumentTypes the document types accepted, within the server's
+	DocumentTypes *[]string `json:"document_types,omitempty"`
+
+	// FaceOf with document false: an earlier approved case of this key whose face the live person must have (re-verification); without it, a liveness-only check proves a live person, not who
+	FaceOf *string `json:"face_of,omitempty"`
+}
+
 // ChallengeBody defines model for ChallengeBody.
 type ChallengeBody struct {
 	// Colors light: the colours to fill the screen with, in order (#rrggbb)
@@ -846,7 +855,7 @@ type CreateSessionInputBody struct {
 
 	// Metadata up to 20 keys of your own, echoed in every webhook (no personal data)
 	Metadata *map[string]string `json:"metadata,omitempty"`
-	Options  *AcceptedDocuments `json:"options,omitempty"`
+	Options  *CaseOptions       `json:"options,omitempty"`
 
 	// Reference your own id for the user or case (plain text, no personal data); in every webhook
 	Reference *string `json:"reference,omitempty"`

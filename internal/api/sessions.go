@@ -51,11 +51,11 @@ type verificationSessionOutput struct {
 type CreateSessionInput struct {
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"100" doc:"a retry with the same key returns the session the first call created"`
 	Body           *struct {
-		Reference string                     `json:"reference,omitempty" maxLength:"200" doc:"your own id for the user or case (plain text, no personal data); in every webhook"`
-		Metadata  map[string]string          `json:"metadata,omitempty" doc:"up to 20 keys of your own, echoed in every webhook (no personal data)"`
-		ReturnURL string                     `json:"return_url,omitempty" maxLength:"2000" doc:"where the user goes when done, with ?verification_session=<id> added"`
-		Expected  *journey.Expected          `json:"expected,omitempty" doc:"what your records say: compared with the document; a difference sends the case to review (data_mismatch)"`
-		Options   *journey.AcceptedDocuments `json:"options,omitempty" doc:"the documents you accept for this session, within the server's: a document of another type or country is rejected (unsupported_document)"`
+		Reference string               `json:"reference,omitempty" maxLength:"200" doc:"your own id for the user or case (plain text, no personal data); in every webhook"`
+		Metadata  map[string]string    `json:"metadata,omitempty" doc:"up to 20 keys of your own, echoed in every webhook (no personal data)"`
+		ReturnURL string               `json:"return_url,omitempty" maxLength:"2000" doc:"where the user goes when done, with ?verification_session=<id> added"`
+		Expected  *journey.Expected    `json:"expected,omitempty" doc:"what your records say: compared with the document; a difference sends the case to review (data_mismatch)"`
+		Options   *journey.CaseOptions `json:"options,omitempty" doc:"the documents you accept for this session, within the server's: a document of another type or country is rejected (unsupported_document)"`
 	}
 }
 
@@ -103,7 +103,7 @@ func (s *Server) registerSessions() {
 func (s *Server) createSession(ctx context.Context, in *CreateSessionInput) (*verificationSessionOutput, error) {
 	r := hosted.Request{IdempotencyKey: in.IdempotencyKey}
 	if b := in.Body; b != nil {
-		r.Reference, r.Metadata, r.ReturnURL, r.Expected, r.AcceptedDocuments = b.Reference, b.Metadata, b.ReturnURL, b.Expected, b.Options
+		r.Reference, r.Metadata, r.ReturnURL, r.Expected, r.Options = b.Reference, b.Metadata, b.ReturnURL, b.Expected, b.Options
 	}
 	h, err := s.opts.Hosted.Create(ctx, caller(ctx), r)
 	if err != nil {

@@ -79,10 +79,10 @@ func TestVerificationSessions(t *testing.T) {
 		expected string
 	}{
 		{"expected data matches", doc.Surname, nil, "approved", nil, "match"},
-		// The same face as the first case: a duplicate too.
-		{"another surname", doc.Surname + "ova", nil, "needs_review", []string{"data_mismatch", "duplicate_face"}, "mismatch"},
+		// The same face as the first case, but the same customer (reference): no duplicate.
+		{"another surname", doc.Surname + "ova", nil, "needs_review", []string{"data_mismatch"}, "mismatch"},
 		{"a passport where ID cards are asked for", doc.Surname, map[string]any{"document_types": []string{"id_card"}},
-			"rejected", []string{"unsupported_document", "duplicate_face"}, "match"},
+			"rejected", []string{"unsupported_document"}, "match"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e.t = t
@@ -525,4 +525,80 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// TestVerificationSessionWithoutDocument: a session may ask for the
+// liveness check only (decided as soon as it passes), and may hold the
+// live face against an earlier approved case of the same key
+// (re-verification); what cannot work is refused when the session is made.
+func TestVerificationSessionWithoutDocument(t *testing.T) {
+	needFace(t)
+	e := newEnv(t, envOptions{challenges: performableOrder})
+	admin := e.newUser("reverify-admin@example.com")
+	e.withRoles(admin, kyc.RoleAdmin)
+	ac := cred{bearer: admin.access}
+	newKey := func() cred {
+		return cred{bearer: e.must(e.do("POST", "/v1/api-keys", map[string]any{"name": "k", "roles": []string{"integrator"}}, ac), 201).str("key")}
+	}
+	key, other := newKey(), newKey()
+	first, decided := e.runCase(key, "customer-9", "face_recognition/examples__obama-480p.jpg", 3)
+	if decided.str("status") != "approved" {
+		t.Fatalf("the first case: %s", decided.raw)
+	}
+	pending := e.must(e.do("POST", "/v1/verifications", nil, key), 201).str("id")
+
+	for _, tt := range []struct {
+		what    string
+		options map[string]any
+		want    int
+	}{
+		{"another key's case", map[string]any{"document": false, "face_of": first}, 404},
+		{"a case not approved", map[string]any{"document": false, "face_of": pending}, 409},
+		{"face_of with a document", map[string]any{"face_of": first}, 400},
+		{"document types without a document", map[string]any{"document": false, "document_types": []string{"passport"}}, 400},
+	} {
+		c := key
+		if tt.what == "another key's case" {
+			c = other
+		}
+		if r := e.do("POST", "/v1/verification-sessions", map[string]any{"options": tt.options}, c); r.status != tt.want {
+			t.Errorf("%s = %d %s, want %d", tt.what, r.status, r.raw, tt.want)
+		}
+	}
+	if r := e.do("POST", "/v1/verification-sessions", map[string]any{"options": map[string]any{"document": false},
+		"expected": map[string]string{"last_name": "X"}}, key); r.status != 400 {
+		t.Errorf("expected data without a document = %d, want 400", r.status)
+	}
+
+	for _, tt := range []struct {
+		name    string
+		options map[string]any
+	}{
+		{"liveness only", map[string]any{"document": false}},
+		{"re-verification", map[string]any{"document": false, "face_of": first}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.t = t
+			defer func() { e.t = nil }()
+			s := e.must(e.do("POST", "/v1/verification-sessions", map[string]any{"reference": "customer-9", "options": tt.options}, key), 201)
+			_, browser := e.openLink(s.str("url"))
+			link := cred{link: browser}
+			vid := s.str("verification_id")
+			e.passLiveness(vid, link)
+			v := e.waitFor(vid, key, "a decision", func(r res) bool { return r.str("status") != "liveness_passed" && r.str("status") != "processing" })
+			if v.str("status") != "approved" || len(reasons(v)) != 0 || v.body["document"] != nil {
+				t.Fatalf("decided: %s", v.raw)
+			}
+			fm, _ := v.body["face_match"].(map[string]any)
+			if _, reverify := tt.options["face_of"]; reverify && (fm == nil || fm["similarity"].(float64) < 80) {
+				t.Errorf("a re-verification without its face match: %s", v.raw)
+			} else if !reverify && fm != nil {
+				t.Errorf("a liveness-only check with a face match: %s", v.raw)
+			}
+			if r := e.do("POST", "/v1/verifications/"+vid+"/documents", map[string]string{"front": faceB64}, link); r.status != 409 {
+				t.Errorf("a document after the decision = %d, want 409", r.status)
+			}
+		})
+	}
+	e.t = t
 }

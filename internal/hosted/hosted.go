@@ -65,12 +65,12 @@ func New(db *store.DB, j *journey.Service, k *seal.Keyring, o Options) *Service 
 
 // Request is what an integrator asks for.
 type Request struct {
-	Reference         string
-	Metadata          map[string]string
-	ReturnURL         string
-	Expected          *journey.Expected
-	AcceptedDocuments *journey.AcceptedDocuments
-	IdempotencyKey    string
+	Reference      string
+	Metadata       map[string]string
+	ReturnURL      string
+	Expected       *journey.Expected
+	Options        *journey.CaseOptions
+	IdempotencyKey string
 }
 
 // Session is a hosted session as its key sees it; URL and ClientSecret are
@@ -130,7 +130,7 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, r Request) (*Ses
 		return nil, err
 	}
 	h.Credentials = creds
-	_, err = s.journey.CreateWith(ctx, p, journey.NewCase{Reference: r.Reference, Expected: r.Expected, AcceptedDocuments: r.AcceptedDocuments}, func(tx *store.Tx, v *kyc.Verification) error {
+	_, err = s.journey.CreateWith(ctx, p, journey.NewCase{Reference: r.Reference, Expected: r.Expected, Options: r.Options}, func(tx *store.Tx, v *kyc.Verification) error {
 		h.VerificationID = v.ID
 		if err := tx.CreateHosted(ctx, h); err != nil {
 			return err

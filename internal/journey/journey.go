@@ -51,17 +51,17 @@ func DefaultRules() Rules {
 // read what an earlier one wrote (document.Analysis's JSON is part of it;
 // the API has its own types).
 type Details struct {
-	Version           int                `json:"v"`
-	Document          *document.Analysis `json:"document,omitempty"`
-	DocumentError     string             `json:"document_error,omitempty"`
-	Front             string             `json:"front,omitempty"` // blob keys
-	Back              string             `json:"back,omitempty"`
-	Portrait          string             `json:"portrait,omitempty"`
-	PortraitFace      []float32          `json:"portrait_embedding,omitempty"`
-	Duplicates        []string           `json:"duplicates,omitempty"` // other verifications with the same face
-	Note              string             `json:"note,omitempty"`       // the reviewer's
-	Expected          *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
-	AcceptedDocuments *AcceptedDocuments `json:"accept,omitempty"`     // the documents the integrator accepts for this case
+	Version       int                `json:"v"`
+	Document      *document.Analysis `json:"document,omitempty"`
+	DocumentError string             `json:"document_error,omitempty"`
+	Front         string             `json:"front,omitempty"` // blob keys
+	Back          string             `json:"back,omitempty"`
+	Portrait      string             `json:"portrait,omitempty"`
+	PortraitFace  []float32          `json:"portrait_embedding,omitempty"`
+	Duplicates    []string           `json:"duplicates,omitempty"` // other verifications with the same face
+	Note          string             `json:"note,omitempty"`       // the reviewer's
+	Expected      *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
+	Options       *CaseOptions       `json:"options,omitempty"`    // what the integrator asked of this case
 }
 
 // Options configure a Service.
@@ -176,7 +176,17 @@ func (s *Service) LivenessEnded(ctx context.Context, tx *store.Tx, v *kyc.Verifi
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.liveness_passed", ActorID: "system", SubjectID: v.ID})
+		if err := tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.liveness_passed", ActorID: "system", SubjectID: v.ID}); err != nil {
+			return err
+		}
+		d, err := s.Details(v)
+		if err != nil {
+			return err
+		}
+		if d.Options.LivenessOnly() {
+			return s.submitLivenessOnly(ctx, tx, v)
+		}
+		return nil
 	case attemptsLeft <= 0:
 		v.Status, v.Reasons, v.DecidedBy, v.DecidedAt = kyc.StatusRejected, []string{kyc.ReasonLivenessFailed}, "auto", s.o.Now()
 		if err := tx.SaveVerification(ctx, v); err != nil {
@@ -258,50 +268,9 @@ func (s *Service) Create(ctx context.Context, p *kyc.Principal, reference string
 
 // NewCase is what an integrator may say of a case it starts.
 type NewCase struct {
-	Reference         string
-	Expected          *Expected          // what the document should say: compared at the decision
-	AcceptedDocuments *AcceptedDocuments // narrower accepted documents than the server's
-}
-
-// Accept narrows the documents a case accepts (within the server's rules).
-type AcceptedDocuments struct {
-	DocumentTypes []string `json:"document_types,omitempty"`
-	Countries     []string `json:"countries,omitempty"` // ISO 3166-1 alpha-3
-}
-
-// validate checks a's values against the server's rules.
-func (a *AcceptedDocuments) validate(r kyc.Rules) error {
-	if a == nil {
-		return nil
-	}
-	for _, t := range a.DocumentTypes {
-		if !slices.Contains(r.DocumentTypes, t) {
-			return kyc.Errorf(kyc.Invalid, "document type %q is not one this server accepts (%s)", t, strings.Join(r.DocumentTypes, ", "))
-		}
-	}
-	for _, c := range a.Countries {
-		if len(c) != 3 || strings.ToUpper(c) != c || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
-			return kyc.Errorf(kyc.Invalid, "countries are ISO 3166-1 alpha-3 codes in capitals, such as DEU")
-		}
-		if len(r.Countries) > 0 && !slices.Contains(r.Countries, c) {
-			return kyc.Errorf(kyc.Invalid, "country %s is not one this server accepts", c)
-		}
-	}
-	return nil
-}
-
-// narrow is r with a's narrower lists.
-func (a *AcceptedDocuments) narrow(r kyc.Rules) kyc.Rules {
-	if a == nil {
-		return r
-	}
-	if len(a.DocumentTypes) > 0 {
-		r.DocumentTypes = a.DocumentTypes
-	}
-	if len(a.Countries) > 0 {
-		r.Countries = a.Countries
-	}
-	return r
+	Reference string
+	Expected  *Expected    // what the document should say: compared at the decision
+	Options   *CaseOptions // what the integrator asks of the case
 }
 
 // CreateWith is Create with what the integrator says of the case (sealed
@@ -312,8 +281,16 @@ func (s *Service) CreateWith(ctx context.Context, p *kyc.Principal, c NewCase,
 	if err := c.Expected.Validate(); err != nil {
 		return nil, err
 	}
-	if err := c.AcceptedDocuments.validate(s.o.Rules.Rules); err != nil {
+	if err := c.Options.validate(s.o.Rules.Rules); err != nil {
 		return nil, err
+	}
+	if c.Options.LivenessOnly() && !c.Expected.Empty() {
+		return nil, kyc.Errorf(kyc.Invalid, "a check without a document has nothing to compare expected data with")
+	}
+	if c.Options != nil && c.Options.FaceOf != "" {
+		if err := s.checkFaceOf(ctx, p, c.Options.FaceOf); err != nil {
+			return nil, err
+		}
 	}
 	reference := c.Reference
 	if !p.CanStart() {
@@ -335,8 +312,8 @@ func (s *Service) CreateWith(ctx context.Context, p *kyc.Principal, c NewCase,
 		if err := tx.CreateVerification(ctx, v); err != nil {
 			return err
 		}
-		if !c.Expected.Empty() || c.AcceptedDocuments != nil {
-			if err := s.setDetails(v, &Details{Expected: c.Expected, AcceptedDocuments: c.AcceptedDocuments}); err != nil {
+		if !c.Expected.Empty() || c.Options != nil {
+			if err := s.setDetails(v, &Details{Expected: c.Expected, Options: c.Options}); err != nil {
 				return err
 			}
 			if err := tx.SaveVerification(ctx, v); err != nil {

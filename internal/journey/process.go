@@ -147,13 +147,25 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 			e.LivenessPassed, e.LivenessConfidence = len(ref) > 0, l.Confidence
 		}
 	}
-	// The face: the liveness reference against the document's portrait.
-	if len(ref) > 0 && len(d.PortraitFace) > 0 {
-		sim := math.Round(face.Similarity(face.Cosine(ref, d.PortraitFace))*10) / 10
+	// The face: the liveness reference against the document's portrait,
+	// or, in a re-verification, against the earlier case's reference.
+	other := d.PortraitFace
+	if e.NoDocument, e.Reverify = d.Options.LivenessOnly(), d.Options != nil && d.Options.FaceOf != ""; e.Reverify {
+		prev, _, err := s.liveness.Reference(ctx, d.Options.FaceOf)
+		switch {
+		case kyc.ErrorCode(err) == kyc.NotFound: // erased since: the comparison cannot be made (check_incomplete)
+		case err != nil:
+			return nil, fmt.Errorf("decide %s: open the earlier case's face: %w", v.ID, err)
+		}
+		other = prev
+	}
+	if len(ref) > 0 && len(other) > 0 {
+		sim := math.Round(face.Similarity(face.Cosine(ref, other))*10) / 10
 		e.Similarity, out.similarity = &sim, &sim
 	}
-	// The duplicate search: this face on another applicant's case.
-	if len(ref) > 0 {
+	// The duplicate search: this face on another applicant's case (not
+	// in a re-verification, where the same face is the point).
+	if len(ref) > 0 && !e.Reverify {
 		dups, unchecked, err := s.duplicates(ctx, v, ref)
 		if err != nil {
 			return nil, fmt.Errorf("decide %s: %w", v.ID, err)
@@ -168,7 +180,7 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 		}
 		out.template = &store.FaceTemplate{VerificationID: v.ID, UserID: v.UserID, Embedding: sealed}
 	}
-	out.decision = kyc.Decide(e, d.AcceptedDocuments.narrow(s.o.Rules.Rules), s.o.Now())
+	out.decision = kyc.Decide(e, d.Options.narrow(s.o.Rules.Rules), s.o.Now())
 	return out, nil
 }
 
@@ -201,6 +213,9 @@ func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []flo
 	for _, t := range ts {
 		if v.UserID != "" && t.UserID == v.UserID {
 			continue // the same applicant's earlier attempt
+		}
+		if v.APIKeyID != "" && v.Reference != "" && t.APIKeyID == v.APIKeyID && t.Reference == v.Reference {
+			continue // the integrator's same customer (its reference), earlier
 		}
 		b, err := s.keyring.Open(t.Embedding, templateAAD(t.VerificationID))
 		if err != nil {

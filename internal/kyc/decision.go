@@ -57,6 +57,12 @@ type Evidence struct {
 	Duplicates []string // other applicants' cases with this face
 	Mismatches []string // fields that differ from what the integrator expected
 	Unchecked  []string // checks that could not be made (e.g. "duplicate_search")
+	// NoDocument: the integrator asked for a liveness check only. The
+	// face rules then hold the live face against an earlier case's when
+	// Reverify is set (Similarity is to that face), and are skipped
+	// otherwise (a live person is proven, not who).
+	NoDocument bool
+	Reverify   bool
 }
 
 // DocumentEvidence is what was read from the document.
@@ -87,6 +93,9 @@ type Decision struct {
 // spoof review is on, a check that could not be made) go to a reviewer
 // instead of a guess.
 func Decide(e Evidence, r Rules, now time.Time) Decision {
+	if e.NoDocument {
+		return decideLiveOnly(e, r)
+	}
 	var reject, review []string
 	d := e.Document
 	readable := d != nil && d.Type != "unknown" && d.Type != "" && d.HasFields && !d.DateOfBirth.IsZero()
@@ -128,6 +137,40 @@ func Decide(e Evidence, r Rules, now time.Time) Decision {
 	}
 	if len(e.Mismatches) > 0 {
 		review = append(review, ReasonDataMismatch)
+	}
+	if len(e.Duplicates) > 0 {
+		review = append(review, ReasonDuplicate)
+	}
+	if len(e.Unchecked) > 0 {
+		review = append(review, ReasonIncomplete)
+	}
+	switch {
+	case len(reject) > 0:
+		return Decision{Status: StatusRejected, Reasons: ordered(append(reject, review...))}
+	case len(review) > 0:
+		return Decision{Status: StatusNeedsReview, Reasons: ordered(review)}
+	}
+	return Decision{Status: StatusApproved, Reasons: []string{}}
+}
+
+// decideLiveOnly decides a check without a document: the liveness check,
+// the face against the earlier case's when one is named, and the doubts
+// that apply (spoof review, duplicates, unchecked).
+func decideLiveOnly(e Evidence, r Rules) Decision {
+	var reject, review []string
+	switch {
+	case !e.LivenessPassed:
+		reject = append(reject, ReasonLivenessFailed)
+	case !e.Reverify:
+	case e.Similarity == nil:
+		review = append(review, ReasonIncomplete)
+	case *e.Similarity < r.ReviewThreshold:
+		reject = append(reject, ReasonFaceMismatch)
+	case *e.Similarity < r.MatchThreshold:
+		review = append(review, ReasonFaceUncertain)
+	}
+	if e.LivenessPassed && r.SpoofReview > 0 && e.LivenessConfidence < r.SpoofReview {
+		review = append(review, ReasonSpoof)
 	}
 	if len(e.Duplicates) > 0 {
 		review = append(review, ReasonDuplicate)

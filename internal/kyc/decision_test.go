@@ -118,3 +118,30 @@ func TestAge(t *testing.T) {
 		}
 	}
 }
+
+// TestDecideWithoutDocument: a liveness-only check is decided on the
+// liveness check alone, or, in a re-verification, also on the face
+// against the earlier case's, with the face rules' thresholds.
+func TestDecideWithoutDocument(t *testing.T) {
+	r := Rules{MatchThreshold: 80, ReviewThreshold: 60}
+	sim := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name string
+		e    Evidence
+		want Status
+		why  []string
+	}{
+		{"live", Evidence{NoDocument: true, LivenessPassed: true}, StatusApproved, []string{}},
+		{"not live", Evidence{NoDocument: true}, StatusRejected, []string{ReasonLivenessFailed}},
+		{"the same face", Evidence{NoDocument: true, Reverify: true, LivenessPassed: true, Similarity: sim(95)}, StatusApproved, []string{}},
+		{"unsure", Evidence{NoDocument: true, Reverify: true, LivenessPassed: true, Similarity: sim(70)}, StatusNeedsReview, []string{ReasonFaceUncertain}},
+		{"another face", Evidence{NoDocument: true, Reverify: true, LivenessPassed: true, Similarity: sim(20)}, StatusRejected, []string{ReasonFaceMismatch}},
+		{"the earlier face is gone", Evidence{NoDocument: true, Reverify: true, LivenessPassed: true}, StatusNeedsReview, []string{ReasonIncomplete}},
+		{"a duplicate", Evidence{NoDocument: true, LivenessPassed: true, Duplicates: []string{"ver_x"}}, StatusNeedsReview, []string{ReasonDuplicate}},
+	} {
+		d := Decide(tt.e, r, time.Now())
+		if d.Status != tt.want || !slices.Equal(d.Reasons, tt.why) {
+			t.Errorf("%s: %s %v, want %s %v", tt.name, d.Status, d.Reasons, tt.want, tt.why)
+		}
+	}
+}

@@ -26,7 +26,7 @@ const (
 // of a verification's status goes through CanTransition.
 var transitions = map[Status][]Status{
 	StatusCreated:           {StatusLivenessPassed, StatusRejected, StatusExpired, StatusErased}, // rejected: no liveness attempt left
-	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusExpired, StatusErased},
+	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased}, // processing: no document asked
 	StatusDocumentSubmitted: {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased},
 	StatusProcessing:        {StatusApproved, StatusRejected, StatusNeedsReview, StatusErased},
 	StatusNeedsReview:       {StatusApproved, StatusRejected, StatusErased},

@@ -16,6 +16,10 @@ type FaceTemplate struct {
 	UserID         string
 	Embedding      []byte
 	CreatedAt      time.Time
+	// Read with the template: its case's API key and reference, so that a
+	// customer's earlier case is known as theirs.
+	APIKeyID  string
+	Reference string
 }
 
 // PutFaceTemplate stores (or replaces) a verification's face template.
@@ -33,8 +37,10 @@ func (c conn) PutFaceTemplate(ctx context.Context, t *FaceTemplate) error {
 
 // FaceTemplates returns every stored template but those of one verification.
 func (c conn) FaceTemplates(ctx context.Context, exceptVerification string) ([]*FaceTemplate, error) {
-	rows, err := c.query(ctx, `SELECT verification_id, user_id, embedding, created_at FROM face_templates
-		WHERE verification_id <> $1 ORDER BY created_at`, exceptVerification)
+	rows, err := c.query(ctx, `SELECT t.verification_id, t.user_id, t.embedding, t.created_at,
+		COALESCE(v.api_key_id, ''), COALESCE(v.reference, '')
+		FROM face_templates t LEFT JOIN verifications v ON v.id = t.verification_id
+		WHERE t.verification_id <> $1 ORDER BY t.created_at`, exceptVerification)
 	if err != nil {
 		return nil, fmt.Errorf("face templates: %w", err)
 	}
@@ -42,7 +48,7 @@ func (c conn) FaceTemplates(ctx context.Context, exceptVerification string) ([]*
 	var out []*FaceTemplate
 	for rows.Next() {
 		var t FaceTemplate
-		if err := rows.Scan(&t.VerificationID, &t.UserID, &t.Embedding, &t.CreatedAt); err != nil {
+		if err := rows.Scan(&t.VerificationID, &t.UserID, &t.Embedding, &t.CreatedAt, &t.APIKeyID, &t.Reference); err != nil {
 			return nil, err
 		}
 		out = append(out, &t)
