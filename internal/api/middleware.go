@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
@@ -82,6 +83,16 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // for WebSockets, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// loggedPath is the path for the access log: the route's pattern instead
+// where the path is a credential (a verification link, a hand-off code).
+func loggedPath(route, path string) string {
+	if strings.Contains(route, "{credential}") || strings.Contains(route, "{code}") {
+		_, pattern, _ := strings.Cut(route, " ")
+		return pattern
+	}
+	return path
+}
+
 // withRequest gives each request an id (the caller's X-Request-Id when it is
 // plain, a new one otherwise), a logger, an access-log line, and recovery
 // from panics. The log line holds the method, route, status, size and time:
@@ -114,7 +125,7 @@ func withRequest(log *slog.Logger, next http.Handler) http.Handler {
 			if *route == "" {
 				*route = "unmatched"
 			}
-			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "path", r.URL.Path,
+			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "path", loggedPath(*route, r.URL.Path),
 				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)

@@ -212,6 +212,11 @@ func TestVerificationSessionSecurity(t *testing.T) {
 			t.Fatalf("%d browsers opened one link, want 1", len(opened))
 		}
 		link := cred{link: opened[0]}
+		for _, secret := range []string{s.str("url")[strings.LastIndex(s.str("url"), "/")+1:], s.str("client_secret"), opened[0]} {
+			if strings.Contains(e.logs.String(), secret) {
+				t.Errorf("the log holds a credential: %s", secret)
+			}
+		}
 		if status, _ := e.openLink(s.str("url")); status != http.StatusConflict {
 			t.Errorf("a used link = %d, want 409", status)
 		}
@@ -480,6 +485,9 @@ func TestVerificationSessionHandoff(t *testing.T) {
 			t.Fatalf("%d phones claimed one code, want 1", len(phones))
 		}
 		phone := cred{link: phones[0]}
+		if strings.Contains(e.logs.String(), typed) {
+			t.Error("the log holds the hand-off code")
+		}
 		if st, _ := openPath(e.srv.URL + "/h/" + typed); st != http.StatusConflict {
 			t.Errorf("a used code = %d, want 409", st)
 		}
