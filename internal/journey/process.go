@@ -184,6 +184,25 @@ func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (
 	return out, nil
 }
 
+// submitBlock says why a read document would surely be rejected: its
+// other side is needed, it is unreadable, or it is not a document the case
+// accepts ("" when none of these).
+func (s *Service) submitBlock(d *Details) string {
+	e := documentEvidence(d)
+	back := d.Document != nil && slices.Contains(d.Document.Warnings, document.WarnBackNeeded)
+	switch {
+	case back && e != nil && e.Type != "" && e.Type != "unknown": // a card known by its front: its data is on the back
+		return document.WarnBackNeeded
+	case !e.Readable(): // nothing tells it is a document (a selfie sent as one, say): "unreadable" is the clear advice
+		return kyc.ReasonUnreadable
+	case !e.AcceptedBy(d.Options.narrow(s.o.Rules.Rules)):
+		return kyc.ReasonUnsupported
+	case back:
+		return document.WarnBackNeeded
+	}
+	return ""
+}
+
 // documentEvidence is what the decision needs of the document's reading:
 // nil when nothing could be read.
 func documentEvidence(d *Details) *kyc.DocumentEvidence {

@@ -24,6 +24,11 @@ type View struct {
 	// What the integrator expected, field by field, against the document
 	// (once it is read); nil when nothing was expected.
 	Expected []Comparison
+	// SubmitBlock, before submission, says why the document read would
+	// surely be rejected (a reason or warning code: unreadable, not
+	// accepted, its other side needed), so that the applicant retakes it
+	// rather than spend an attempt; "" when nothing stands in the way.
+	SubmitBlock string
 }
 
 // LivenessView is a case's latest liveness check.
@@ -111,6 +116,9 @@ func (s *Service) ViewOf(ctx context.Context, v *kyc.Verification) (*View, error
 	view.Duplicates = d.Duplicates
 	if d.Document != nil {
 		view.Expected = d.Expected.Compare(d.Document)
+	}
+	if v.Status == kyc.StatusDocumentSubmitted && v.DocumentStatus == kyc.DocumentDone {
+		view.SubmitBlock = s.submitBlock(d)
 	}
 	return view, nil
 }

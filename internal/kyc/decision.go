@@ -79,6 +79,17 @@ type DocumentEvidence struct {
 	Inconsistent  bool      // printed text disagrees with the MRZ or barcode
 }
 
+// Readable reports whether enough was read to decide on: a type, fields
+// and a date of birth (nil reads nothing).
+func (d *DocumentEvidence) Readable() bool {
+	return d != nil && d.Type != "unknown" && d.Type != "" && d.HasFields && !d.DateOfBirth.IsZero()
+}
+
+// AcceptedBy reports whether r accepts the document's type and country.
+func (d *DocumentEvidence) AcceptedBy(r Rules) bool {
+	return d != nil && slices.Contains(r.DocumentTypes, d.Type) && (len(r.Countries) == 0 || slices.Contains(r.Countries, d.Country))
+}
+
 // Decision is the outcome of the rules: approved, rejected or needs_review,
 // with its reason codes in the order of Reasons.
 type Decision struct {
@@ -98,11 +109,10 @@ func Decide(e Evidence, r Rules, now time.Time) Decision {
 	}
 	var reject, review []string
 	d := e.Document
-	readable := d != nil && d.Type != "unknown" && d.Type != "" && d.HasFields && !d.DateOfBirth.IsZero()
 	switch {
-	case !readable:
+	case !d.Readable():
 		reject = append(reject, ReasonUnreadable)
-	case !slices.Contains(r.DocumentTypes, d.Type) || len(r.Countries) > 0 && !slices.Contains(r.Countries, d.Country):
+	case !d.AcceptedBy(r):
 		reject = append(reject, ReasonUnsupported)
 	}
 	if d != nil {

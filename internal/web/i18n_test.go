@@ -16,3 +16,13 @@ func TestEveryCodeHasText(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFieldHasLabel: the check step names each field in words, not by
+// its key (DATE_OF_BIRTH).
+func TestEveryFieldHasLabel(t *testing.T) {
+	for _, f := range fieldOrder {
+		if _, ok := english["field."+f]; !ok {
+			t.Errorf("no label for field %s", f)
+		}
+	}
+}

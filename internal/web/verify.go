@@ -25,13 +25,39 @@ type verifyView struct {
 	*journey.View
 	Step   int // 1 liveness, 2 document, 3 review, 4 result
 	Fields []fieldRow
-	Advice []string
+	// Reason is the one reason a rejected applicant is told (what they
+	// can act on), "" when none is theirs to know: the doubts and fraud
+	// signals (a duplicate face, a spoof, the similarity) are for reviewers.
+	Reason string
+}
+
+// applicantReasons are the reasons an applicant is told, in kyc.Reasons'
+// order (the first of a decision's is the clearest).
+var applicantReasons = []string{kyc.ReasonUnreadable, kyc.ReasonUnsupported, kyc.ReasonExpired, kyc.ReasonNoFace,
+	kyc.ReasonLivenessFailed, kyc.ReasonFaceMismatch, kyc.ReasonUnderage, kyc.ReasonTooMany}
+
+// applicantReason is the first of reasons an applicant is told.
+func applicantReason(reasons []string) string {
+	for _, r := range reasons {
+		if slices.Contains(applicantReasons, r) {
+			return r
+		}
+	}
+	return ""
 }
 
 type fieldRow struct {
-	Name string
+	Name  string
+	Label string // the field's name in words (its key when the table has none)
 	document.Field
 }
+
+// fieldOrder is the order a person reads a document's fields in; others
+// follow by name.
+var fieldOrder = []string{"FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "SUFFIX", "DATE_OF_BIRTH", "SEX", "PLACE_OF_BIRTH",
+	"NATIONALITY", "ID_TYPE", "DOCUMENT_NUMBER", "PERSONAL_NUMBER", "ISSUING_COUNTRY", "STATE_NAME", "DATE_OF_ISSUE",
+	"EXPIRATION_DATE", "ADDRESS", "CITY_IN_ADDRESS", "STATE_IN_ADDRESS", "ZIP_CODE_IN_ADDRESS", "CLASS",
+	"ENDORSEMENTS", "RESTRICTIONS"}
 
 func sortedFields(d *journey.DocumentView) []fieldRow {
 	if d == nil || d.Analysis == nil {
@@ -40,10 +66,21 @@ func sortedFields(d *journey.DocumentView) []fieldRow {
 	var rows []fieldRow
 	for n, f := range d.Analysis.Fields {
 		if n != "MRZ_CODE" {
-			rows = append(rows, fieldRow{n, f})
+			rows = append(rows, fieldRow{Name: n, Label: t("field." + n), Field: f})
 		}
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	rank := func(n string) int {
+		if i := slices.Index(fieldOrder, n); i >= 0 {
+			return i
+		}
+		return len(fieldOrder)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if a, b := rank(rows[i].Name), rank(rows[j].Name); a != b {
+			return a < b
+		}
+		return rows[i].Name < rows[j].Name
+	})
 	return rows
 }
 
@@ -88,8 +125,8 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		if v.Status == kyc.StatusProcessing {
 			pg.Data["Refresh"] = true
 		}
-		for _, reason := range v.Reasons {
-			view.Advice = append(view.Advice, t("advice."+reason))
+		if v.Status == kyc.StatusRejected {
+			view.Reason = applicantReason(v.Reasons)
 		}
 		if p.LinkID != "" && v.Status != kyc.StatusProcessing {
 			back, err := h.opts.Hosted.ReturnURL(r.Context(), p)
@@ -188,9 +225,19 @@ func (h *Handler) verifyDocument(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// verifySubmit submits the case, unless its document would surely be
+// rejected: the applicant is asked to retake it instead of spending an
+// attempt (the API leaves that choice to integrators).
 func (h *Handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	h.step(w, r, true, func(p *kyc.Principal, v *kyc.Verification) error {
-		_, err := h.opts.Journey.Submit(r.Context(), p, v.ID)
+		view, err := h.opts.Journey.ViewOf(r.Context(), v)
+		if err != nil {
+			return err
+		}
+		if view.SubmitBlock != "" {
+			return kyc.Errorf(kyc.Conflict, "%s %s", t("advice."+view.SubmitBlock), t("document.retake_first"))
+		}
+		_, err = h.opts.Journey.Submit(r.Context(), p, v.ID)
 		return err
 	})
 }
