@@ -244,6 +244,27 @@ func TestOpenAPIAndDocs(t *testing.T) {
 			}
 		}
 	}
+	// A browser asking for a page that does not exist gets a page (404),
+	// not the API's JSON; an API client still gets the JSON error.
+	req, _ := http.NewRequest("GET", srv.URL+"/no/such/page", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(page), "<h1>Page not found</h1>") {
+		t.Errorf("a browser's 404 = %d %s: %s", res.StatusCode, res.Header.Get("Content-Type"), page)
+	}
+	res, err = http.Get(srv.URL + "/no/such/page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("an API client's 404 = %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
 	// The integrators' guide (docs/integrating.md), rendered: its tables
 	// and code, no links into the repository (they lead nowhere here), and
 	// no resource from elsewhere (its URLs are examples in text).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"text/template"
 
 	"github.com/kycd/kycd/docs"
@@ -56,6 +57,15 @@ func (s *Server) registerDocs() {
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && r.Method == http.MethodGet && !wantsJSON(r) {
 			http.ServeFileFS(w, r, static, "static/index.html")
+			return
+		}
+		// A browser that asks for a page gets one; API clients get the
+		// JSON error.
+		if r.Method == http.MethodGet && !wantsJSON(r) && !strings.HasPrefix(r.URL.Path, "/v1/") {
+			b, _ := static.ReadFile("static/404.html")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			w.Write(b)
 			return
 		}
 		writeError(w, r, kyc.Errorf(kyc.NotFound, "no route for %s %s", r.Method, r.URL.Path))
