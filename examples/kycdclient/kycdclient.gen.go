@@ -240,6 +240,45 @@ func (e DecisionInputBodyOutcome) Valid() bool {
 	}
 }
 
+// Defines values for DecisionInputBodyReason.
+const (
+	DataInconsistent    DecisionInputBodyReason = "data_inconsistent"
+	DataMismatch        DecisionInputBodyReason = "data_mismatch"
+	DocumentExpired     DecisionInputBodyReason = "document_expired"
+	DocumentUnreadable  DecisionInputBodyReason = "document_unreadable"
+	DuplicateFace       DecisionInputBodyReason = "duplicate_face"
+	FaceMismatch        DecisionInputBodyReason = "face_mismatch"
+	SpoofDetected       DecisionInputBodyReason = "spoof_detected"
+	Underage            DecisionInputBodyReason = "underage"
+	UnsupportedDocument DecisionInputBodyReason = "unsupported_document"
+)
+
+// Valid indicates whether the value is a known member of the DecisionInputBodyReason enum.
+func (e DecisionInputBodyReason) Valid() bool {
+	switch e {
+	case DataInconsistent:
+		return true
+	case DataMismatch:
+		return true
+	case DocumentExpired:
+		return true
+	case DocumentUnreadable:
+		return true
+	case DuplicateFace:
+		return true
+	case FaceMismatch:
+		return true
+	case SpoofDetected:
+		return true
+	case Underage:
+		return true
+	case UnsupportedDocument:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryBodyStatus.
 const (
 	DeliveryBodyStatusDelivered DeliveryBodyStatus = "delivered"
@@ -913,12 +952,19 @@ type DecisionBodyOutcome string
 
 // DecisionInputBody defines model for DecisionInputBody.
 type DecisionInputBody struct {
+	// Note required to reject (at least 5 characters): what the reviewer saw; stored encrypted
 	Note    *string                  `json:"note,omitempty"`
 	Outcome DecisionInputBodyOutcome `json:"outcome"`
+
+	// Reason a rejection's main reason, added to the case's reasons
+	Reason *DecisionInputBodyReason `json:"reason,omitempty"`
 }
 
 // DecisionInputBodyOutcome defines model for DecisionInputBody.Outcome.
 type DecisionInputBodyOutcome string
+
+// DecisionInputBodyReason a rejection's main reason, added to the case's reasons
+type DecisionInputBodyReason string
 
 // DeliveryBody defines model for DeliveryBody.
 type DeliveryBody struct {
@@ -2213,7 +2259,7 @@ type ClientInterface interface {
 
 	// DecideVerificationWithBody A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2222,7 +2268,7 @@ type ClientInterface interface {
 
 	// DecideVerification A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3353,7 +3399,7 @@ func (c *Client) VerificationAudit(ctx context.Context, id string, reqEditors ..
 
 // DecideVerificationWithBody A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3372,7 +3418,7 @@ func (c *Client) DecideVerificationWithBody(ctx context.Context, id string, cont
 
 // DecideVerification A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6140,7 +6186,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideVerificationWithBodyWithResponse A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6149,7 +6195,7 @@ type ClientWithResponsesInterface interface {
 
 	// DecideVerificationWithResponse A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10899,7 +10945,7 @@ func (c *ClientWithResponses) VerificationAuditWithResponse(ctx context.Context,
 
 // DecideVerificationWithBodyWithResponse A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10914,7 +10960,7 @@ func (c *ClientWithResponses) DecideVerificationWithBodyWithResponse(ctx context
 
 // DecideVerificationWithResponse A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

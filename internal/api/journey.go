@@ -143,7 +143,8 @@ func (s *Server) registerJourney() {
 			Summary: "The reviewers' queue", Errors: []int{400}}, s.reviewQueue),
 		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/decision", OperationID: "decide-verification", Tags: tagVerify,
 			Summary: "A reviewer's decision", Errors: []int{404, 409},
-			Description: "Reviewers and admins decide cases in needs_review; the note is stored encrypted; the decision is audited and sent to webhooks."}, s.decideVerification),
+			Description: "Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name " +
+				"its main reason; the decision records who decided and when, is audited and sent to webhooks."}, s.decideVerification),
 		handle(signedIn, huma.Operation{Method: http.MethodDelete, Path: "/v1/verifications/{id}", OperationID: "erase-verification", Tags: tagVerify,
 			Summary: "Erase a case's images and personal data", Errors: []int{404, 409},
 			Description: "The case's applicant or integrator, or an admin: document and liveness images, biometric data and extracted " +
@@ -270,12 +271,14 @@ type DecisionInput struct {
 	ID   string `path:"id" maxLength:"64"`
 	Body struct {
 		Outcome string `json:"outcome" enum:"approved,rejected"`
-		Note    string `json:"note,omitempty" maxLength:"2000"`
+		Reason  string `json:"reason,omitempty" enum:"face_mismatch,duplicate_face,spoof_detected,data_mismatch,data_inconsistent,document_unreadable,unsupported_document,document_expired,underage" doc:"a rejection's main reason, added to the case's reasons"`
+		Note    string `json:"note,omitempty" maxLength:"2000" doc:"required to reject (at least 5 characters): what the reviewer saw; stored encrypted"`
 	}
 }
 
 func (s *Server) decideVerification(ctx context.Context, in *DecisionInput) (*verificationOutput, error) {
-	v, err := s.opts.Journey.Decide(ctx, caller(ctx), in.ID, in.Body.Outcome == "approved", in.Body.Note)
+	v, err := s.opts.Journey.Decide(ctx, caller(ctx), in.ID, journey.Review{Approve: in.Body.Outcome == "approved",
+		Reason: in.Body.Reason, Note: in.Body.Note})
 	if err != nil {
 		return nil, err
 	}

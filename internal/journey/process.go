@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -268,11 +269,44 @@ func bytesFloat32(b []byte) []float32 {
 	return v
 }
 
-// Decide is a reviewer's decision on a case that needs review.
-func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, approve bool, note string) (*kyc.Verification, error) {
+// Review is a reviewer's decision: approve or reject, the reason of a
+// rejection (one of ReviewReasons), and a note, which a rejection must
+// have (it is what the next reviewer, an auditor or the applicant's
+// appeal reads).
+type Review struct {
+	Approve bool
+	Reason  string
+	Note    string
+}
+
+// ReviewReasons are the reasons a reviewer may give a rejection.
+var ReviewReasons = []string{kyc.ReasonFaceMismatch, kyc.ReasonDuplicate, kyc.ReasonSpoof, kyc.ReasonDataMismatch,
+	kyc.ReasonInconsistent, kyc.ReasonUnreadable, kyc.ReasonUnsupported, kyc.ReasonExpired, kyc.ReasonUnderage}
+
+// check validates a review.
+func (r Review) check() error {
+	if r.Reason != "" && (r.Approve || !slices.Contains(ReviewReasons, r.Reason)) {
+		return kyc.Errorf(kyc.Invalid, "a rejection's reason is one of %s", strings.Join(ReviewReasons, ", "))
+	}
+	if !r.Approve && len(strings.TrimSpace(r.Note)) < 5 {
+		return kyc.Errorf(kyc.Invalid, "a rejection needs a note: what you saw, for the record")
+	}
+	if len(r.Note) > 2000 {
+		return kyc.Errorf(kyc.Invalid, "the note is longer than 2000 characters")
+	}
+	return nil
+}
+
+// Decide is a reviewer's decision on a case that needs review. It is
+// recorded with who decided, when, the reason and the note.
+func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Review) (*kyc.Verification, error) {
 	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
 		return nil, kyc.Errorf(kyc.Forbidden, "decisions are for reviewers")
 	}
+	if err := r.check(); err != nil {
+		return nil, err
+	}
+	approve, note := r.Approve, strings.TrimSpace(r.Note)
 	v, err := s.load(ctx, p, id, false)
 	if err != nil {
 		return nil, err
@@ -293,7 +327,10 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, appro
 		v.Status = kyc.StatusApproved
 	}
 	v.Reasons = append(v.Reasons, kyc.ReasonReviewer)
-	v.DecidedBy, v.DecidedAt = p.UserID, s.o.Now()
+	if r.Reason != "" && !slices.Contains(v.Reasons, r.Reason) {
+		v.Reasons = kyc.Ordered(append(v.Reasons, r.Reason))
+	}
+	v.DecidedBy, v.DecidedAt = p.ID(), s.o.Now() // a reviewer's user id, or a reviewer key's id
 	err = s.db.InTx(ctx, "decide case", func(tx *store.Tx) error {
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
@@ -302,7 +339,7 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, appro
 			return err
 		}
 		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.reviewed", ActorID: p.ID(), SubjectID: v.ID,
-			Detail: map[string]string{"status": string(v.Status)}})
+			Detail: map[string]string{"status": string(v.Status), "reason": r.Reason, "noted": fmt.Sprint(note != "")}})
 	})
 	if err != nil {
 		return nil, err

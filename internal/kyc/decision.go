@@ -197,6 +197,9 @@ func decideLiveOnly(e Evidence, r Rules) Decision {
 	return Decision{Status: StatusApproved, Reasons: []string{}}
 }
 
+// Ordered sorts reasons by Reasons' order and drops repeats.
+func Ordered(reasons []string) []string { return ordered(reasons) }
+
 // ordered sorts reasons by Reasons' order and drops repeats.
 func ordered(reasons []string) []string {
 	slices.SortFunc(reasons, func(a, b string) int { return slices.Index(Reasons, a) - slices.Index(Reasons, b) })

@@ -15,6 +15,11 @@ func TestEveryCodeHasText(t *testing.T) {
 			t.Errorf("no text for %q", code)
 		}
 	}
+	for _, code := range kyc.Reasons {
+		if _, ok := english["reason."+code]; !ok {
+			t.Errorf("no reviewer's text for %q", code)
+		}
+	}
 }
 
 // TestEveryFieldHasLabel: the check step names each field in words, not by

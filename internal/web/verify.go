@@ -291,7 +291,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		status = "needs_review"
 	}
 	q := r.URL.Query().Get("q")
-	pg := page{Title: t("queue.title"), User: u, Data: map[string]any{"Status": status, "Q": q, "Statuses": queueStatuses}}
+	pg := page{Title: t("queue.title"), User: u, Data: map[string]any{"Status": status, "Q": q, "Statuses": queueStatuses, "Wide": true}}
 	filter := kyc.Status(status)
 	if status == "all" {
 		filter = ""
@@ -315,7 +315,10 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg := page{Title: t("case.title"), User: u, Data: map[string]any{}}
+	pg := page{Title: t("case.title"), User: u, Data: map[string]any{}, Error: r.URL.Query().Get("error")}
+	if r.URL.Query().Get("decided") != "" {
+		pg.Notice = t("case.decided")
+	}
 	view, err := h.opts.Journey.View(r.Context(), p, r.PathValue("id"))
 	if err == nil {
 		err = h.opts.Journey.AuditView(r.Context(), p, view.Case, "case page")
@@ -328,6 +331,21 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	pg.Data["View"] = view
 	pg.Data["Fields"] = sortedFields(view.Document)
 	pg.Data["Threshold"] = h.opts.Journey.Rules().MatchThreshold
+	pg.Data["Wide"] = true
+	pg.Data["ReviewReasons"] = journey.ReviewReasons
+	// Who the applicant is, and who decided: accounts by their e-mail
+	// address (an API key by its id).
+	if v := view.Case; v.UserID != "" {
+		if a, err := h.opts.DB.GetUser(r.Context(), v.UserID); err == nil {
+			pg.Data["Applicant"] = a.Email
+		}
+	}
+	if d := view.Decision; d != nil && d.DecidedBy != "" && d.DecidedBy != "auto" {
+		pg.Data["DecidedBy"] = d.DecidedBy
+		if a, err := h.opts.DB.GetUser(r.Context(), d.DecidedBy); err == nil {
+			pg.Data["DecidedBy"] = a.Email
+		}
+	}
 	h.render(w, r, "case.html", 200, pg)
 }
 
@@ -341,8 +359,14 @@ func (h *Handler) decideCase(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/review/"+id, nil)
 		return
 	}
-	approve := r.PostForm.Get("outcome") == "approved"
-	if _, err := h.opts.Journey.Decide(r.Context(), p, id, approve, r.PostForm.Get("note")); err != nil {
+	rev := journey.Review{Approve: r.PostForm.Get("outcome") == "approved", Note: r.PostForm.Get("note")}
+	if !rev.Approve {
+		if rev.Reason = r.PostForm.Get("reason"); rev.Reason == "" {
+			redirect(w, r, "/review/"+id, url.Values{"error": {"Choose the reason for the rejection."}})
+			return
+		}
+	}
+	if _, err := h.opts.Journey.Decide(r.Context(), p, id, rev); err != nil {
 		redirect(w, r, "/review/"+id, url.Values{"error": {kyc.ErrorMessage(err)}})
 		return
 	}
