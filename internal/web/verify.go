@@ -118,12 +118,12 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	case kyc.StatusDocumentSubmitted:
 		view.Step = 3
 		if v.DocumentStatus == kyc.DocumentPending {
-			pg.Data["Refresh"] = true
+			pg.Data["Poll"] = true
 		}
 	default:
 		view.Step = 4
 		if v.Status == kyc.StatusProcessing {
-			pg.Data["Refresh"] = true
+			pg.Data["Poll"] = true
 		}
 		if v.Status == kyc.StatusRejected {
 			view.Reason = applicantReason(v.Reasons)
