@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -92,5 +93,54 @@ func TestApplicantRetakeBeforeSubmit(t *testing.T) {
 	}
 	if r := e.do("POST", "/verify/submit", nil, page); strings.Contains(r.raw, `id="error"`) {
 		t.Errorf("a readable document was refused: %s", r.raw)
+	}
+}
+
+// TestApplicantPagesInLanguages (issue 16): the applicant's pages speak
+// the browser's language (German, Spanish, Hindi, else English), the
+// switcher's choice sticks, the liveness page's script gets its texts in
+// that language; the reviewers' console stays English.
+func TestApplicantPagesInLanguages(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	u := e.newUser("sprache@example.com")
+	get := func(path, accept, lang string) res {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Header.Set("Accept-Language", accept)
+		if lang != "" {
+			req.AddCookie(&http.Cookie{Name: "kycd_lang", Value: lang})
+		}
+		return e.must(e.send(req, cred{cookie: u.session}), 200)
+	}
+	p := get("/verify", "de-DE,de;q=0.9", "")
+	for _, want := range []string{`<html lang="de">`, "Identität bestätigen", `hreflang="es"`, `aria-current="true">Deutsch<`} {
+		if !strings.Contains(p.raw, want) {
+			t.Errorf("German /verify lacks %q", want)
+		}
+	}
+	p = get("/liveness?lang=hi", "de", "")
+	if !strings.Contains(p.raw, `<html lang="hi">`) || !strings.Contains(p.raw, "सीधे कैमरे की ओर देखें") || !strings.Contains(p.raw, `id="strings"`) {
+		t.Errorf("the Hindi liveness page: %s", p.raw)
+	}
+	var chosen string
+	for _, c := range p.header["Set-Cookie"] {
+		if strings.HasPrefix(c, "kycd_lang=") {
+			chosen = strings.TrimPrefix(strings.Split(c, ";")[0], "kycd_lang=")
+		}
+	}
+	if chosen != "hi" {
+		t.Fatalf("the switcher's choice was not kept: %v", p.header["Set-Cookie"])
+	}
+	if p := get("/verify", "de", chosen); !strings.Contains(p.raw, "अपनी पहचान सत्यापित करें") {
+		t.Errorf("the chosen language did not stick: %s", p.raw)
+	}
+	if p := get("/verify", "es-ES", ""); !strings.Contains(p.raw, "Verifique su identidad") {
+		t.Error("Spanish /verify is not Spanish")
+	}
+	rev := e.newUser("revisor@example.com")
+	e.withRoles(rev, kyc.RoleReviewer)
+	req, _ := http.NewRequest("GET", e.srv.URL+"/review", nil)
+	req.Header.Set("Accept-Language", "de")
+	if q := e.must(e.send(req, cred{cookie: rev.session}), 200); !strings.Contains(q.raw, `<html lang="en">`) {
+		t.Errorf("the reviewers' console is not English: %s", q.raw[:200])
 	}
 }

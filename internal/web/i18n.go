@@ -1,5 +1,14 @@
 package web
 
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
 // Strings of the verification pages, kept in one table so that a
 // translation is one more table (selected by Accept-Language later); the
 // templates use {{t "key"}}.
@@ -12,6 +21,49 @@ var english = map[string]string{
 	"step.document":               "Photo of your ID",
 	"step.review":                 "Check and submit",
 	"step.result":                 "Result",
+	"liveness.title":              "Selfie check",
+	"live.intro":                  "We check that you are really here: follow each instruction as it appears. Near the end the screen flashes a few colours for about three seconds: hold still and face it. It takes about 30 seconds.",
+	"live.camera":                 "Your camera",
+	"live.ready":                  "Press start when you are ready.",
+	"live.start":                  "Start",
+	"live.again":                  "Try again",
+	"live.help":                   "Good light on your face, no hat or sunglasses. If flashing lights affect you, ask a reviewer for another way to verify. Images are stored encrypted and used only for this check.",
+	"live.step":                   "Step {n} of {count}",
+	"live.continue":               "Continue",
+	"live.ok":                     "Liveness confirmed. You can continue.",
+	"live.fail":                   "We could not confirm it was you.",
+	"live.fail_default":           "Try again in good light, following each instruction.",
+	"live.lost":                   "The connection was lost. Press start to try again.",
+	"live.slow":                   "Your network blocks live connections, so a slower mode is used.",
+	"live.dark":                   "It is too dark: turn towards a light.",
+	"live.no_camera_api":          "This browser cannot use a camera here. Open the page over HTTPS in a current browser, or on your phone.",
+	"live.cam_denied":             "Camera access was denied. Allow the camera for this site in your browser's settings, then reload the page.",
+	"live.cam_none":               "No camera was found. Connect a camera, or open this page on your phone.",
+	"live.cam_busy":               "The camera is in use by another app. Close it and try again.",
+	"live.cam_other":              "The camera could not be started.",
+	"live.why.light_too_faint":    "The room is too bright for the light check: move away from windows and bright lamps, turn your screen's brightness up, and try again.",
+	"live.why.light_mismatch":     "The screen's light did not fall on your face as expected. Face the screen closely and hold still while the colours change.",
+	"live.why.challenge_timeout":  "A step was not done in time. Follow each instruction as it appears.",
+	"live.why.no_depth":           "We could not see your head move. Turn or tilt your head itself, not the phone.",
+	"live.why.discontinuity":      "The camera picture jumped. Hold the device still and try again.",
+	"live.why.face_changed":       "Another face appeared. Only the person being verified should be in front of the camera.",
+	"live.why.no_face":            "We could not see your face. Keep it inside the oval, in good light.",
+	"live.why.frame_timing":       "The camera frames arrived irregularly. Check your connection and try again.",
+	"guide.no_face":               "We can't see your face: look at the camera",
+	"guide.multiple_faces":        "Only one person, please",
+	"guide.move_closer":           "Move a little closer",
+	"guide.center_face":           "Center your face in the oval",
+	"guide.look_straight":         "Look straight at the camera",
+	"guide.hold_still":            "Hold still",
+	"guide.done":                  "Done",
+	"guide.turn_left":             "Turn your head slowly to your left",
+	"guide.turn_right":            "Turn your head slowly to your right",
+	"guide.look_up":               "Tilt your head up",
+	"guide.blink":                 "Blink",
+	"guide.smile":                 "Smile",
+	"guide.come_closer":           "Move closer to the camera",
+	"guide.light":                 "Hold still while the screen changes colour",
+	"lang.label":                  "Language",
 	"liveness.go":                 "Start the selfie check",
 	"link.help":                   "Go back to the site that sent you here and ask for a new verification link.",
 	"link.return":                 "Continue",
@@ -142,10 +194,67 @@ var english = map[string]string{
 	"advice.barcode_malformed":    "The barcode on the back could not be understood. Photograph the back again, flat and sharp.",
 }
 
-// t returns the text of a key (the key itself when it has none).
-func t(key string) string {
+// languages are the ones the applicant's pages speak, as the switcher
+// lists them.
+var languages = []struct{ Tag, Name string }{{"en", "English"}, {"de", "Deutsch"}, {"es", "Español"}, {"hi", "हिन्दी"}}
+
+var tables = map[string]map[string]string{"en": english, "de": german, "es": spanish, "hi": hindi}
+
+var matcher = language.NewMatcher([]language.Tag{language.English, language.German, language.Spanish, language.Hindi})
+
+// langCookie remembers the language a person chose with the switcher.
+const langCookie = "kycd_lang"
+
+// langOf is the language of a request's page: the switcher's choice
+// (?lang=, then its cookie), else the browser's Accept-Language, else
+// English.
+func langOf(r *http.Request) string {
+	for _, v := range []string{r.URL.Query().Get("lang"), cookieValue(r, langCookie)} {
+		if _, ok := tables[v]; ok {
+			return v
+		}
+	}
+	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	_, i, conf := matcher.Match(tags...)
+	if conf == language.No {
+		return "en"
+	}
+	return languages[i].Tag
+}
+
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// tr returns the text of a key in lang: English when lang has none, the
+// key itself when English has none either.
+func tr(lang, key string) string {
+	if s, ok := tables[lang][key]; ok {
+		return s
+	}
 	if s, ok := english[key]; ok {
 		return s
 	}
 	return key
+}
+
+// t is tr in English: the reviewers' console and texts made outside a
+// request.
+func t(key string) string { return tr("en", key) }
+
+// liveStrings are the texts the liveness page's script shows (live.*,
+// guide.*), in lang, as the JSON it reads.
+func liveStrings(lang string) template.JS {
+	m := map[string]string{}
+	for k := range english {
+		if strings.HasPrefix(k, "live.") || strings.HasPrefix(k, "guide.") {
+			m[k] = tr(lang, k)
+		}
+	}
+	b, _ := json.Marshal(m)
+	return template.JS(b)
 }

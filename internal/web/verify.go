@@ -59,14 +59,14 @@ var fieldOrder = []string{"FIRST_NAME", "MIDDLE_NAME", "LAST_NAME", "SUFFIX", "D
 	"EXPIRATION_DATE", "ADDRESS", "CITY_IN_ADDRESS", "STATE_IN_ADDRESS", "ZIP_CODE_IN_ADDRESS", "CLASS",
 	"ENDORSEMENTS", "RESTRICTIONS"}
 
-func sortedFields(d *journey.DocumentView) []fieldRow {
+func sortedFields(d *journey.DocumentView, lang string) []fieldRow {
 	if d == nil || d.Analysis == nil {
 		return nil
 	}
 	var rows []fieldRow
 	for n, f := range d.Analysis.Fields {
 		if n != "MRZ_CODE" {
-			rows = append(rows, fieldRow{Name: n, Label: t("field." + n), Field: f})
+			rows = append(rows, fieldRow{Name: n, Label: tr(lang, "field."+n), Field: f})
 		}
 	}
 	rank := func(n string) int {
@@ -91,7 +91,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg := page{Title: t("verify.title"), User: u, Data: map[string]any{}}
+	pg := page{Title: tr(langOf(r), "verify.title"), User: u, Data: map[string]any{}}
 	if q := r.URL.Query().Get("error"); q != "" {
 		pg.Error = q
 	}
@@ -109,7 +109,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "verify.html", err, pg)
 		return
 	}
-	view := verifyView{View: jv, Fields: sortedFields(jv.Document)}
+	view := verifyView{View: jv, Fields: sortedFields(jv.Document, langOf(r))}
 	switch v.Status {
 	case kyc.StatusCreated:
 		view.Step = 1
@@ -189,7 +189,7 @@ func (h *Handler) openHandoff(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	o, err := h.opts.Hosted.OpenHandoff(r.Context(), r.PathValue("code"))
 	if err != nil {
-		h.fail(w, r, "verify.html", err, page{Title: t("verify.title"), Data: map[string]any{"LinkError": true}})
+		h.fail(w, r, "verify.html", err, page{Title: tr(langOf(r), "verify.title"), Data: map[string]any{"LinkError": true}})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: h.opts.Cookie.Link, Value: o.Cookie, Path: "/", HttpOnly: true, Expires: o.ExpiresAt,
@@ -235,7 +235,8 @@ func (h *Handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		if view.SubmitBlock != "" {
-			return kyc.Errorf(kyc.Conflict, "%s %s", t("advice."+view.SubmitBlock), t("document.retake_first"))
+			lang := langOf(r)
+			return kyc.Errorf(kyc.Conflict, "%s %s", tr(lang, "advice."+view.SubmitBlock), tr(lang, "document.retake_first"))
 		}
 		_, err = h.opts.Journey.Submit(r.Context(), p, v.ID)
 		return err
@@ -271,7 +272,7 @@ func (h *Handler) reviewer(w http.ResponseWriter, r *http.Request) (*kyc.Princip
 		return nil, nil, false
 	}
 	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
-		h.fail(w, r, "queue.html", kyc.Errorf(kyc.Forbidden, "the review console is for reviewers"), page{Title: t("queue.title"), User: u})
+		h.fail(w, r, "queue.html", kyc.Errorf(kyc.Forbidden, "the review console is for reviewers"), page{Title: t("queue.title"), User: u, Lang: "en"})
 		return nil, nil, false
 	}
 	return p, u, true
@@ -291,7 +292,7 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		status = "needs_review"
 	}
 	q := r.URL.Query().Get("q")
-	pg := page{Title: t("queue.title"), User: u, Data: map[string]any{"Status": status, "Q": q, "Statuses": queueStatuses, "Wide": true}}
+	pg := page{Title: t("queue.title"), User: u, Lang: "en", Data: map[string]any{"Status": status, "Q": q, "Statuses": queueStatuses, "Wide": true}}
 	filter := kyc.Status(status)
 	if status == "all" {
 		filter = ""
@@ -315,7 +316,7 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pg := page{Title: t("case.title"), User: u, Data: map[string]any{}, Error: r.URL.Query().Get("error")}
+	pg := page{Title: t("case.title"), User: u, Lang: "en", Data: map[string]any{}, Error: r.URL.Query().Get("error")}
 	if r.URL.Query().Get("decided") != "" {
 		pg.Notice = t("case.decided")
 	}
@@ -329,7 +330,7 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	}
 	pg.Data["Case"] = view.Case
 	pg.Data["View"] = view
-	pg.Data["Fields"] = sortedFields(view.Document)
+	pg.Data["Fields"] = sortedFields(view.Document, "en")
 	pg.Data["Threshold"] = h.opts.Journey.Rules().MatchThreshold
 	pg.Data["Wide"] = true
 	pg.Data["ReviewReasons"] = journey.ReviewReasons
@@ -383,7 +384,7 @@ func (h *Handler) openLink(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	o, err := h.opts.Hosted.Open(r.Context(), r.PathValue("credential"), r.URL.Query().Get("embed"))
 	if err != nil {
-		h.fail(w, r, "verify.html", err, page{Title: t("verify.title"), Data: map[string]any{"LinkError": true}})
+		h.fail(w, r, "verify.html", err, page{Title: tr(langOf(r), "verify.title"), Data: map[string]any{"LinkError": true}})
 		return
 	}
 	c := &http.Cookie{Name: h.opts.Cookie.Link, Value: o.Cookie, Path: "/", HttpOnly: true, Expires: o.ExpiresAt,

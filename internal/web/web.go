@@ -35,7 +35,9 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
+// base is the pages' template set before any language is bound to it;
+// pages holds a copy per language, whose t speaks it.
+var base = template.Must(template.New("").Funcs(template.FuncMap{
 	"join": strings.Join,
 	"has":  slices.Contains[[]string],
 	// count is 0, 1, ... n-1, for ranging n times.
@@ -61,6 +63,15 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		return ""
 	},
 }).ParseFS(templateFS, "templates/*.html"))
+
+var pages = func() map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, l := range languages {
+		lang := l.Tag
+		out[lang] = template.Must(base.Clone()).Funcs(template.FuncMap{"t": func(key string) string { return tr(lang, key) }})
+	}
+	return out
+}()
 
 // Options configure the pages.
 type Options struct {
@@ -138,6 +149,15 @@ type page struct {
 	Data     map[string]any
 	SignedIn bool
 	Hosted   bool // the browser drives an integrator's case through a link: no account, no navigation
+	// The page's language, and the switcher's links to the others (this
+	// page's address with ?lang=).
+	Lang      string
+	Languages []langLink
+}
+
+type langLink struct {
+	Tag, Name, URL string
+	Current        bool
 }
 
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
@@ -145,8 +165,29 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, st
 	pr := api.PrincipalFrom(r.Context())
 	p.SignedIn = pr != nil
 	p.Hosted = pr != nil && pr.CaseID != ""
+	if p.Lang != "" { // the page speaks one language (the reviewers' console: English)
+		h.renderIn(w, r, name, status, p)
+		return
+	}
+	p.Lang = langOf(r)
+	if q := r.URL.Query().Get("lang"); q == p.Lang {
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+			Secure: h.opts.Cookie.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	for _, l := range languages {
+		u := *r.URL
+		q := u.Query()
+		q.Set("lang", l.Tag)
+		u.RawQuery = q.Encode()
+		p.Languages = append(p.Languages, langLink{Tag: l.Tag, Name: l.Name, URL: u.RequestURI(), Current: l.Tag == p.Lang})
+	}
+	h.renderIn(w, r, name, status, p)
+}
+
+// renderIn renders a page in p.Lang.
+func (h *Handler) renderIn(w http.ResponseWriter, r *http.Request, name string, status int, p page) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, p); err != nil {
+	if err := pages[p.Lang].ExecuteTemplate(&buf, name, p); err != nil {
 		h.opts.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -386,7 +427,8 @@ func (h *Handler) liveness(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, r, "liveness.html", 200, page{Title: "Liveness check", User: u})
+	lang := langOf(r)
+	h.render(w, r, "liveness.html", 200, page{Title: tr(lang, "liveness.title"), User: u, Data: map[string]any{"Strings": liveStrings(lang)}})
 }
 
 func (h *Handler) mailbox(w http.ResponseWriter, r *http.Request) {

@@ -15,17 +15,13 @@
   // and whether it has run for the current task.
   let lightStart = 0, lightShown = false;
 
-  // What a failed session's reasons mean for the person in front of the camera.
-  const advice = {
-    light_too_faint: "The room is too bright for the light check: move away from windows and bright lamps, turn your screen's brightness up, and try again.",
-    light_mismatch: "The screen's light did not fall on your face as expected. Face the screen closely and hold still while the colours change.",
-    challenge_timeout: "A step was not done in time. Follow each instruction as it appears.",
-    no_depth: "We could not see your head move. Turn or tilt your head itself, not the phone.",
-    discontinuity: "The camera picture jumped. Hold the device still and try again.",
-    face_changed: "Another face appeared. Only the person being verified should be in front of the camera.",
-    no_face: "We could not see your face. Keep it inside the oval, in good light.",
-    frame_timing: "The camera frames arrived irregularly. Check your connection and try again.",
-  };
+  // The page's texts in its language (live.*, guide.*), from the server.
+  const strings = JSON.parse(($("strings") || {}).textContent || "{}");
+  const tr = (key, fallback) => strings[key] || fallback || key;
+  // What a failed session's reason means for the person in front of the camera.
+  const advice = (code) => strings["live.why." + code];
+
+  function stepText(n, of) { return tr("live.step").replace("{n}", n).replace("{count}", of); }
 
   function show(id, text) { const e = $(id); e.textContent = text; e.hidden = !text; }
   function say(text) { $("instruction").textContent = text; }
@@ -41,13 +37,13 @@
   function cameraError(err) {
     switch (err && err.name) {
       case "NotAllowedError": case "SecurityError":
-        return "Camera access was denied. Allow the camera for this site in your browser's settings, then reload the page.";
+        return tr("live.cam_denied");
       case "NotFoundError": case "OverconstrainedError": case "DevicesNotFoundError":
-        return "No camera was found. Connect a camera, or open this page on your phone.";
+        return tr("live.cam_none");
       case "NotReadableError":
-        return "The camera is in use by another app. Close it and try again.";
+        return tr("live.cam_busy");
     }
-    return "The camera could not be started (" + (err && err.message) + ").";
+    return tr("live.cam_other") + " (" + (err && err.message) + ")";
   }
 
   function stop() {
@@ -59,11 +55,11 @@
     if (finished) return; // answers to frames still in flight when it ended
     if (msg.error) { show("live-error", msg.error.message); return; }
     show("live-error", "");
-    say(msg.instruction);
+    say(tr("guide." + msg.guidance, msg.instruction));
     const pct = Math.round(100 * (msg.progress || 0));
     $("bar").style.width = pct + "%";
     $("progress").setAttribute("aria-valuenow", String(pct));
-    if (count) $("step").textContent = msg.state === "done" ? "" : "Step " + Math.min(msg.challenge_index + 1, count) + " of " + count;
+    if (count) $("step").textContent = msg.state === "done" ? "" : stepText(Math.min(msg.challenge_index + 1, count), count);
     if (msg.task && msg.task.type === "light" && msg.guidance === "light" && !lightShown) flash(msg.task);
     if (!msg.task || msg.task.type !== "light") { lightShown = false; lightStart = 0; }
     if (msg.state === "done" && msg.result) {
@@ -79,16 +75,15 @@
       const next = new URLSearchParams(location.search).get("next");
       if (ok && next && next.startsWith("/") && !next.startsWith("//")) {
         const a = document.createElement("a");
-        a.id = "continue"; a.className = "button"; a.href = next; a.textContent = "Continue";
+        a.id = "continue"; a.className = "button"; a.href = next; a.textContent = tr("live.continue");
         r.after(a);
       }
-      const why = (msg.result.reasons || []).map((c) => advice[c]).find(Boolean);
-      r.textContent = ok ? "Liveness confirmed. You can continue." :
-        "We could not confirm it was you. " + (why || "Try again in good light, following each instruction.");
+      const why = (msg.result.reasons || []).map(advice).find(Boolean);
+      r.textContent = ok ? tr("live.ok") : tr("live.fail") + " " + (why || tr("live.fail_default"));
       $("bar").style.width = ok ? "100%" : $("bar").style.width;
       if (!ok) {
         startBtn.hidden = false;
-        startBtn.textContent = "Try again";
+        startBtn.textContent = tr("live.again");
       }
     }
   }
@@ -132,14 +127,14 @@
       session = await api("POST", "/v1/verifications/" + encodeURIComponent(vid) + "/liveness");
     } catch (e) { show("live-error", e.message); startBtn.hidden = false; return; }
     count = session.challenge_count || session.challenges.length;
-    $("step").textContent = count ? "Step 1 of " + count : "";
+    $("step").textContent = count ? stepText(1, count) : "";
     lightShown = false; lightStart = 0;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
     } catch (e) { show("live-error", cameraError(e)); startBtn.hidden = false; return; }
     video.srcObject = stream;
     await video.play();
-    say("Look straight at the camera");
+    say(tr("guide.look_straight"));
 
     const base = "/v1/liveness/" + encodeURIComponent(session.session_id);
     const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + base + "/stream");
@@ -155,12 +150,12 @@
     let posting = false;
     if (opened) {
       ws.onmessage = (ev) => { inflight = Math.max(0, inflight - 1); render(JSON.parse(ev.data)); };
-      ws.onclose = () => { if (!done) { show("live-error", "The connection was lost. Press start to try again."); stop(); startBtn.hidden = false; } };
+      ws.onclose = () => { if (!done) { show("live-error", tr("live.lost")); stop(); startBtn.hidden = false; } };
     } else {
       // Give the stream up for good: a late one would hold the session.
       ws.onopen = () => ws.close();
       ws.close();
-      show("live-notice", "Your network blocks live connections, so a slower mode is used.");
+      show("live-notice", tr("live.slow"));
     }
     async function post() {
       if (posting || !queue.length || done) return;
@@ -179,7 +174,7 @@
         // seconds; these frames are dropped.
         if (!(m.error && m.error.reason === "session_busy")) render(m);
       } catch (e) {
-        show("live-error", "The connection was lost. Press start to try again.");
+        show("live-error", tr("live.lost"));
       } finally {
         posting = false;
       }
@@ -200,7 +195,7 @@
         const ts = Date.now();
         const light = lightStart && lightStart <= ts ? lightStart : 0;
         if (captured++ % 5 === 0) { // reading the pixels back is slow on small devices
-          show("live-notice", tooDark(ctx, w, h) ? "It is too dark: turn towards a light." : (opened ? "" : $("live-notice").textContent));
+          show("live-notice", tooDark(ctx, w, h) ? tr("live.dark") : (opened ? "" : $("live-notice").textContent));
         }
         const blob = await new Promise((res) => canvas.toBlob(res, "image/jpeg", 0.85));
         if (opened) {
@@ -219,7 +214,7 @@
   }
 
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-    show("live-error", "This browser cannot use a camera here. Open the page over HTTPS in a current browser, or on your phone.");
+    show("live-error", tr("live.no_camera_api"));
     startBtn.hidden = true;
     return;
   }
