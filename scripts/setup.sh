@@ -65,6 +65,14 @@ if [ "$want_test" = 1 ]; then
     npm install --prefix "$redocly" --no-audit --no-fund --silent @redocly/cli@2.77.0 >/dev/null
     echo 2.77.0 >"$redocly/version"
   fi
+  # axe-core checks the pages' accessibility in the browser tests (cached).
+  axe="$tools/axe-core"
+  if [ ! -f "$axe/node_modules/axe-core/axe.min.js" ] || [ "$(cat "$axe/version" 2>/dev/null)" != 4.14.1 ]; then
+    say "installing axe-core 4.14.1 into $axe (once)"
+    mkdir -p "$axe"
+    npm install --prefix "$axe" --no-audit --no-fund --silent axe-core@4.14.1 >/dev/null
+    echo 4.14.1 >"$axe/version"
+  fi
 fi
 
 # --- kycd and its models ----------------------------------------------------

@@ -460,6 +460,9 @@ func TestVerificationSessionHandoff(t *testing.T) {
 			t.Fatalf("start the hand-off = %d %s", r.status, r.raw)
 		}
 		page := e.do("GET", "/verify", nil, dc)
+		if st := e.must(e.do("GET", "/verify/state", nil, dc), 200); st.str("key") != "created||waiting" || !strings.Contains(page.raw, `data-state="created||waiting"`) {
+			t.Errorf("the waiting page's state: %s", st.raw)
+		}
 		code := between(page.raw, `<strong id="handoff-code">`, `</strong>`)
 		link := between(page.raw, `<a id="handoff-link" href="`, `"`)
 		if len(code) != 11 || !strings.HasSuffix(link, "/h/"+strings.ReplaceAll(code, "-", "")) ||
@@ -498,8 +501,12 @@ func TestVerificationSessionHandoff(t *testing.T) {
 		if r := e.do("POST", "/verify/handoff", nil, phone); !strings.Contains(r.raw, `id="error"`) {
 			t.Errorf("the phone handed the session on: %d %s", r.status, r.raw)
 		}
-		if page := e.do("GET", "/verify", nil, dc); !strings.Contains(page.raw, `id="handoff-claimed"`) || !strings.Contains(page.raw, `http-equiv="refresh"`) {
+		if page := e.do("GET", "/verify", nil, dc); !strings.Contains(page.raw, `id="handoff-claimed"`) ||
+			!strings.Contains(page.raw, `id="progress-watch" hidden data-state="created||claimed"`) {
 			t.Errorf("the first page does not follow the phone: %s", page.raw)
+		}
+		if st := e.must(e.do("GET", "/verify/state", nil, dc), 200); st.str("key") != "created||claimed" {
+			t.Errorf("the first page's state: %s", st.raw)
 		}
 		if page := e.do("GET", "/verify", nil, phone); !strings.Contains(page.raw, `id="go-liveness"`) || strings.Contains(page.raw, "handoff") {
 			t.Errorf("the phone's page is not the flow itself: %s", page.raw)

@@ -23,6 +23,7 @@ var english = map[string]string{
 	"step.result":                 "Result",
 	"liveness.title":              "Selfie check",
 	"live.intro":                  "We check that you are really here: follow each instruction as it appears. Near the end the screen flashes a few colours for about three seconds: hold still and face it. It takes about 30 seconds.",
+	"live.progress":               "Progress of the selfie check",
 	"live.camera":                 "Your camera",
 	"live.ready":                  "Press start when you are ready.",
 	"live.start":                  "Start",

@@ -6,6 +6,7 @@ package web
 
 // german is Deutsch.
 var german = map[string]string{
+	"live.progress":               "Fortschritt der Selfie-Prüfung",
 	"verify.title":                "Identität bestätigen",
 	"verify.intro":                "Drei Schritte, wenige Minuten: ein Live-Selfie, ein Foto Ihres Ausweises und eine Prüfung dessen, was wir gelesen haben.",
 	"verify.start":                "Starten",
@@ -139,6 +140,7 @@ var german = map[string]string{
 
 // spanish is español.
 var spanish = map[string]string{
+	"live.progress":               "Progreso del selfie",
 	"verify.title":                "Verifique su identidad",
 	"verify.intro":                "Tres pasos, unos minutos: un selfie en vivo, una foto de su documento y una revisión de lo que leímos.",
 	"verify.start":                "Empezar",
@@ -272,6 +274,7 @@ var spanish = map[string]string{
 
 // hindi is हिन्दी.
 var hindi = map[string]string{
+	"live.progress":               "सेल्फ़ी जाँच की प्रगति",
 	"verify.title":                "अपनी पहचान सत्यापित करें",
 	"verify.intro":                "तीन चरण, कुछ ही मिनट: एक लाइव सेल्फ़ी जाँच, आपके पहचान पत्र की फ़ोटो, और हमने जो पढ़ा उसकी जाँच।",
 	"verify.start":                "शुरू करें",

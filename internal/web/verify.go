@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"html/template"
 	"io"
 	"net/http"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/document"
+	"github.com/kycd/kycd/internal/hosted"
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	qrcode "github.com/skip2/go-qrcode"
@@ -146,8 +149,19 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	pg.Data["View"] = view
+	if pg.Data["Poll"] != nil {
+		// What /verify/state says now: the page reloads when it changes.
+		ho := ""
+		if m, ok := pg.Data["Handoff"].(map[string]any); ok {
+			ho = map[bool]string{true: "claimed", false: "waiting"}[m["Claimed"] == true]
+		}
+		pg.Data["State"] = stateKey(string(v.Status), v.DocumentStatus, ho)
+	}
 	h.render(w, r, "verify.html", 200, pg)
 }
+
+// stateKey is the page's state as progress.js compares it.
+func stateKey(status, document, handoff string) string { return status + "|" + document + "|" + handoff }
 
 // handoffView adds the cross-device hand-off to the first browser's page:
 // the QR code and short link while a phone may claim it, the phone's
@@ -171,8 +185,38 @@ func (h *Handler) handoffView(r *http.Request, p *kyc.Principal, pg page) error 
 		view["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	}
 	pg.Data["Handoff"] = view
-	pg.Data["Refresh"] = true
+	pg.Data["Poll"] = true
 	return nil
+}
+
+// state is what the applicant's page follows while it waits (the server
+// reading or deciding, a phone doing the steps): the case's status, its
+// document's, and the hand-off's ("", waiting or claimed). The page
+// reloads when it changes.
+func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
+	p := api.PrincipalFrom(r.Context())
+	if p == nil || p.UserID == "" && p.CaseID == "" {
+		http.Error(w, `{"error":{"code":"unauthorized","message":"sign in first"}}`, http.StatusUnauthorized)
+		return
+	}
+	out := map[string]string{}
+	v, err := h.opts.Journey.Latest(r.Context(), p)
+	if err == nil && v != nil {
+		out["status"], out["document"] = string(v.Status), v.DocumentStatus
+	}
+	if err == nil && p.LinkID != "" && !p.Handoff {
+		var ho *hosted.Handoff
+		if ho, err = h.opts.Hosted.Handoff(r.Context(), p, false); err == nil && ho != nil {
+			out["handoff"] = map[bool]string{true: "claimed", false: "waiting"}[ho.Claimed]
+		}
+	}
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	out["key"] = stateKey(out["status"], out["document"], out["handoff"])
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(out)
 }
 
 // verifyHandoff makes the hand-off code of the browser's session.

@@ -126,6 +126,7 @@ func Register(mux *http.ServeMux, opts Options) {
 	}
 	if opts.Journey != nil {
 		mux.HandleFunc("GET /verify", h.verify)
+		mux.HandleFunc("GET /verify/state", h.state)
 		mux.HandleFunc("POST /verify/start", h.verifyStart)
 		mux.HandleFunc("POST /verify/document", h.verifyDocument)
 		mux.HandleFunc("POST /verify/submit", h.verifySubmit)
