@@ -51,7 +51,8 @@ func axeCheck(ctx context.Context, src string) ([]axeViolation, error) {
 // TestAccessibility (issue 16): every page an applicant meets, at phone
 // size, in English and German, and the reviewers' console at desktop
 // size, have no accessibility violation of serious or critical impact by
-// axe-core; the 404 page and the hosted flow's pages included.
+// axe-core; the 404 page and the hosted flow's pages included. With
+// KYCD_SCREENSHOTS=DIR it saves a picture of each (scripts/screenshots.sh).
 func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
 	env := []string{"KYCD_DATA_DIR=" + t.TempDir(), "OMP_THREAD_LIMIT=1"}
@@ -63,8 +64,15 @@ func TestAccessibility(t *testing.T) {
 	link := api{t: t, base: p.url, token: key}.json("POST", "/v1/verification-sessions", map[string]any{"reference": "r"}, 201)["url"].(string)
 
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	shots := os.Getenv("KYCD_SCREENSHOTS") // scripts/screenshots.sh: a picture of every page checked
 	check := func(ctx context.Context, what string) {
 		t.Helper()
+		if shots != "" {
+			if jpg, err := chromedp.Run(ctx, chromedp.FullScreenshot(70)); err == nil {
+				name := strings.Trim(strings.NewReplacer(" ", "-", "/", "-", "?", "-", "=", "-", "&", "-").Replace(what), "-")
+				os.WriteFile(filepath.Join(shots, strings.ReplaceAll(name, "--", "-")+".jpg"), jpg, 0o644)
+			}
+		}
 		vs, err := axeCheck(ctx, src)
 		if err != nil {
 			t.Errorf("%s: %v", what, err)
