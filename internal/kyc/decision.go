@@ -135,13 +135,32 @@ func Decide(e Evidence, r Rules, now time.Time) Decision {
 	case d == nil: // nothing was read: rejected as unreadable above
 	case !d.PortraitFound:
 		reject = append(reject, ReasonNoFace)
-	case e.Similarity == nil:
-		review = append(review, ReasonIncomplete) // a portrait and a reference, but no comparison
-	case *e.Similarity < r.ReviewThreshold:
+	default:
+		reject, review = faceRule(e.Similarity, r, reject, review) // a portrait and a reference
+	}
+	return verdict(reject, append(review, e.doubts(r)...))
+}
+
+// faceRule holds a similarity to the face thresholds: a missing comparison
+// and a borderline face go to a reviewer, another face is rejected.
+func faceRule(sim *float64, r Rules, reject, review []string) ([]string, []string) {
+	switch {
+	case sim == nil:
+		review = append(review, ReasonIncomplete)
+	case *sim < r.ReviewThreshold:
 		reject = append(reject, ReasonFaceMismatch)
-	case *e.Similarity < r.MatchThreshold:
+	case *sim < r.MatchThreshold:
 		review = append(review, ReasonFaceUncertain)
 	}
+	return reject, review
+}
+
+// doubts are the reasons for a reviewer that do not depend on the
+// document: an unconvincing liveness check (when spoof review is on),
+// data that differs from what the integrator expected, a face seen on
+// another case, a check that could not be made.
+func (e Evidence) doubts(r Rules) []string {
+	var review []string
 	if e.LivenessPassed && r.SpoofReview > 0 && e.LivenessConfidence < r.SpoofReview {
 		review = append(review, ReasonSpoof)
 	}
@@ -154,6 +173,12 @@ func Decide(e Evidence, r Rules, now time.Time) Decision {
 	if len(e.Unchecked) > 0 {
 		review = append(review, ReasonIncomplete)
 	}
+	return review
+}
+
+// verdict: rejected with every reason when any rejects, else to a
+// reviewer when any doubts, else approved.
+func verdict(reject, review []string) Decision {
 	switch {
 	case len(reject) > 0:
 		return Decision{Status: StatusRejected, Reasons: ordered(append(reject, review...))}
@@ -171,30 +196,10 @@ func decideLiveOnly(e Evidence, r Rules) Decision {
 	switch {
 	case !e.LivenessPassed:
 		reject = append(reject, ReasonLivenessFailed)
-	case !e.Reverify:
-	case e.Similarity == nil:
-		review = append(review, ReasonIncomplete)
-	case *e.Similarity < r.ReviewThreshold:
-		reject = append(reject, ReasonFaceMismatch)
-	case *e.Similarity < r.MatchThreshold:
-		review = append(review, ReasonFaceUncertain)
+	case e.Reverify:
+		reject, review = faceRule(e.Similarity, r, reject, review)
 	}
-	if e.LivenessPassed && r.SpoofReview > 0 && e.LivenessConfidence < r.SpoofReview {
-		review = append(review, ReasonSpoof)
-	}
-	if len(e.Duplicates) > 0 {
-		review = append(review, ReasonDuplicate)
-	}
-	if len(e.Unchecked) > 0 {
-		review = append(review, ReasonIncomplete)
-	}
-	switch {
-	case len(reject) > 0:
-		return Decision{Status: StatusRejected, Reasons: ordered(append(reject, review...))}
-	case len(review) > 0:
-		return Decision{Status: StatusNeedsReview, Reasons: ordered(review)}
-	}
-	return Decision{Status: StatusApproved, Reasons: []string{}}
+	return verdict(reject, append(review, e.doubts(r)...))
 }
 
 // Ordered sorts reasons by Reasons' order and drops repeats.

@@ -25,7 +25,7 @@ const (
 // transitions lists, for each state, the states it may move to. Every change
 // of a verification's status goes through CanTransition.
 var transitions = map[Status][]Status{
-	StatusCreated:           {StatusLivenessPassed, StatusRejected, StatusExpired, StatusErased}, // rejected: no liveness attempt left
+	StatusCreated:           {StatusLivenessPassed, StatusRejected, StatusExpired, StatusErased},      // rejected: no liveness attempt left
 	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased}, // processing: no document asked
 	StatusDocumentSubmitted: {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased},
 	StatusProcessing:        {StatusApproved, StatusRejected, StatusNeedsReview, StatusErased},

@@ -161,7 +161,9 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 }
 
 // stateKey is the page's state as progress.js compares it.
-func stateKey(status, document, handoff string) string { return status + "|" + document + "|" + handoff }
+func stateKey(status, document, handoff string) string {
+	return status + "|" + document + "|" + handoff
+}
 
 // handoffView adds the cross-device hand-off to the first browser's page:
 // the QR code and short link while a phone may claim it, the phone's
