@@ -42,6 +42,25 @@ func openPath(full string) (int, string) {
 	return resp.StatusCode, ""
 }
 
+// raceOpen opens one link (or code) from n browsers at once: the cookies
+// of those it opened for.
+func raceOpen(full string, n int) []string {
+	var mu sync.Mutex
+	var got []string
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if status, c := openPath(full); status == http.StatusSeeOther && c != "" {
+				mu.Lock()
+				got = append(got, c)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return got
+}
+
 // passportData is what generatedDocOf's passport of that seed says.
 func passportData(seed uint64) docgen.Doc {
 	return docgen.Random(rand.New(rand.NewPCG(seed, seed)), docgen.Passport, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC))
@@ -194,20 +213,8 @@ func TestVerificationSessionSecurity(t *testing.T) {
 
 		// Ten browsers race for one link: one opens it.
 		s := create()
-		var mu sync.Mutex
-		var opened []string
-		var wg sync.WaitGroup
-		for range 10 {
-			wg.Go(func() {
-				u, _ := url.Parse(s.str("url"))
-				if status, c := openPath(e.srv.URL + u.Path); status == http.StatusSeeOther && c != "" {
-					mu.Lock()
-					opened = append(opened, c)
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
+		u, _ := url.Parse(s.str("url"))
+		opened := raceOpen(e.srv.URL+u.Path, 10)
 		if len(opened) != 1 {
 			t.Fatalf("%d browsers opened one link, want 1", len(opened))
 		}
@@ -471,19 +478,7 @@ func TestVerificationSessionHandoff(t *testing.T) {
 		}
 		// A typed code, in lower case with the dash, is the same code; ten phones race: one wins.
 		typed := strings.ToLower(code)
-		var mu sync.Mutex
-		var phones []string
-		var wg sync.WaitGroup
-		for range 10 {
-			wg.Go(func() {
-				if st, c := openPath(e.srv.URL + "/h/" + typed); st == http.StatusSeeOther && c != "" {
-					mu.Lock()
-					phones = append(phones, c)
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
+		phones := raceOpen(e.srv.URL+"/h/"+typed, 10)
 		if len(phones) != 1 {
 			t.Fatalf("%d phones claimed one code, want 1", len(phones))
 		}
