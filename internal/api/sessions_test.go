@@ -297,6 +297,13 @@ func TestVerificationSessionSecurity(t *testing.T) {
 			t.Errorf("a cancelled session's link = %d, want 410", status)
 		}
 
+		// A session whose case the integrator erased does not open.
+		gone := create()
+		e.must(e.do("DELETE", "/v1/verifications/"+gone.str("verification_id"), nil, a), 200)
+		if status, _ := e.openLink(gone.str("url")); status != http.StatusGone {
+			t.Errorf("the link of an erased case = %d, want 410", status)
+		}
+
 		// Expired: a day later the link does not open, and the session says so.
 		late := create()
 		e.clk.Advance(24*time.Hour + time.Second)

@@ -351,6 +351,13 @@ func (s *Service) Open(ctx context.Context, credential, embedOrigin string) (*Op
 	case !now.Before(h.ExpiresAt):
 		return nil, kyc.Errorf(kyc.Expired, "this verification link has expired: ask for a new one")
 	}
+	v, err := s.db.GetVerification(ctx, h.VerificationID)
+	if err != nil {
+		return nil, err
+	}
+	if v.Status.Terminal() {
+		return nil, kyc.Errorf(kyc.Expired, "this verification has ended: ask for a new link")
+	}
 	if embedOrigin != "" {
 		if embedOrigin, err = s.embeddable(ctx, h, credential, embedOrigin); err != nil {
 			return nil, err
