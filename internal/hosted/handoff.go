@@ -64,6 +64,18 @@ func (s *Service) Handoff(ctx context.Context, p *kyc.Principal, start bool) (*H
 	return s.handoff(code, expires), nil
 }
 
+// State is the hand-off as a waiting page follows it: "" (none),
+// "waiting" (for a phone) or "claimed".
+func (h *Handoff) State() string {
+	switch {
+	case h == nil:
+		return ""
+	case h.Claimed:
+		return "claimed"
+	}
+	return "waiting"
+}
+
 func (s *Service) handoff(code string, expires time.Time) *Handoff {
 	return &Handoff{Code: code[:5] + "-" + code[5:], URL: s.o.PublicURL + "/h/" + code, ExpiresAt: expires}
 }

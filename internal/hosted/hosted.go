@@ -391,7 +391,8 @@ func (s *Service) Authenticate(ctx context.Context, cookie string) (*kyc.Princip
 	if !strings.HasPrefix(cookie, BrowserPrefix+"_") {
 		return nil, bad
 	}
-	h, err := s.db.HostedByBrowser(ctx, kyc.HashSecret(cookie))
+	hash := kyc.HashSecret(cookie)
+	h, err := s.db.HostedByBrowser(ctx, hash)
 	if err != nil {
 		if kyc.ErrorCode(err) == kyc.NotFound {
 			return nil, bad
@@ -401,7 +402,7 @@ func (s *Service) Authenticate(ctx context.Context, cookie string) (*kyc.Princip
 	if !h.CancelledAt.IsZero() || !s.o.Now().Before(s.browserExpiry(h)) {
 		return nil, bad
 	}
-	if h.PhoneHash == kyc.HashSecret(cookie) {
+	if h.PhoneHash == hash {
 		return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID, Handoff: true}, nil
 	}
 	return &kyc.Principal{CaseID: h.VerificationID, LinkID: h.ID, Frame: h.EmbedOrigin}, nil

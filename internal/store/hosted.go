@@ -75,8 +75,8 @@ func (c conn) CreateHosted(ctx context.Context, h *HostedSession) error {
 	return nil
 }
 
-func (c conn) hostedWhere(ctx context.Context, cond string, arg any) (*HostedSession, error) {
-	h, err := scanHosted(c.queryRow(ctx, "SELECT "+hostedColumns+" FROM hosted_sessions WHERE "+cond, arg))
+func (c conn) hostedWhere(ctx context.Context, cond string, args ...any) (*HostedSession, error) {
+	h, err := scanHosted(c.queryRow(ctx, "SELECT "+hostedColumns+" FROM hosted_sessions WHERE "+cond, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kyc.Errorf(kyc.NotFound, "verification session not found")
 	}
@@ -111,27 +111,16 @@ func (c conn) HostedByHandoff(ctx context.Context, hash string) (*HostedSession,
 // StartHandoff gives a session a hand-off code, unless it was handed off
 // already; it reports whether it did.
 func (c conn) StartHandoff(ctx context.Context, id, hash string, sealed []byte, expires time.Time) (bool, error) {
-	res, err := c.exec(ctx, `UPDATE hosted_sessions SET handoff_hash = $1, handoff_sealed = $2, handoff_expires_at = $3
+	return c.updateHosted(ctx, "start hand-off", `UPDATE hosted_sessions SET handoff_hash = $1, handoff_sealed = $2, handoff_expires_at = $3
 		WHERE id = $4 AND phone_hash IS NULL AND cancelled_at IS NULL`, hash, sealed, expires.UTC(), id)
-	if err != nil {
-		return false, fmt.Errorf("start hand-off: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
 }
 
 // ClaimHandoff hands a session to the browser with that cookie hash,
 // provided its code is unclaimed and valid at now; it reports whether this
 // call did (two phones racing: one wins).
 func (c conn) ClaimHandoff(ctx context.Context, id, phoneHash string, now time.Time) (bool, error) {
-	now = now.UTC()
-	res, err := c.exec(ctx, `UPDATE hosted_sessions SET phone_hash = $1
-		WHERE id = $2 AND phone_hash IS NULL AND cancelled_at IS NULL AND handoff_expires_at > $3`, phoneHash, id, now)
-	if err != nil {
-		return false, fmt.Errorf("claim hand-off: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return c.updateHosted(ctx, "claim hand-off", `UPDATE hosted_sessions SET phone_hash = $1
+		WHERE id = $2 AND phone_hash IS NULL AND cancelled_at IS NULL AND handoff_expires_at > $3`, phoneHash, id, now.UTC())
 }
 
 // HostedForVerification returns the session that opened a case, if any
@@ -142,15 +131,18 @@ func (c conn) HostedForVerification(ctx context.Context, verificationID string) 
 
 // HostedByIdempotencyKey returns the key's session created with idem.
 func (c conn) HostedByIdempotencyKey(ctx context.Context, apiKeyID, idem string) (*HostedSession, error) {
-	h, err := scanHosted(c.queryRow(ctx, "SELECT "+hostedColumns+" FROM hosted_sessions WHERE api_key_id = $1 AND idempotency_key = $2",
-		apiKeyID, idem))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, kyc.Errorf(kyc.NotFound, "verification session not found")
-	}
+	return c.hostedWhere(ctx, "api_key_id = $1 AND idempotency_key = $2", apiKeyID, idem)
+}
+
+// updateHosted runs an UPDATE of one session and reports whether it
+// changed the row (false: its condition no longer holds).
+func (c conn) updateHosted(ctx context.Context, op, query string, args ...any) (bool, error) {
+	res, err := c.exec(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("get hosted session: %w", err)
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
-	return h, nil
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // OpenHosted spends a session's credentials for the browser with that
@@ -158,25 +150,15 @@ func (c conn) HostedByIdempotencyKey(ctx context.Context, apiKeyID, idem string)
 // opened, cancelled nor expired at now; it reports whether this call did
 // (two browsers racing: one wins).
 func (c conn) OpenHosted(ctx context.Context, id, browserHash, embedOrigin string, now time.Time) (bool, error) {
-	now = now.UTC()
-	res, err := c.exec(ctx, `UPDATE hosted_sessions SET opened_at = $1, browser_hash = $2, embed_origin = $3
-		WHERE id = $4 AND opened_at IS NULL AND cancelled_at IS NULL AND expires_at > $1`, now, browserHash, embedOrigin, id)
-	if err != nil {
-		return false, fmt.Errorf("open hosted session: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return c.updateHosted(ctx, "open hosted session", `UPDATE hosted_sessions SET opened_at = $1, browser_hash = $2, embed_origin = $3
+		WHERE id = $4 AND opened_at IS NULL AND cancelled_at IS NULL AND expires_at > $1`, now.UTC(), browserHash, embedOrigin, id)
 }
 
 // CancelHosted cancels a session that is not cancelled yet; it reports
 // whether this call did.
 func (c conn) CancelHosted(ctx context.Context, id string, now time.Time) (bool, error) {
-	res, err := c.exec(ctx, `UPDATE hosted_sessions SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL`, now.UTC(), id)
-	if err != nil {
-		return false, fmt.Errorf("cancel hosted session: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return c.updateHosted(ctx, "cancel hosted session", `UPDATE hosted_sessions SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL`,
+		now.UTC(), id)
 }
 
 // ListHosted returns an API key's sessions, newest first, from the one

@@ -142,8 +142,9 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 			pg.Data["Frame"] = p.Frame
 		}
 	}
+	var ho *hosted.Handoff
 	if p.LinkID != "" && !p.Handoff && view.Step < 4 {
-		if err := h.handoffView(r, p, pg); err != nil {
+		if ho, err = h.handoffView(r, p, pg); err != nil {
 			h.fail(w, r, "verify.html", err, pg)
 			return
 		}
@@ -151,11 +152,7 @@ func (h *Handler) verify(w http.ResponseWriter, r *http.Request) {
 	pg.Data["View"] = view
 	if pg.Data["Poll"] != nil {
 		// What /verify/state says now: the page reloads when it changes.
-		ho := ""
-		if m, ok := pg.Data["Handoff"].(map[string]any); ok {
-			ho = map[bool]string{true: "claimed", false: "waiting"}[m["Claimed"] == true]
-		}
-		pg.Data["State"] = stateKey(string(v.Status), v.DocumentStatus, ho)
+		pg.Data["State"] = stateKey(string(v.Status), v.DocumentStatus, ho.State())
 	}
 	h.render(w, r, "verify.html", 200, pg)
 }
@@ -167,28 +164,28 @@ func stateKey(status, document, handoff string) string {
 
 // handoffView adds the cross-device hand-off to the first browser's page:
 // the QR code and short link while a phone may claim it, the phone's
-// progress once one did (the page follows it, refreshing itself), or the
-// button that starts it.
-func (h *Handler) handoffView(r *http.Request, p *kyc.Principal, pg page) error {
+// progress once one did (the page follows it), or the button that starts
+// it. It returns the hand-off (nil when none was started).
+func (h *Handler) handoffView(r *http.Request, p *kyc.Principal, pg page) (*hosted.Handoff, error) {
 	ho, err := h.opts.Hosted.Handoff(r.Context(), p, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if ho == nil {
 		pg.Data["CanHandoff"] = true
-		return nil
+		return nil, nil
 	}
 	view := map[string]any{"Claimed": ho.Claimed, "Code": ho.Code, "URL": ho.URL}
 	if !ho.Claimed {
 		png, err := qrcode.Encode(ho.URL, qrcode.Medium, 240)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		view["QR"] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	}
 	pg.Data["Handoff"] = view
 	pg.Data["Poll"] = true
-	return nil
+	return ho, nil
 }
 
 // state is what the applicant's page follows while it waits (the server
@@ -208,8 +205,8 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && p.LinkID != "" && !p.Handoff {
 		var ho *hosted.Handoff
-		if ho, err = h.opts.Hosted.Handoff(r.Context(), p, false); err == nil && ho != nil {
-			out["handoff"] = map[bool]string{true: "claimed", false: "waiting"}[ho.Claimed]
+		if ho, err = h.opts.Hosted.Handoff(r.Context(), p, false); err == nil {
+			out["handoff"] = ho.State()
 		}
 	}
 	if err != nil {
