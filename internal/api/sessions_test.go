@@ -325,6 +325,29 @@ func TestVerificationSessionSecurity(t *testing.T) {
 		if first.str("id") != again.str("id") || first.str("url") != again.str("url") || first.str("url") == "" {
 			t.Errorf("an idempotent retry made another session: %s vs %s", first.raw, again.raw)
 		}
+		// Ten retries at once with a new key: one session, which all of them get.
+		ids := map[string]bool{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				req, _ := http.NewRequest("POST", e.srv.URL+"/v1/verification-sessions", strings.NewReader(`{"reference":"burst"}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", "order-8")
+				r, err := sendReq(req, a)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil || r.status != 201 {
+					t.Errorf("a parallel idempotent create = %d %v %s", r.status, err, r.raw)
+					return
+				}
+				ids[r.str("id")] = true
+			})
+		}
+		wg.Wait()
+		if len(ids) != 1 {
+			t.Errorf("10 parallel creates with one idempotency key made %d sessions", len(ids))
+		}
 		if r := e.do("POST", "/v1/verification-sessions", map[string]any{"return_url": "javascript:alert(1)"}, a); r.status != 400 {
 			t.Errorf("a javascript: return_url = %d, want 400", r.status)
 		}
