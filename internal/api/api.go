@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"strings"
 	"time"
@@ -77,6 +78,14 @@ type Options struct {
 	// Hosted, with Journey, serves integrators' verification sessions and
 	// authenticates the browsers that open their links.
 	Hosted *hosted.Service
+
+	// TrustedProxies are the reverse proxies whose forwarding headers
+	// name the client (ClientAddr); with none, the peer is the client.
+	TrustedProxies []netip.Prefix
+	// AccessLog is which requests get an access-log line: AccessLogAll
+	// (the default), AccessLogErrors (errors and slow requests), or
+	// AccessLogOff.
+	AccessLog string
 }
 
 // Server routes kycd's HTTP requests.
@@ -185,5 +194,6 @@ func (s *Server) Handler() http.Handler {
 	h = csrf.Handler(h)
 	h = withBodyLimit(s.opts.MaxBodyBytes, h)
 	h = withSecurityHeaders(s.opts.HSTS, h)
-	return withRequest(s.opts.Logger, h)
+	h = withClientAddr(s.opts.TrustedProxies, h)
+	return withRequest(s.opts.Logger, s.opts.AccessLog, h)
 }

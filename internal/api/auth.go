@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -183,11 +182,7 @@ func withRateLimit(l *rateLimiter, prefixes []string, next http.Handler) http.Ha
 			}
 		}
 		if limited {
-			host, _, err := net.SplitHostPort(r.RemoteAddr)
-			if err != nil {
-				host = r.RemoteAddr
-			}
-			if ok, wait := l.allow(host); !ok {
+			if ok, wait := l.allow(ClientAddr(r.Context())); !ok {
 				writeError(w, r, &kyc.Error{Code: kyc.RateLimited, Message: "too many requests: slow down",
 					RetryAfter: max(wait.Round(time.Second), time.Second)})
 				return

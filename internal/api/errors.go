@@ -135,6 +135,12 @@ func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *a
 	if body.Error.Code == kyc.Internal {
 		body.Error.Message = "internal error"
 		for _, err := range errs {
+			if ctx.Err() != nil {
+				// The client went away: nobody reads the answer, and
+				// nothing failed that an operator must look at.
+				loggerFrom(ctx).Debug("client closed the request", "request_id", body.Error.RequestID)
+				continue
+			}
 			loggerFrom(ctx).Error("request failed", "request_id", body.Error.RequestID, "err", err)
 		}
 		return e

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"sync"
 	"testing"
@@ -90,6 +91,8 @@ type envOptions struct {
 	// Image work: slots and queue of the gate, and the per-principal
 	// limit (the suite's own default is generous).
 	analysisSlots, analysisQueue, analysisRate int
+	trustedProxies                             []netip.Prefix
+	accessLog                                  string
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
@@ -146,7 +149,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 	s := api.New(api.Options{Hosted: links, Version: "test", MaxBodyBytes: 8 << 20, Accounts: accounts, DB: db, DevMailbox: true,
 		AuthRateLimit: o.rateLimit, Logger: slog.New(slog.NewTextHandler(logs, nil)), Faces: faceEngine(t),
 		Liveness: lv, PublicURL: "http://kyc.test", Journey: j, Webhooks: hooks, Documents: docs, StreamIdle: o.streamIdle,
-		AnalysisSlots: o.analysisSlots, AnalysisQueue: o.analysisQueue, AnalysisRateLimit: cmp.Or(o.analysisRate, 100000)})
+		AnalysisSlots: o.analysisSlots, AnalysisQueue: o.analysisQueue, AnalysisRateLimit: cmp.Or(o.analysisRate, 100000),
+		TrustedProxies: o.trustedProxies, AccessLog: o.accessLog})
 	web.Register(s.Mux(), web.Options{Accounts: accounts, DB: db,
 		Cookie:     api.CookieConfig{Name: "__Host-kycd_session", Link: "__Host-kycd_link", Secure: true},
 		DevMailbox: true, Journey: j, Hosted: links})

@@ -21,8 +21,12 @@ type VerificationBody struct {
 	FaceMatch *FaceMatchBody       `json:"face_match,omitempty"`
 	Decision  *DecisionBody        `json:"decision,omitempty"`
 	Expected  []journey.Comparison `json:"expected,omitempty" doc:"what the integrator expected, field by field, against the document once it is read; a field that does not match (or that the document does not say) sends the case to review with data_mismatch"`
-	CreatedAt time.Time            `json:"created_at"`
-	UpdatedAt time.Time            `json:"updated_at"`
+	// A reviewer's ask, the applicant's dispute, the reviewers' work.
+	DocumentRequest *DocumentRequestBody `json:"document_request,omitempty" doc:"a reviewer asked for a new document: the case is back at liveness_passed for a new upload"`
+	DisputedFields  []string             `json:"disputed_fields,omitempty" doc:"fields the applicant says the reading has wrong: the case goes to a reviewer (data_disputed); the document stays the source of truth"`
+	Review          *ReviewBody          `json:"review,omitempty" doc:"reviewers and admins only: who works the case, and a decision waiting for a second reviewer"`
+	CreatedAt       time.Time            `json:"created_at"`
+	UpdatedAt       time.Time            `json:"updated_at"`
 }
 
 // DocumentSummary is what was read from the case's document.
@@ -53,6 +57,27 @@ type DecisionBody struct {
 	Note      string    `json:"note,omitempty"`
 }
 
+// DocumentRequestBody is a reviewer's ask for a new document.
+type DocumentRequestBody struct {
+	Reason      string    `json:"reason" enum:"document_unreadable,unsupported_document,document_expired,data_inconsistent"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// ReviewBody is the reviewers' work on a case.
+type ReviewBody struct {
+	ClaimedBy string        `json:"claimed_by,omitempty" doc:"the reviewer working the case; a claim lapses after 30 minutes"`
+	ClaimedAt time.Time     `json:"claimed_at,omitzero"`
+	Proposal  *ProposalBody `json:"proposal,omitempty" doc:"four-eyes: a reviewer's decision that a second reviewer confirms"`
+}
+
+// ProposalBody is a decision waiting for a second reviewer.
+type ProposalBody struct {
+	Outcome    string    `json:"outcome" enum:"approved,rejected"`
+	Reason     string    `json:"reason,omitempty"`
+	ProposedBy string    `json:"proposed_by"`
+	ProposedAt time.Time `json:"proposed_at"`
+}
+
 // LivenessSummary is a verification's latest liveness check.
 type LivenessSummary struct {
 	SessionID  string   `json:"session_id"`
@@ -61,8 +86,8 @@ type LivenessSummary struct {
 	Reasons    []string `json:"reasons"`
 }
 
-// verificationBody is the wire form of a case's view.
-func verificationBody(view *journey.View) VerificationBody {
+// verificationBody is the wire form of a case's view as p may see it.
+func verificationBody(view *journey.View, p *kyc.Principal) VerificationBody {
 	v := view.Case
 	b := VerificationBody{ID: v.ID, Status: string(v.Status), Reference: v.Reference, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 	if l := view.Liveness; l != nil {
@@ -89,6 +114,22 @@ func verificationBody(view *journey.View) VerificationBody {
 	if d := view.Decision; d != nil {
 		b.Decision = &DecisionBody{Outcome: d.Outcome, Reasons: nonNil(d.Reasons), DecidedBy: d.DecidedBy, DecidedAt: d.DecidedAt, Note: d.Note}
 	}
+	if r := view.Request; r != nil {
+		b.DocumentRequest = &DocumentRequestBody{Reason: r.Reason, RequestedAt: r.At}
+	}
+	if d := view.Dispute; d != nil {
+		b.DisputedFields = d.Fields
+	}
+	if p.Has(kyc.RoleReviewer, kyc.RoleAdmin) && (v.ClaimedBy != "" || view.Proposal != nil) {
+		r := &ReviewBody{ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt}
+		if pr := view.Proposal; pr != nil {
+			r.Proposal = &ProposalBody{Outcome: string(kyc.StatusRejected), Reason: pr.Reason, ProposedBy: pr.By, ProposedAt: pr.At}
+			if pr.Approve {
+				r.Proposal.Outcome = string(kyc.StatusApproved)
+			}
+		}
+		b.Review = r
+	}
 	return b
 }
 
@@ -98,7 +139,7 @@ func (s *Server) caseOutput(ctx context.Context, v *kyc.Verification) (*verifica
 	if err != nil {
 		return nil, err
 	}
-	return &verificationOutput{verificationBody(view)}, nil
+	return &verificationOutput{verificationBody(view, caller(ctx))}, nil
 }
 
 func nonNil(s []string) []string {
@@ -144,7 +185,20 @@ func (s *Server) registerJourney() {
 		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/decision", OperationID: "decide-verification", Tags: tagVerify,
 			Summary: "A reviewer's decision", Errors: []int{404, 409},
 			Description: "Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name " +
-				"its main reason; the decision records who decided and when, is audited and sent to webhooks."}, s.decideVerification),
+				"its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document " +
+				"reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first " +
+				"decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms " +
+				"with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409."}, s.decideVerification),
+		handle(signedIn, huma.Operation{Method: post, Path: "/v1/verifications/{id}/claim", OperationID: "claim-verification", Tags: tagVerify,
+			Summary: "Claim a case for review", Errors: []int{404, 409},
+			Description: "So that two reviewers do not work one case: decisions on a case another reviewer claimed get 409 until the " +
+				"claim is released or lapses (30 minutes). Claiming again renews it."}, s.claimVerification),
+		handle(signedIn, huma.Operation{Method: http.MethodDelete, Path: "/v1/verifications/{id}/claim", OperationID: "release-verification", Tags: tagVerify,
+			Summary: "Release a claimed case", Errors: []int{404, 409}}, s.releaseVerification),
+		handle(driver, huma.Operation{Method: http.MethodPut, Path: "/v1/verifications/{id}/dispute", OperationID: "dispute-fields", Tags: tagVerify,
+			Summary: "Say that fields of the reading are wrong", Errors: []int{400, 404, 409},
+			Description: "The applicant, after the document is read and before submitting: the fields they say are wrong go to a " +
+				"reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it."}, s.disputeFields),
 		handle(signedIn, huma.Operation{Method: http.MethodDelete, Path: "/v1/verifications/{id}", OperationID: "erase-verification", Tags: tagVerify,
 			Summary: "Erase a case's images and personal data", Errors: []int{404, 409},
 			Description: "The case's applicant or integrator, or an admin: document and liveness images, biometric data and extracted " +
@@ -189,7 +243,7 @@ func (s *Server) getVerification(ctx context.Context, in *IDInput) (*verificatio
 	if err := j.AuditView(ctx, p, view.Case, "case"); err != nil {
 		return nil, err
 	}
-	return &verificationOutput{verificationBody(view)}, nil
+	return &verificationOutput{verificationBody(view, p)}, nil
 }
 
 // UploadInput is a document's images.
@@ -261,7 +315,7 @@ func (s *Server) reviewQueue(ctx context.Context, in *ReviewQueueInput) (*CaseLi
 		if err != nil {
 			return nil, err
 		}
-		out.Body.Verifications = append(out.Body.Verifications, verificationBody(view))
+		out.Body.Verifications = append(out.Body.Verifications, verificationBody(view, caller(ctx)))
 	}
 	return out, nil
 }
@@ -270,15 +324,48 @@ func (s *Server) reviewQueue(ctx context.Context, in *ReviewQueueInput) (*CaseLi
 type DecisionInput struct {
 	ID   string `path:"id" maxLength:"64"`
 	Body struct {
-		Outcome string `json:"outcome" enum:"approved,rejected"`
-		Reason  string `json:"reason,omitempty" enum:"face_mismatch,duplicate_face,spoof_detected,data_mismatch,data_inconsistent,document_unreadable,unsupported_document,document_expired,underage" doc:"a rejection's main reason, added to the case's reasons"`
-		Note    string `json:"note,omitempty" maxLength:"2000" doc:"required to reject (at least 5 characters): what the reviewer saw; stored encrypted"`
+		Outcome string `json:"outcome" enum:"approved,rejected,request_document" doc:"request_document reopens the case for a new document (reason: document_unreadable, unsupported_document, document_expired or data_inconsistent)"`
+		Reason  string `json:"reason,omitempty" enum:"face_mismatch,duplicate_face,spoof_detected,data_mismatch,data_inconsistent,document_unreadable,unsupported_document,document_expired,underage" doc:"a rejection's main reason, added to the case's reasons; a request's reason, told to the applicant"`
+		Note    string `json:"note,omitempty" maxLength:"2000" doc:"required to reject or request a document (at least 5 characters): what the reviewer saw; stored encrypted. A second reviewer confirming under four-eyes may leave it out"`
 	}
 }
 
 func (s *Server) decideVerification(ctx context.Context, in *DecisionInput) (*verificationOutput, error) {
 	v, err := s.opts.Journey.Decide(ctx, caller(ctx), in.ID, journey.Review{Approve: in.Body.Outcome == "approved",
-		Reason: in.Body.Reason, Note: in.Body.Note})
+		Resubmit: in.Body.Outcome == "request_document", Reason: in.Body.Reason, Note: in.Body.Note})
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+func (s *Server) claimVerification(ctx context.Context, in *IDInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.Claim(ctx, caller(ctx), in.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+func (s *Server) releaseVerification(ctx context.Context, in *IDInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.Claim(ctx, caller(ctx), in.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	return s.caseOutput(ctx, v)
+}
+
+// DisputeInput is what the applicant says the reading has wrong.
+type DisputeInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body struct {
+		Fields []string `json:"fields" maxItems:"30" doc:"the fields' names as in document.fields; empty withdraws the dispute"`
+		Note   string   `json:"note,omitempty" maxLength:"500" doc:"what is right, in the applicant's words"`
+	}
+}
+
+func (s *Server) disputeFields(ctx context.Context, in *DisputeInput) (*verificationOutput, error) {
+	v, err := s.opts.Journey.DisputeFields(ctx, caller(ctx), in.ID, in.Body.Fields, in.Body.Note)
 	if err != nil {
 		return nil, err
 	}

@@ -132,6 +132,13 @@ func (e *env) runCase(c cred, reference, photo string, seed uint64) (string, res
 // case.
 func (e *env) driveCase(vid string, c cred, photo string, seed uint64) res {
 	e.t.Helper()
+	return e.driveCaseThen(vid, c, photo, seed, nil)
+}
+
+// driveCaseThen is driveCase with a step between the reading and the
+// submission (the applicant disputing a field, say).
+func (e *env) driveCaseThen(vid string, c cred, photo string, seed uint64, beforeSubmit func(read res)) res {
+	e.t.Helper()
 	e.passLiveness(vid, c)
 	front, _ := generatedDocOf(e.t, photo, docgen.Passport, seed, 0)
 	up := e.must(e.multipartDo("/v1/verifications/"+vid+"/documents", c, part{"front", "passport.jpg", "image/jpeg", front}), 202)
@@ -144,6 +151,9 @@ func (e *env) driveCase(vid string, c cred, photo string, seed uint64) res {
 	})
 	if d := read.body["document"].(map[string]any); d["status"] != "done" || d["document_type"] != "passport" {
 		e.t.Fatalf("document: %s", read.raw)
+	}
+	if beforeSubmit != nil {
+		beforeSubmit(read)
 	}
 	e.must(e.do("POST", "/v1/verifications/"+vid+"/submit", nil, c), 202)
 	return e.waitFor(vid, c, "a decision", func(r res) bool {

@@ -93,12 +93,22 @@ func loggedPath(route, path string) string {
 	return path
 }
 
+// Access-log modes (Options.AccessLog).
+const (
+	AccessLogAll    = "all"
+	AccessLogErrors = "errors" // status 400 and above, and requests slower than slowRequest
+	AccessLogOff    = "off"
+)
+
+// slowRequest is how long a request takes to be logged as slow.
+const slowRequest = time.Second
+
 // withRequest gives each request an id (the caller's X-Request-Id when it is
 // plain, a new one otherwise), a logger, an access-log line, and recovery
 // from panics. The log line holds the method, route, status, size and time:
 // no query strings, bodies, addresses or headers, which may carry personal
 // data or secrets.
-func withRequest(log *slog.Logger, next http.Handler) http.Handler {
+func withRequest(log *slog.Logger, mode string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -125,8 +135,15 @@ func withRequest(log *slog.Logger, next http.Handler) http.Handler {
 			if *route == "" {
 				*route = "unmatched"
 			}
+			took := time.Since(start)
+			switch {
+			case mode == AccessLogOff:
+				return
+			case mode == AccessLogErrors && rec.status < 400 && took < slowRequest:
+				return
+			}
 			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "path", loggedPath(*route, r.URL.Path),
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", took.Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kycd/kycd/internal/headgen"
+	"github.com/kycd/kycd/internal/testenv"
 )
 
 // axeSource is axe-core's script (scripts/setup.sh --test installs it
@@ -55,7 +58,7 @@ func axeCheck(ctx context.Context, src string) ([]axeViolation, error) {
 // KYCD_SCREENSHOTS=DIR it saves a picture of each (scripts/screenshots.sh).
 func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
-	env := []string{"KYCD_DATA_DIR=" + t.TempDir(), "OMP_THREAD_LIMIT=1"}
+	env := []string{"KYCD_DATA_DIR=" + t.TempDir(), "OMP_THREAD_LIMIT=1", "KYCD_LIVENESS_CHALLENGES=turn_left,look_up,light"}
 	p := startKycd(t, env...)
 	const pw = "correct-horse-battery"
 	signedUpUser(t, p.url, "ada@example.com", pw)
@@ -127,27 +130,82 @@ func TestAccessibility(t *testing.T) {
 		}
 	}
 
-	// The reviewers' console, on a desktop.
-	pwFile := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pwFile, []byte(pw+"\n"), 0o600)
-	api{t: t, base: p.url, token: admin.token}.json("POST", "/v1/admin/users/"+userID(t, admin, "ada@example.com")+"/roles",
-		map[string]any{"roles": []string{"applicant", "reviewer"}}, 200)
-	desk := newBrowser(t, chromedp.WindowSize(1280, 900))
-	if err := chromedp.Do(desk, signIn(p.url, "ada@example.com", pw)...); err != nil {
+	// The document's steps, on a case the API drives to each state (the
+	// browser's own selfie check is TestBrowserJourney's), each seen in
+	// both languages: the upload, the check of what was read with the
+	// form to say a field is wrong, the result.
+	eng := testenv.FaceEngine(t)
+	ada := api{t: t, base: p.url, token: api{t: t, base: p.url}.json("POST", "/v1/auth/signin",
+		map[string]string{"email": "ada@example.com", "password": pw}, 200)["access_token"].(string)}
+	vid := ada.json("POST", "/v1/verifications", nil, 201)["id"].(string)
+	ada.liveness(vid, testenv.NewPerson(t, eng, headgen.Solid, 1))
+	phone := newBrowser(t)
+	if err := chromedp.Do(phone, signIn(p.url, "ada@example.com", pw)...); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/review?status=all", ""} {
-		if path == "" {
-			if err := chromedp.Do(desk, chromedp.Click(css("#cases a")), chromedp.WaitVisible(css("#case-status"))); err != nil {
-				t.Fatal(err)
+	both := func(what string, then ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for _, lang := range []string{"en", "de"} {
+			if err := chromedp.Do(phone, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(p.url + "/verify?lang=" + lang)}, then...)...); err != nil {
+				t.Fatalf("%s %s: %v", lang, what, err)
 			}
-			check(desk, "a case")
-			continue
+			check(phone, lang+" /verify "+what)
 		}
+	}
+	both("document step", chromedp.WaitVisible(css("#upload-form")))
+	ada.parts("/v1/verifications/"+vid+"/documents", 202, "front", passport(t, eng, "face_recognition/examples__obama-480p.jpg", 1))
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		v := ada.json("GET", "/v1/verifications/"+vid, nil, 200)
+		if d, _ := v["document"].(map[string]any); d != nil && d["status"] == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the document was not read: %v", v)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	both("check step", chromedp.WaitVisible(css("#fields")), chromedp.Click(css("#dispute summary")), chromedp.WaitVisible(css("#dispute-send")))
+	if err := chromedp.Do(phone, chromedp.Navigate(p.url+"/verify?lang=en"), chromedp.Click(css("#dispute summary")),
+		chromedp.Click(css(`input[name="field"][value="LAST_NAME"]`)), chromedp.Click(css("#dispute-send")),
+		chromedp.WaitVisible(css("#dispute-recorded"))); err != nil {
+		t.Fatal(err)
+	}
+	check(phone, "en /verify a field said to be wrong")
+	if err := chromedp.Do(phone, chromedp.Click(css("#submit-case")), chromedp.WaitVisible(css(`#outcome[data-status="needs_review"]`))); err != nil {
+		t.Fatal(err)
+	}
+	both("result", chromedp.WaitVisible(css(`#outcome[data-status="needs_review"]`)))
+
+	// The reviewers' console, on a desktop, by a reviewer (a reviewer does
+	// not review their own case).
+	signedUpUser(t, p.url, "rex@example.com", pw)
+	admin.json("POST", "/v1/admin/users/"+userID(t, admin, "rex@example.com")+"/roles", map[string]any{"roles": []string{"reviewer"}}, 200)
+	desk := newBrowser(t, chromedp.WindowSize(1280, 900))
+	if err := chromedp.Do(desk, signIn(p.url, "rex@example.com", pw)...); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/review?status=all", "/review"} {
 		if err := chromedp.Do(desk, chromedp.Navigate(p.url+path)); err != nil {
 			t.Fatal(err)
 		}
 		check(desk, path)
+	}
+	steps := []struct {
+		what    string
+		actions []chromedp.Action[chromedp.Void]
+	}{
+		{"a case", []chromedp.Action[chromedp.Void]{chromedp.Click(css("#cases a")), chromedp.WaitVisible(css("#case-disputed"))}},
+		{"a claimed case", []chromedp.Action[chromedp.Void]{chromedp.Click(css("#claim")), chromedp.WaitVisible(css("#release"))}},
+		{"a case, the reject and request forms open", []chromedp.Action[chromedp.Void]{chromedp.Click(css("#reject-details summary")),
+			chromedp.Click(css("#request-details summary")), chromedp.WaitVisible(css("#request-document"))}},
+		{"a case, zoomed by its key", []chromedp.Action[chromedp.Void]{chromedp.KeyEvent("z"), chromedp.WaitVisible(css("figure.viewer.zoomed"))}},
+	}
+	for _, s := range steps {
+		if err := chromedp.Do(desk, s.actions...); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		check(desk, s.what)
 	}
 }
 

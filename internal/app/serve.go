@@ -158,6 +158,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	})
 
 	links := hosted.New(db, journeys, keyring, hosted.Options{PublicURL: cfg.PublicURL})
+	proxies, err := api.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	srv := api.New(api.Options{
 		Logger:            log,
 		Version:           Version,
@@ -169,6 +173,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		Cookie:            cookieConfig(cfg.PublicURL),
 		DevMailbox:        sender.Dev(),
 		AuthRateLimit:     cfg.AuthRateLimit,
+		TrustedProxies:    proxies,
+		AccessLog:         cfg.AccessLog,
 		Faces:             faces,
 		Documents:         documentsFor(faces, analyzer),
 		MaxImagePixels:    cfg.MaxImagePixels,
@@ -209,7 +215,7 @@ func rules(cfg *config.Config) journey.Rules {
 	}
 	return journey.Rules{Rules: kyc.Rules{MatchThreshold: float64(cfg.MatchThreshold), ReviewThreshold: float64(cfg.ReviewThreshold),
 		MinAge: cfg.MinAge, DocumentTypes: split(cfg.DocumentTypes), Countries: split(cfg.Countries), SpoofReview: float64(cfg.SpoofReview)},
-		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention}
+		MaxAttempts: cfg.MaxAttempts, Retention: cfg.Retention, FourEyes: cfg.FourEyes}
 }
 
 // livenessService is nil without the face engine.
@@ -431,10 +437,18 @@ func keysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	c, err := rotate.Run(ctx, db, raw, current.Rotated(next), stderr)
+	rotated := current.Rotated(next)
+	c, err := rotate.Run(ctx, db, raw, rotated, stderr)
 	if err != nil {
 		return fmt.Errorf("rotation stopped (run it again to finish; nothing is lost): %w", err)
 	}
+	// The reviewers' search terms are keyed by the master key: rebuilt
+	// under the new one.
+	n, err := journey.New(journey.Deps{DB: db, Keyring: rotated}, journey.Options{}).Reindex(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild the search terms (run the rotation again to finish): %w", err)
+	}
+	fmt.Fprintf(stderr, "rebuilt the search terms of %d cases\n", n)
 	fmt.Fprintf(stdout, "re-wrapped %d objects and %d database values under key %s (%d were already under it)\n"+
 		"now point KYCD_MASTER_KEY_FILE at %s and restart every kycd process; keep the old key with your backups\n",
 		c.Objects, c.Values, next.ID(), c.Skipped, own["new-key-file"])

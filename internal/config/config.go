@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ type Config struct {
 	MaxAttempts     int
 	Retention       time.Duration
 	SpoofReview     int
+	FourEyes        string
+	TrustedProxies  string
+	AccessLog       string
 
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (receivers inside the operator's network).
@@ -126,8 +130,12 @@ var options = []option{
 		field: func(c *Config) any { return &c.JobWorkers }},
 	{name: "db-max-conns", dflt: "10", help: "largest PostgreSQL connection pool (SQLite always uses one connection)",
 		field: func(c *Config) any { return &c.DBMaxConns }},
-	{name: "auth-rate-limit", dflt: "30", help: "sign-up, sign-in and other account requests allowed per minute per client address",
+	{name: "auth-rate-limit", dflt: "30", help: "sign-up, sign-in and other account requests allowed per minute per client address, on each process",
 		field: func(c *Config) any { return &c.AuthRateLimit }},
+	{name: "trusted-proxies", help: "reverse proxies (addresses and CIDR prefixes, comma-separated) whose X-Forwarded-For or Forwarded header names the client; none: the peer is the client",
+		field: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "access-log", dflt: "all", help: "which requests are logged: all, errors (status 400 and above, and requests slower than 1 s) or off",
+		field: func(c *Config) any { return &c.AccessLog }},
 	{name: "argon2-memory-kib", dflt: "19456", help: "argon2id memory per password hash, in KiB; hashes are upgraded at sign-in when changed",
 		field: func(c *Config) any { return &c.Argon2MemoryKiB }},
 	{name: "argon2-time", dflt: "2", help: "argon2id passes per password hash",
@@ -160,6 +168,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.MaxAttempts }},
 	{name: "spoof-review", dflt: "0", help: "a passed liveness check whose confidence (60-100: passive anti-spoofing and face consistency) is below this goes to a reviewer (spoof_detected); 0 turns it off",
 		field: func(c *Config) any { return &c.SpoofReview }},
+	{name: "four-eyes", dflt: "off", help: "which reviewers' decisions a second reviewer confirms: off, rejections, high_risk (rejections, and approvals of cases with a fraud signal), all",
+		field: func(c *Config) any { return &c.FourEyes }},
 	{name: "retention", dflt: "720h", help: "how long images and biometric data are kept after a decision (0 keeps them); a sweep erases them hourly",
 		field: func(c *Config) any { return &c.Retention }},
 	{name: "webhook-allow-private", dflt: "false", help: "let webhooks reach private, loopback and link-local addresses (receivers inside your network); off, kycd refuses them when a webhook is made and when it connects",
@@ -409,6 +419,22 @@ func (c *Config) Validate() error {
 	}
 	if c.SpoofReview < 0 || c.SpoofReview > 100 {
 		return errors.New("spoof-review must be 0-100")
+	}
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(f); err != nil {
+			if _, err := netip.ParseAddr(f); err != nil {
+				return fmt.Errorf("trusted-proxies: %q is neither an address nor a CIDR prefix", f)
+			}
+		}
+	}
+	if !slices.Contains([]string{"all", "errors", "off"}, c.AccessLog) {
+		return errors.New("access-log must be all, errors or off")
+	}
+	if !slices.Contains([]string{"off", "rejections", "high_risk", "all"}, c.FourEyes) {
+		return errors.New("four-eyes must be off, rejections, high_risk or all")
 	}
 	if c.MinAge < 0 || c.MaxAttempts < 1 || c.Retention < 0 {
 		return errors.New("min-age must be 0 or more, max-attempts at least 1 and retention 0 or more")

@@ -69,6 +69,9 @@ func (s *Service) erase(ctx context.Context, v *kyc.Verification, actor, why str
 		if err := tx.DeleteFaceTemplate(ctx, v.ID); err != nil {
 			return err
 		}
+		if err := tx.SetVerificationTerms(ctx, v.ID, nil); err != nil {
+			return err
+		}
 		v.Status, v.Details, v.ErasedAt, v.DocumentStatus = kyc.StatusErased, nil, s.o.Now(), ""
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err

@@ -13,8 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,6 +35,7 @@ type Rules struct {
 	DuplicateThreshold float64       // another applicant's face this similar is a duplicate_face; 90
 	MaxAttempts        int           // verifications an applicant may start in 24 hours; 5
 	Retention          time.Duration // images and biometric data kept after the decision; 0 keeps them
+	FourEyes           string        // which reviewers' decisions a second reviewer confirms: FourEyes*; off when empty
 }
 
 // DefaultRules are the rules when none are configured.
@@ -62,6 +61,9 @@ type Details struct {
 	Note          string             `json:"note,omitempty"`       // the reviewer's
 	Expected      *Expected          `json:"expected,omitempty"`   // what the integrator expects the document to say
 	Options       *CaseOptions       `json:"options,omitempty"`    // what the integrator asked of this case
+	Proposal      *Proposal          `json:"proposal,omitempty"`   // a decision waiting for a second reviewer
+	Request       *DocumentRequest   `json:"request,omitempty"`    // a reviewer's ask for a new document
+	Dispute       *Dispute           `json:"dispute,omitempty"`    // the fields the applicant says are read wrong
 }
 
 // Options configure a Service.
@@ -350,23 +352,6 @@ func (s *Service) AuditView(ctx context.Context, p *kyc.Principal, v *kyc.Verifi
 		return fmt.Errorf("record the view of %s: %w", v.ID, err)
 	}
 	return nil
-}
-
-// Review lists cases for reviewers, newest first: those in status (any
-// when empty) among the newest limit, narrowed by q to the case with that
-// id or the cases whose reference contains q.
-func (s *Service) Review(ctx context.Context, p *kyc.Principal, status kyc.Status, q string, limit int) ([]*kyc.Verification, error) {
-	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
-		return nil, kyc.Errorf(kyc.Forbidden, "the review queue is for reviewers")
-	}
-	if status != "" && !status.Valid() {
-		return nil, kyc.Errorf(kyc.Invalid, "unknown status %q", status)
-	}
-	vs, err := s.db.ListVerifications(ctx, store.VerificationFilter{Status: status, Limit: limit})
-	if q = strings.TrimSpace(q); err != nil || q == "" {
-		return vs, err
-	}
-	return slices.DeleteFunc(vs, func(v *kyc.Verification) bool { return v.ID != q && !strings.Contains(v.Reference, q) }), nil
 }
 
 // Image returns a document image of a case: front, back or portrait.

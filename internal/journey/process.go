@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
@@ -52,9 +52,12 @@ type ProcessArgs struct {
 // Kind implements river.JobArgs.
 func (ProcessArgs) Kind() string { return "verification_process" }
 
-// InsertOpts: one decision job per case at a time.
+// InsertOpts: one decision job per case at a time. A finished one does
+// not count: a case a reviewer reopened for a new document is decided
+// again.
 func (ProcessArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable,
+		rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
 }
 
 // ProcessWorker decides submitted cases.
@@ -99,6 +102,9 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 		if err := tx.SaveVerification(ctx, v); err != nil {
 			return err
 		}
+		if err := tx.SetVerificationTerms(ctx, v.ID, s.searchTerms(d.Document)); err != nil {
+			return err
+		}
 		if out.template != nil {
 			if err := tx.PutFaceTemplate(ctx, out.template); err != nil {
 				return err
@@ -132,6 +138,9 @@ type outcome struct {
 // named in the evidence, which sends the case to a reviewer.
 func (s *Service) decide(ctx context.Context, v *kyc.Verification, d *Details) (*outcome, error) {
 	e := kyc.Evidence{Document: documentEvidence(d), Mismatches: Mismatches(d.Expected.Compare(d.Document))}
+	if d.Dispute != nil {
+		e.Disputed = d.Dispute.Fields
+	}
 	out := &outcome{}
 	// The liveness check: its reference face and confidence.
 	var ref []float32
@@ -267,82 +276,4 @@ func bytesFloat32(b []byte) []float32 {
 		v[i] = math.Float32frombits(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24)
 	}
 	return v
-}
-
-// Review is a reviewer's decision: approve or reject, the reason of a
-// rejection (one of ReviewReasons), and a note, which a rejection must
-// have (it is what the next reviewer, an auditor or the applicant's
-// appeal reads).
-type Review struct {
-	Approve bool
-	Reason  string
-	Note    string
-}
-
-// ReviewReasons are the reasons a reviewer may give a rejection.
-var ReviewReasons = []string{kyc.ReasonFaceMismatch, kyc.ReasonDuplicate, kyc.ReasonSpoof, kyc.ReasonDataMismatch,
-	kyc.ReasonInconsistent, kyc.ReasonUnreadable, kyc.ReasonUnsupported, kyc.ReasonExpired, kyc.ReasonUnderage}
-
-// check validates a review.
-func (r Review) check() error {
-	if r.Reason != "" && (r.Approve || !slices.Contains(ReviewReasons, r.Reason)) {
-		return kyc.Errorf(kyc.Invalid, "a rejection's reason is one of %s", strings.Join(ReviewReasons, ", "))
-	}
-	if !r.Approve && len(strings.TrimSpace(r.Note)) < 5 {
-		return kyc.Errorf(kyc.Invalid, "a rejection needs a note: what you saw, for the record")
-	}
-	if len(r.Note) > 2000 {
-		return kyc.Errorf(kyc.Invalid, "the note is longer than 2000 characters")
-	}
-	return nil
-}
-
-// Decide is a reviewer's decision on a case that needs review. It is
-// recorded with who decided, when, the reason and the note.
-func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Review) (*kyc.Verification, error) {
-	if !p.Has(kyc.RoleReviewer, kyc.RoleAdmin) {
-		return nil, kyc.Errorf(kyc.Forbidden, "decisions are for reviewers")
-	}
-	if err := r.check(); err != nil {
-		return nil, err
-	}
-	approve, note := r.Approve, strings.TrimSpace(r.Note)
-	v, err := s.load(ctx, p, id, false)
-	if err != nil {
-		return nil, err
-	}
-	if v.Status != kyc.StatusNeedsReview {
-		return nil, kyc.Errorf(kyc.Conflict, "the verification is %s: only cases that need review are decided by hand", v.Status)
-	}
-	d, err := s.Details(v)
-	if err != nil {
-		return nil, err
-	}
-	d.Note = note
-	if err := s.setDetails(v, d); err != nil {
-		return nil, err
-	}
-	v.Status = kyc.StatusRejected
-	if approve {
-		v.Status = kyc.StatusApproved
-	}
-	v.Reasons = append(v.Reasons, kyc.ReasonReviewer)
-	if r.Reason != "" && !slices.Contains(v.Reasons, r.Reason) {
-		v.Reasons = kyc.Ordered(append(v.Reasons, r.Reason))
-	}
-	v.DecidedBy, v.DecidedAt = p.ID(), s.o.Now() // a reviewer's user id, or a reviewer key's id
-	err = s.db.InTx(ctx, "decide case", func(tx *store.Tx) error {
-		if err := tx.SaveVerification(ctx, v); err != nil {
-			return err
-		}
-		if err := s.emit(ctx, tx, webhook.EventCompleted, v); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, &store.AuditEvent{Action: "verification.reviewed", ActorID: p.ID(), SubjectID: v.ID,
-			Detail: map[string]string{"status": string(v.Status), "reason": r.Reason, "noted": fmt.Sprint(note != "")}})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
 }

@@ -29,6 +29,13 @@ type View struct {
 	// accepted, its other side needed), so that the applicant retakes it
 	// rather than spend an attempt; "" when nothing stands in the way.
 	SubmitBlock string
+	// Request is a reviewer's ask for a new document (the applicant is
+	// told its reason); Dispute what the applicant says the reading has
+	// wrong; Proposal a decision waiting for a second reviewer (for
+	// reviewers only).
+	Request  *DocumentRequest
+	Dispute  *Dispute
+	Proposal *Proposal
 }
 
 // LivenessView is a case's latest liveness check.
@@ -114,6 +121,7 @@ func (s *Service) ViewOf(ctx context.Context, v *kyc.Verification) (*View, error
 		}
 	}
 	view.Duplicates = d.Duplicates
+	view.Request, view.Dispute, view.Proposal = d.Request, d.Dispute, d.Proposal
 	if d.Document != nil {
 		view.Expected = d.Expected.Compare(d.Document)
 	}

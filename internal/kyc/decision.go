@@ -20,6 +20,7 @@ const (
 	ReasonChecksum       = "mrz_checksum_failed"
 	ReasonInconsistent   = "data_inconsistent"
 	ReasonDataMismatch   = "data_mismatch"
+	ReasonDisputed       = "data_disputed" // the applicant says a field the document shows is wrong
 	ReasonDuplicate      = "duplicate_face"
 	ReasonIncomplete     = "check_incomplete"
 	ReasonTooMany        = "too_many_attempts"
@@ -32,7 +33,7 @@ const (
 // doubts a reviewer settles.
 var Reasons = []string{ReasonUnreadable, ReasonUnsupported, ReasonExpired, ReasonNoFace, ReasonLivenessFailed,
 	ReasonFaceMismatch, ReasonUnderage, ReasonSpoof, ReasonFaceUncertain, ReasonChecksum, ReasonInconsistent,
-	ReasonDataMismatch, ReasonDuplicate, ReasonIncomplete, ReasonTooMany, ReasonReviewer}
+	ReasonDataMismatch, ReasonDisputed, ReasonDuplicate, ReasonIncomplete, ReasonTooMany, ReasonReviewer}
 
 // Rules decide a case.
 type Rules struct {
@@ -56,6 +57,7 @@ type Evidence struct {
 	Similarity *float64
 	Duplicates []string // other applicants' cases with this face
 	Mismatches []string // fields that differ from what the integrator expected
+	Disputed   []string // fields the applicant says the document's reading has wrong
 	Unchecked  []string // checks that could not be made (e.g. "duplicate_search")
 	// NoDocument: the integrator asked for a liveness check only. The
 	// face rules then hold the live face against an earlier case's when
@@ -166,6 +168,9 @@ func (e Evidence) doubts(r Rules) []string {
 	}
 	if len(e.Mismatches) > 0 {
 		review = append(review, ReasonDataMismatch)
+	}
+	if len(e.Disputed) > 0 {
+		review = append(review, ReasonDisputed)
 	}
 	if len(e.Duplicates) > 0 {
 		review = append(review, ReasonDuplicate)

@@ -68,6 +68,7 @@ func TestDecide(t *testing.T) {
 		{"no MRZ at all (a licence)", func(e *Evidence, _ *Rules) { e.Document.MRZRead, e.Document.MRZValid = false, false }, StatusApproved, []string{}},
 		{"printed text disagrees", func(e *Evidence, _ *Rules) { e.Document.Inconsistent = true }, StatusNeedsReview, []string{ReasonInconsistent}},
 		{"not the expected person", func(e *Evidence, _ *Rules) { e.Mismatches = []string{"LAST_NAME"} }, StatusNeedsReview, []string{ReasonDataMismatch}},
+		{"the applicant says a field is read wrong", func(e *Evidence, _ *Rules) { e.Disputed = []string{"LAST_NAME"} }, StatusNeedsReview, []string{ReasonDisputed}},
 		{"the face is on another case", func(e *Evidence, _ *Rules) { e.Duplicates = []string{"ver_1"} }, StatusNeedsReview, []string{ReasonDuplicate}},
 		{"the duplicate search could not be made", func(e *Evidence, _ *Rules) { e.Unchecked = []string{"duplicate_search"} }, StatusNeedsReview, []string{ReasonIncomplete}},
 		{"a portrait but no comparison", func(e *Evidence, _ *Rules) { e.Similarity = nil }, StatusNeedsReview, []string{ReasonIncomplete}},

@@ -29,7 +29,7 @@ var transitions = map[Status][]Status{
 	StatusLivenessPassed:    {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased}, // processing: no document asked
 	StatusDocumentSubmitted: {StatusDocumentSubmitted, StatusProcessing, StatusExpired, StatusErased},
 	StatusProcessing:        {StatusApproved, StatusRejected, StatusNeedsReview, StatusErased},
-	StatusNeedsReview:       {StatusApproved, StatusRejected, StatusErased},
+	StatusNeedsReview:       {StatusApproved, StatusRejected, StatusLivenessPassed, StatusErased}, // liveness_passed: a reviewer asks for a new document
 	StatusApproved:          {StatusErased},
 	StatusRejected:          {StatusErased},
 	StatusExpired:           {StatusErased},
@@ -78,6 +78,24 @@ type Verification struct {
 	SubmittedAt    time.Time
 	ErasedAt       time.Time
 	Details        []byte // sealed by the caller: the document's analysis, notes (personal data)
+
+	ClaimedBy  string    // the reviewer working the case; a claim older than ClaimTTL is free
+	ClaimedAt  time.Time // when it was claimed
+	ProposedBy string    // the reviewer whose decision waits for a second reviewer (four-eyes)
+}
+
+// ClaimTTL is how long a reviewer's claim on a case holds without a
+// decision: then another reviewer may take the case.
+const ClaimTTL = 30 * time.Minute
+
+// ClaimedByOther returns who else holds a live claim on the case at now,
+// or "" when the case is free for reviewer (unclaimed, claimed by them, or
+// the claim has lapsed).
+func (v *Verification) ClaimedByOther(reviewer string, now time.Time) string {
+	if v.ClaimedBy == "" || v.ClaimedBy == reviewer || !now.Before(v.ClaimedAt.Add(ClaimTTL)) {
+		return ""
+	}
+	return v.ClaimedBy
 }
 
 // CasePrefix is the folder of the blob store that holds every object of a

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,15 +13,17 @@ import (
 )
 
 const verificationColumns = `id, COALESCE(user_id, ''), api_key_id, reference, status, version, created_at, updated_at,
-	document_status, similarity, reasons, decided_by, decided_at, submitted_at, erased_at, details`
+	document_status, similarity, reasons, decided_by, decided_at, submitted_at, erased_at, details,
+	claimed_by, claimed_at, proposed_by`
 
 func scanVerification(row interface{ Scan(...any) error }) (*kyc.Verification, error) {
 	var v kyc.Verification
 	var sim sql.NullFloat64
 	var reasons string
-	var decided, submitted, erased sql.NullTime
+	var decided, submitted, erased, claimed sql.NullTime
 	err := row.Scan(&v.ID, &v.UserID, &v.APIKeyID, &v.Reference, &v.Status, &v.Version, &v.CreatedAt, &v.UpdatedAt,
-		&v.DocumentStatus, &sim, &reasons, &v.DecidedBy, &decided, &submitted, &erased, &v.Details)
+		&v.DocumentStatus, &sim, &reasons, &v.DecidedBy, &decided, &submitted, &erased, &v.Details,
+		&v.ClaimedBy, &claimed, &v.ProposedBy)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +32,7 @@ func scanVerification(row interface{ Scan(...any) error }) (*kyc.Verification, e
 		v.Similarity = &sim.Float64
 	}
 	v.Reasons = splitList(reasons)
-	v.DecidedAt, v.SubmittedAt, v.ErasedAt = utcOrZero(decided), utcOrZero(submitted), utcOrZero(erased)
+	v.DecidedAt, v.SubmittedAt, v.ErasedAt, v.ClaimedAt = utcOrZero(decided), utcOrZero(submitted), utcOrZero(erased), utcOrZero(claimed)
 	return &v, nil
 }
 
@@ -129,9 +132,10 @@ func (c conn) SaveVerification(ctx context.Context, v *kyc.Verification) error {
 	now := c.timestamp()
 	res, err := c.exec(ctx, `UPDATE verifications SET status = $1, version = version + 1, updated_at = $2,
 		document_status = $3, similarity = $4, reasons = $5, decided_by = $6, decided_at = $7, submitted_at = $8,
-		erased_at = $9, details = $10
-		WHERE id = $11 AND version = $12`, string(v.Status), now, v.DocumentStatus, sim, strings.Join(v.Reasons, ","),
-		v.DecidedBy, nullTime(v.DecidedAt), nullTime(v.SubmittedAt), nullTime(v.ErasedAt), v.Details, v.ID, v.Version)
+		erased_at = $9, details = $10, claimed_by = $11, claimed_at = $12, proposed_by = $13
+		WHERE id = $14 AND version = $15`, string(v.Status), now, v.DocumentStatus, sim, strings.Join(v.Reasons, ","),
+		v.DecidedBy, nullTime(v.DecidedAt), nullTime(v.SubmittedAt), nullTime(v.ErasedAt), v.Details,
+		v.ClaimedBy, nullTime(v.ClaimedAt), v.ProposedBy, v.ID, v.Version)
 	if err != nil {
 		return fmt.Errorf("save verification: %w", err)
 	}
@@ -189,6 +193,8 @@ func (c conn) ids(ctx context.Context, what, query string, args ...any) ([]strin
 type VerificationFilter struct {
 	Status kyc.Status // any when empty
 	UserID string     // any when empty
+	IDs    []string   // any when nil; none when empty but not nil
+	Oldest bool       // oldest first (a work queue), not newest first
 	Limit  int        // 50 when 0, at most 500
 }
 
@@ -199,9 +205,24 @@ func (c conn) ListVerifications(ctx context.Context, f VerificationFilter) ([]*k
 		limit = 50
 	}
 	limit = min(limit, 500)
-	rows, err := c.query(ctx, "SELECT "+verificationColumns+` FROM verifications
-		WHERE ($1 = '' OR status = $1) AND ($2 = '' OR user_id = $2)
-		ORDER BY created_at DESC, id DESC LIMIT $3`, string(f.Status), f.UserID, limit)
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return nil, nil
+	}
+	query := "SELECT " + verificationColumns + ` FROM verifications WHERE ($1 = '' OR status = $1) AND ($2 = '' OR user_id = $2)`
+	args := []any{string(f.Status), f.UserID, limit}
+	if f.IDs != nil {
+		marks := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			args = append(args, id)
+			marks[i] = "$" + strconv.Itoa(len(args))
+		}
+		query += " AND id IN (" + strings.Join(marks, ", ") + ")"
+	}
+	order := " ORDER BY created_at DESC, id DESC"
+	if f.Oldest {
+		order = " ORDER BY created_at, id"
+	}
+	rows, err := c.query(ctx, query+order+" LIMIT $3", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list verifications: %w", err)
 	}

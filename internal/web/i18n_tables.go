@@ -6,6 +6,13 @@ package web
 
 // german is Deutsch.
 var german = map[string]string{
+	"dispute.open":                "Stimmt hier etwas nicht?",
+	"dispute.help":                "Kreuzen Sie an, was wir falsch gelesen haben. Ihr Dokument bleibt maßgeblich: Ein Prüfer vergleicht Ihre Angaben mit seinem Foto.",
+	"dispute.note":                "Was richtig ist (freiwillig)",
+	"dispute.send":                "An den Prüfer senden",
+	"dispute.recorded":            "Vermerkt: Ein Prüfer vergleicht diese Angaben mit Ihrem Dokument:",
+	"request.notice":              "Ein Prüfer bittet um ein neues Foto Ihres Dokuments.",
+	"advice.data_disputed":        "Sie haben uns gesagt, dass eine Angabe falsch gelesen wurde: Ein Prüfer vergleicht sie mit Ihrem Dokument.",
 	"live.progress":               "Fortschritt der Selfie-Prüfung",
 	"verify.title":                "Identität bestätigen",
 	"verify.intro":                "Drei Schritte, wenige Minuten: ein Live-Selfie, ein Foto Ihres Ausweises und eine Prüfung dessen, was wir gelesen haben.",
@@ -140,6 +147,13 @@ var german = map[string]string{
 
 // spanish is español.
 var spanish = map[string]string{
+	"dispute.open":                "¿Hay algo mal aquí?",
+	"dispute.help":                "Marque lo que leímos mal. Su documento sigue siendo la referencia: un revisor compara lo que marque con su foto.",
+	"dispute.note":                "Lo correcto (opcional)",
+	"dispute.send":                "Avisar al revisor",
+	"dispute.recorded":            "Anotado: un revisor comprobará esto con su documento:",
+	"request.notice":              "Un revisor pidió una foto nueva de su documento.",
+	"advice.data_disputed":        "Nos dijo que un dato se leyó mal: un revisor lo comprueba con su documento.",
 	"live.progress":               "Progreso del selfie",
 	"verify.title":                "Verifique su identidad",
 	"verify.intro":                "Tres pasos, unos minutos: un selfie en vivo, una foto de su documento y una revisión de lo que leímos.",
@@ -274,6 +288,13 @@ var spanish = map[string]string{
 
 // hindi is हिन्दी.
 var hindi = map[string]string{
+	"dispute.open":                "क्या यहाँ कुछ गलत है?",
+	"dispute.help":                "जो हमने गलत पढ़ा है उस पर निशान लगाएँ। आपका दस्तावेज़ ही आधार रहेगा: समीक्षक आपके निशान को उसकी फ़ोटो से मिलाएगा।",
+	"dispute.note":                "सही क्या है (वैकल्पिक)",
+	"dispute.send":                "समीक्षक को बताएँ",
+	"dispute.recorded":            "दर्ज किया गया: समीक्षक इन्हें आपके दस्तावेज़ से मिलाएगा:",
+	"request.notice":              "समीक्षक ने आपके दस्तावेज़ की नई फ़ोटो माँगी है।",
+	"advice.data_disputed":        "आपने बताया कि कोई जानकारी गलत पढ़ी गई: समीक्षक उसे आपके दस्तावेज़ से मिलाएगा।",
 	"live.progress":               "सेल्फ़ी जाँच की प्रगति",
 	"verify.title":                "अपनी पहचान सत्यापित करें",
 	"verify.intro":                "तीन चरण, कुछ ही मिनट: एक लाइव सेल्फ़ी जाँच, आपके पहचान पत्र की फ़ोटो, और हमने जो पढ़ा उसकी जाँच।",

@@ -286,6 +286,17 @@ func (h *Handler) verifySubmit(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// verifyDispute records the fields the applicant says were read wrong.
+func (h *Handler) verifyDispute(w http.ResponseWriter, r *http.Request) {
+	h.step(w, r, true, func(p *kyc.Principal, v *kyc.Verification) error {
+		if err := r.ParseForm(); err != nil {
+			return kyc.Errorf(kyc.Invalid, "the form could not be read")
+		}
+		_, err := h.opts.Journey.DisputeFields(r.Context(), p, v.ID, r.PostForm["field"], r.PostForm.Get("note"))
+		return err
+	})
+}
+
 // step runs one step of the applicant's flow on their newest case (when
 // needsCase) and goes back to /verify, with the error when it failed.
 func (h *Handler) step(w http.ResponseWriter, r *http.Request, needsCase bool, fn func(p *kyc.Principal, v *kyc.Verification) error) {
@@ -346,7 +357,62 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Data["Cases"] = vs
+	claimants := map[string]string{}
+	for _, v := range vs {
+		if who := v.ClaimedByOther("", time.Now()); who != "" {
+			claimants[who] = h.who(r, who)
+		}
+	}
+	pg.Data["Claimants"] = claimants
 	h.render(w, r, "queue.html", 200, pg)
+}
+
+// who names a reviewer (or an applicant) by their e-mail address; an API
+// key, or an account that no longer exists, by its id.
+func (h *Handler) who(r *http.Request, id string) string {
+	if a, err := h.opts.DB.GetUser(r.Context(), id); err == nil {
+		return a.Email
+	}
+	return id
+}
+
+// nextCase opens the oldest case waiting for review that the reviewer may
+// work on: not claimed by another, not their own proposal.
+func (h *Handler) nextCase(w http.ResponseWriter, r *http.Request) {
+	p, _, ok := h.reviewer(w, r)
+	if !ok {
+		return
+	}
+	vs, err := h.opts.Journey.Review(r.Context(), p, kyc.StatusNeedsReview, "", 500)
+	if err != nil {
+		redirect(w, r, "/review", nil)
+		return
+	}
+	for _, v := range vs {
+		if v.ClaimedByOther(p.ID(), time.Now()) == "" && v.ProposedBy != p.ID() {
+			redirect(w, r, "/review/"+v.ID, nil)
+			return
+		}
+	}
+	redirect(w, r, "/review", nil)
+}
+
+// claimCase claims a case for the reviewer, or releases it.
+func (h *Handler) claimCase(w http.ResponseWriter, r *http.Request) {
+	p, _, ok := h.reviewer(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if err := r.ParseForm(); err != nil {
+		redirect(w, r, "/review/"+id, nil)
+		return
+	}
+	if _, err := h.opts.Journey.Claim(r.Context(), p, id, r.PostForm.Get("action") == "release"); err != nil {
+		redirect(w, r, "/review/"+id, url.Values{"error": {kyc.ErrorMessage(err)}})
+		return
+	}
+	redirect(w, r, "/review/"+id, nil)
 }
 
 // reviewCase is a case's page for reviewers: the selfie next to the
@@ -377,18 +443,31 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	pg.Data["Threshold"] = h.opts.Journey.Rules().MatchThreshold
 	pg.Data["Wide"] = true
 	pg.Data["ReviewReasons"] = journey.ReviewReasons
-	// Who the applicant is, and who decided: accounts by their e-mail
-	// address (an API key by its id).
-	if v := view.Case; v.UserID != "" {
-		if a, err := h.opts.DB.GetUser(r.Context(), v.UserID); err == nil {
-			pg.Data["Applicant"] = a.Email
-		}
+	pg.Data["ResubmitReasons"] = journey.ResubmitReasons
+	// Who the applicant is, who decided, who works the case: accounts by
+	// their e-mail address (an API key by its id).
+	v := view.Case
+	if v.UserID != "" {
+		pg.Data["Applicant"] = h.who(r, v.UserID)
 	}
 	if d := view.Decision; d != nil && d.DecidedBy != "" && d.DecidedBy != "auto" {
-		pg.Data["DecidedBy"] = d.DecidedBy
-		if a, err := h.opts.DB.GetUser(r.Context(), d.DecidedBy); err == nil {
-			pg.Data["DecidedBy"] = a.Email
+		pg.Data["DecidedBy"] = h.who(r, d.DecidedBy)
+	}
+	if who := v.ClaimedByOther("", time.Now()); who == p.ID() {
+		pg.Data["ClaimedYou"] = true
+	} else if who != "" {
+		pg.Data["ClaimedOther"] = h.who(r, who)
+	}
+	if pr := view.Proposal; pr != nil {
+		pg.Data["ProposedBy"] = h.who(r, pr.By)
+		pg.Data["ProposalYours"] = pr.By == p.ID()
+	}
+	if d := view.Dispute; d != nil {
+		var labels []string
+		for _, f := range d.Fields {
+			labels = append(labels, tr("en", "field."+f))
 		}
+		pg.Data["Disputed"] = labels
 	}
 	h.render(w, r, "case.html", 200, pg)
 }
@@ -403,9 +482,17 @@ func (h *Handler) decideCase(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/review/"+id, nil)
 		return
 	}
-	rev := journey.Review{Approve: r.PostForm.Get("outcome") == "approved", Note: r.PostForm.Get("note")}
-	if !rev.Approve {
-		if rev.Reason = r.PostForm.Get("reason"); rev.Reason == "" {
+	outcome := r.PostForm.Get("outcome")
+	rev := journey.Review{Approve: outcome == "approved", Resubmit: outcome == "request_document", Note: r.PostForm.Get("note")}
+	if rev.Resubmit {
+		if rev.Reason = r.PostForm.Get("request_reason"); rev.Reason == "" {
+			redirect(w, r, "/review/"+id, url.Values{"error": {"Choose what the new document must mend."}})
+			return
+		}
+	} else if !rev.Approve {
+		// A second reviewer confirming a proposed rejection may leave
+		// the reason to the proposal.
+		if rev.Reason = r.PostForm.Get("reason"); rev.Reason == "" && r.PostForm.Get("confirming") == "" {
 			redirect(w, r, "/review/"+id, url.Values{"error": {"Choose the reason for the rejection."}})
 			return
 		}

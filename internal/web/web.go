@@ -49,6 +49,17 @@ var base = template.Must(template.New("").Funcs(template.FuncMap{
 		return out
 	},
 	"t": t,
+	// age is how long ago t was, roughly: 12 min, 5 h, 3 d.
+	"age": func(t time.Time) string {
+		switch d := time.Since(t); {
+		case d < time.Hour:
+			return strconv.Itoa(int(d.Minutes())) + " min"
+		case d < 48*time.Hour:
+			return strconv.Itoa(int(d.Hours())) + " h"
+		default:
+			return strconv.Itoa(int(d.Hours()/24)) + " d"
+		}
+	},
 	// num formats a score, pointer or not, to one decimal.
 	"num": func(v any) string {
 		switch x := v.(type) {
@@ -133,6 +144,9 @@ func Register(mux *http.ServeMux, opts Options) {
 		mux.HandleFunc("GET /review", h.queue)
 		mux.HandleFunc("GET /review/{id}", h.reviewCase)
 		mux.HandleFunc("POST /review/{id}/decision", h.decideCase)
+		mux.HandleFunc("POST /review/{id}/claim", h.claimCase)
+		mux.HandleFunc("GET /review/next", h.nextCase)
+		mux.HandleFunc("POST /verify/dispute", h.verifyDispute)
 	}
 	if opts.DevMailbox {
 		mux.HandleFunc("GET /dev/mailbox", h.mailbox)
