@@ -224,8 +224,9 @@ func (e DecisionBodyOutcome) Valid() bool {
 
 // Defines values for DecisionInputBodyOutcome.
 const (
-	DecisionInputBodyOutcomeApproved DecisionInputBodyOutcome = "approved"
-	DecisionInputBodyOutcomeRejected DecisionInputBodyOutcome = "rejected"
+	DecisionInputBodyOutcomeApproved        DecisionInputBodyOutcome = "approved"
+	DecisionInputBodyOutcomeRejected        DecisionInputBodyOutcome = "rejected"
+	DecisionInputBodyOutcomeRequestDocument DecisionInputBodyOutcome = "request_document"
 )
 
 // Valid indicates whether the value is a known member of the DecisionInputBodyOutcome enum.
@@ -235,6 +236,8 @@ func (e DecisionInputBodyOutcome) Valid() bool {
 		return true
 	case DecisionInputBodyOutcomeRejected:
 		return true
+	case DecisionInputBodyOutcomeRequestDocument:
+		return true
 	default:
 		return false
 	}
@@ -242,37 +245,37 @@ func (e DecisionInputBodyOutcome) Valid() bool {
 
 // Defines values for DecisionInputBodyReason.
 const (
-	DataInconsistent    DecisionInputBodyReason = "data_inconsistent"
-	DataMismatch        DecisionInputBodyReason = "data_mismatch"
-	DocumentExpired     DecisionInputBodyReason = "document_expired"
-	DocumentUnreadable  DecisionInputBodyReason = "document_unreadable"
-	DuplicateFace       DecisionInputBodyReason = "duplicate_face"
-	FaceMismatch        DecisionInputBodyReason = "face_mismatch"
-	SpoofDetected       DecisionInputBodyReason = "spoof_detected"
-	Underage            DecisionInputBodyReason = "underage"
-	UnsupportedDocument DecisionInputBodyReason = "unsupported_document"
+	DecisionInputBodyReasonDataInconsistent    DecisionInputBodyReason = "data_inconsistent"
+	DecisionInputBodyReasonDataMismatch        DecisionInputBodyReason = "data_mismatch"
+	DecisionInputBodyReasonDocumentExpired     DecisionInputBodyReason = "document_expired"
+	DecisionInputBodyReasonDocumentUnreadable  DecisionInputBodyReason = "document_unreadable"
+	DecisionInputBodyReasonDuplicateFace       DecisionInputBodyReason = "duplicate_face"
+	DecisionInputBodyReasonFaceMismatch        DecisionInputBodyReason = "face_mismatch"
+	DecisionInputBodyReasonSpoofDetected       DecisionInputBodyReason = "spoof_detected"
+	DecisionInputBodyReasonUnderage            DecisionInputBodyReason = "underage"
+	DecisionInputBodyReasonUnsupportedDocument DecisionInputBodyReason = "unsupported_document"
 )
 
 // Valid indicates whether the value is a known member of the DecisionInputBodyReason enum.
 func (e DecisionInputBodyReason) Valid() bool {
 	switch e {
-	case DataInconsistent:
+	case DecisionInputBodyReasonDataInconsistent:
 		return true
-	case DataMismatch:
+	case DecisionInputBodyReasonDataMismatch:
 		return true
-	case DocumentExpired:
+	case DecisionInputBodyReasonDocumentExpired:
 		return true
-	case DocumentUnreadable:
+	case DecisionInputBodyReasonDocumentUnreadable:
 		return true
-	case DuplicateFace:
+	case DecisionInputBodyReasonDuplicateFace:
 		return true
-	case FaceMismatch:
+	case DecisionInputBodyReasonFaceMismatch:
 		return true
-	case SpoofDetected:
+	case DecisionInputBodyReasonSpoofDetected:
 		return true
-	case Underage:
+	case DecisionInputBodyReasonUnderage:
 		return true
-	case UnsupportedDocument:
+	case DecisionInputBodyReasonUnsupportedDocument:
 		return true
 	default:
 		return false
@@ -294,6 +297,30 @@ func (e DeliveryBodyStatus) Valid() bool {
 	case DeliveryBodyStatusFailed:
 		return true
 	case DeliveryBodyStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentRequestBodyReason.
+const (
+	DocumentRequestBodyReasonDataInconsistent    DocumentRequestBodyReason = "data_inconsistent"
+	DocumentRequestBodyReasonDocumentExpired     DocumentRequestBodyReason = "document_expired"
+	DocumentRequestBodyReasonDocumentUnreadable  DocumentRequestBodyReason = "document_unreadable"
+	DocumentRequestBodyReasonUnsupportedDocument DocumentRequestBodyReason = "unsupported_document"
+)
+
+// Valid indicates whether the value is a known member of the DocumentRequestBodyReason enum.
+func (e DocumentRequestBodyReason) Valid() bool {
+	switch e {
+	case DocumentRequestBodyReasonDataInconsistent:
+		return true
+	case DocumentRequestBodyReasonDocumentExpired:
+		return true
+	case DocumentRequestBodyReasonDocumentUnreadable:
+		return true
+	case DocumentRequestBodyReasonUnsupportedDocument:
 		return true
 	default:
 		return false
@@ -489,6 +516,24 @@ func (e ProgressState) Valid() bool {
 	case ProgressStateDone:
 		return true
 	case ProgressStateInProgress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProposalBodyOutcome.
+const (
+	ProposalBodyOutcomeApproved ProposalBodyOutcome = "approved"
+	ProposalBodyOutcomeRejected ProposalBodyOutcome = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the ProposalBodyOutcome enum.
+func (e ProposalBodyOutcome) Valid() bool {
+	switch e {
+	case ProposalBodyOutcomeApproved:
+		return true
+	case ProposalBodyOutcomeRejected:
 		return true
 	default:
 		return false
@@ -952,18 +997,20 @@ type DecisionBodyOutcome string
 
 // DecisionInputBody defines model for DecisionInputBody.
 type DecisionInputBody struct {
-	// Note required to reject (at least 5 characters): what the reviewer saw; stored encrypted
-	Note    *string                  `json:"note,omitempty"`
+	// Note required to reject or request a document (at least 5 characters): what the reviewer saw; stored encrypted. A second reviewer confirming under four-eyes may leave it out
+	Note *string `json:"note,omitempty"`
+
+	// Outcome request_document reopens the case for a new document (reason: document_unreadable, unsupported_document, document_expired or data_inconsistent)
 	Outcome DecisionInputBodyOutcome `json:"outcome"`
 
-	// Reason a rejection's main reason, added to the case's reasons
+	// Reason a rejection's main reason, added to the case's reasons; a request's reason, told to the applicant
 	Reason *DecisionInputBodyReason `json:"reason,omitempty"`
 }
 
-// DecisionInputBodyOutcome defines model for DecisionInputBody.Outcome.
+// DecisionInputBodyOutcome request_document reopens the case for a new document (reason: document_unreadable, unsupported_document, document_expired or data_inconsistent)
 type DecisionInputBodyOutcome string
 
-// DecisionInputBodyReason a rejection's main reason, added to the case's reasons
+// DecisionInputBodyReason a rejection's main reason, added to the case's reasons; a request's reason, told to the applicant
 type DecisionInputBodyReason string
 
 // DeliveryBody defines model for DeliveryBody.
@@ -989,6 +1036,24 @@ type DetectOutputBody struct {
 	Faces *[]FaceDetail `json:"faces"`
 	Image ImageStruct   `json:"image"`
 }
+
+// DisputeInputBody defines model for DisputeInputBody.
+type DisputeInputBody struct {
+	// Fields the fields' names as in document.fields; empty withdraws the dispute
+	Fields *[]string `json:"fields"`
+
+	// Note what is right, in the applicant's words
+	Note *string `json:"note,omitempty"`
+}
+
+// DocumentRequestBody defines model for DocumentRequestBody.
+type DocumentRequestBody struct {
+	Reason      DocumentRequestBodyReason `json:"reason"`
+	RequestedAt time.Time                 `json:"requested_at"`
+}
+
+// DocumentRequestBodyReason defines model for DocumentRequestBody.Reason.
+type DocumentRequestBodyReason string
 
 // DocumentSummary defines model for DocumentSummary.
 type DocumentSummary struct {
@@ -1257,6 +1322,17 @@ type Progress struct {
 // ProgressState defines model for Progress.State.
 type ProgressState string
 
+// ProposalBody defines model for ProposalBody.
+type ProposalBody struct {
+	Outcome    ProposalBodyOutcome `json:"outcome"`
+	ProposedAt time.Time           `json:"proposed_at"`
+	ProposedBy string              `json:"proposed_by"`
+	Reason     *string             `json:"reason,omitempty"`
+}
+
+// ProposalBodyOutcome defines model for ProposalBody.Outcome.
+type ProposalBodyOutcome string
+
 // QualityBody defines model for QualityBody.
 type QualityBody struct {
 	// Brightness mean luminance, 0–100
@@ -1304,6 +1380,15 @@ type Result struct {
 	Confidence float64   `json:"confidence"`
 	Reasons    *[]string `json:"reasons"`
 	Status     string    `json:"status"`
+}
+
+// ReviewBody defines model for ReviewBody.
+type ReviewBody struct {
+	ClaimedAt *time.Time `json:"claimed_at,omitempty"`
+
+	// ClaimedBy the reviewer working the case; a claim lapses after 30 minutes
+	ClaimedBy *string       `json:"claimed_by,omitempty"`
+	Proposal  *ProposalBody `json:"proposal,omitempty"`
 }
 
 // RolesInputBody defines model for RolesInputBody.
@@ -1405,9 +1490,13 @@ type UserBodyStatus string
 
 // VerificationBody defines model for VerificationBody.
 type VerificationBody struct {
-	CreatedAt time.Time        `json:"created_at"`
-	Decision  *DecisionBody    `json:"decision,omitempty"`
-	Document  *DocumentSummary `json:"document,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+	Decision  *DecisionBody `json:"decision,omitempty"`
+
+	// DisputedFields fields the applicant says the reading has wrong: the case goes to a reviewer (data_disputed); the document stays the source of truth
+	DisputedFields  *[]string            `json:"disputed_fields,omitempty"`
+	Document        *DocumentSummary     `json:"document,omitempty"`
+	DocumentRequest *DocumentRequestBody `json:"document_request,omitempty"`
 
 	// Expected what the integrator expected, field by field, against the document once it is read; a field that does not match (or that the document does not say) sends the case to review with data_mismatch
 	Expected  *[]Comparison          `json:"expected,omitempty"`
@@ -1415,6 +1504,7 @@ type VerificationBody struct {
 	Id        string                 `json:"id"`
 	Liveness  *LivenessSummary       `json:"liveness,omitempty"`
 	Reference *string                `json:"reference,omitempty"`
+	Review    *ReviewBody            `json:"review,omitempty"`
 	Status    VerificationBodyStatus `json:"status"`
 	UpdatedAt time.Time              `json:"updated_at"`
 }
@@ -1712,6 +1802,9 @@ type CreateVerificationJSONRequestBody = CreateVerificationInputBody
 
 // DecideVerificationJSONRequestBody defines body for DecideVerification for application/json ContentType.
 type DecideVerificationJSONRequestBody = DecisionInputBody
+
+// DisputeFieldsJSONRequestBody defines body for DisputeFields for application/json ContentType.
+type DisputeFieldsJSONRequestBody = DisputeInputBody
 
 // UploadDocumentJSONRequestBody defines body for UploadDocument for application/json ContentType.
 type UploadDocumentJSONRequestBody UploadDocumentJSONBody
@@ -2257,9 +2350,21 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/verifications/{id}/audit (the `VerificationAudit` operationId).
 	VerificationAudit(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ReleaseVerification Release a claimed case
+	//
+	// Corresponds with DELETE /v1/verifications/{id}/claim (the `ReleaseVerification` operationId).
+	ReleaseVerification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ClaimVerification Claim a case for review
+	//
+	// So that two reviewers do not work one case: decisions on a case another reviewer claimed get 409 until the claim is released or lapses (30 minutes). Claiming again renews it.
+	//
+	// Corresponds with POST /v1/verifications/{id}/claim (the `ClaimVerification` operationId).
+	ClaimVerification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DecideVerificationWithBody A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2268,12 +2373,30 @@ type ClientInterface interface {
 
 	// DecideVerification A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/verifications/{id}/decision (the `DecideVerification` operationId).
 	DecideVerification(ctx context.Context, id string, body DecideVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisputeFieldsWithBody Say that fields of the reading are wrong
+	//
+	// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+	DisputeFieldsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DisputeFields Say that fields of the reading are wrong
+	//
+	// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+	DisputeFields(ctx context.Context, id string, body DisputeFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UploadDocumentWithBody Upload the identity document
 	//
@@ -3397,9 +3520,41 @@ func (c *Client) VerificationAudit(ctx context.Context, id string, reqEditors ..
 	return c.Client.Do(req)
 }
 
+// ReleaseVerification Release a claimed case
+//
+// Corresponds with DELETE /v1/verifications/{id}/claim (the `ReleaseVerification` operationId).
+func (c *Client) ReleaseVerification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReleaseVerificationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ClaimVerification Claim a case for review
+//
+// So that two reviewers do not work one case: decisions on a case another reviewer claimed get 409 until the claim is released or lapses (30 minutes). Claiming again renews it.
+//
+// Corresponds with POST /v1/verifications/{id}/claim (the `ClaimVerification` operationId).
+func (c *Client) ClaimVerification(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClaimVerificationRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DecideVerificationWithBody A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3418,13 +3573,51 @@ func (c *Client) DecideVerificationWithBody(ctx context.Context, id string, cont
 
 // DecideVerification A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/verifications/{id}/decision (the `DecideVerification` operationId).
 func (c *Client) DecideVerification(ctx context.Context, id string, body DecideVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDecideVerificationRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisputeFieldsWithBody Say that fields of the reading are wrong
+//
+// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+func (c *Client) DisputeFieldsWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisputeFieldsRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DisputeFields Say that fields of the reading are wrong
+//
+// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+func (c *Client) DisputeFields(ctx context.Context, id string, body DisputeFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDisputeFieldsRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5284,6 +5477,74 @@ func NewVerificationAuditRequest(server string, id string) (*http.Request, error
 	return req, nil
 }
 
+// NewReleaseVerificationRequest constructs an http.Request for the ReleaseVerification method
+func NewReleaseVerificationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verifications/%s/claim", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewClaimVerificationRequest constructs an http.Request for the ClaimVerification method
+func NewClaimVerificationRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verifications/%s/claim", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDecideVerificationRequest calls the generic DecideVerification builder with application/json body
 func NewDecideVerificationRequest(server string, id string, body DecideVerificationJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -5322,6 +5583,53 @@ func NewDecideVerificationRequestWithBody(server string, id string, contentType 
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDisputeFieldsRequest calls the generic DisputeFields builder with application/json body
+func NewDisputeFieldsRequest(server string, id string, body DisputeFieldsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDisputeFieldsRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewDisputeFieldsRequestWithBody constructs an http.Request for the DisputeFields method, with any body, and a specified content type
+func NewDisputeFieldsRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/verifications/%s/dispute", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -6184,9 +6492,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/verifications/{id}/audit (the `VerificationAudit` operationId).
 	VerificationAuditWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*VerificationAuditResponse, error)
 
+	// ReleaseVerificationWithResponse Release a claimed case
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/verifications/{id}/claim (the `ReleaseVerification` operationId).
+	ReleaseVerificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReleaseVerificationResponse, error)
+
+	// ClaimVerificationWithResponse Claim a case for review
+	//
+	// So that two reviewers do not work one case: decisions on a case another reviewer claimed get 409 until the claim is released or lapses (30 minutes). Claiming again renews it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/verifications/{id}/claim (the `ClaimVerification` operationId).
+	ClaimVerificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ClaimVerificationResponse, error)
+
 	// DecideVerificationWithBodyWithResponse A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6195,12 +6519,30 @@ type ClientWithResponsesInterface interface {
 
 	// DecideVerificationWithResponse A reviewer's decision
 	//
-	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+	// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/verifications/{id}/decision (the `DecideVerification` operationId).
 	DecideVerificationWithResponse(ctx context.Context, id string, body DecideVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*DecideVerificationResponse, error)
+
+	// DisputeFieldsWithBodyWithResponse Say that fields of the reading are wrong
+	//
+	// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+	DisputeFieldsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DisputeFieldsResponse, error)
+
+	// DisputeFieldsWithResponse Say that fields of the reading are wrong
+	//
+	// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+	DisputeFieldsWithResponse(ctx context.Context, id string, body DisputeFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*DisputeFieldsResponse, error)
 
 	// UploadDocumentWithBodyWithResponse Upload the identity document
 	//
@@ -9353,6 +9695,172 @@ func (r VerificationAuditResponse) ContentType() string {
 	return ""
 }
 
+type ReleaseVerificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON200() *VerificationBody {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ReleaseVerificationResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ReleaseVerificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReleaseVerificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReleaseVerificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReleaseVerificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ClaimVerificationResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ClaimVerificationResponse) GetJSON200() *VerificationBody {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ClaimVerificationResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ClaimVerificationResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ClaimVerificationResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ClaimVerificationResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ClaimVerificationResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ClaimVerificationResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ClaimVerificationResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClaimVerificationResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClaimVerificationResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClaimVerificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type DecideVerificationResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -9430,6 +9938,96 @@ func (r DecideVerificationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r DecideVerificationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DisputeFieldsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VerificationBody
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorBody
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorBody
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorBody
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorBody
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorBody
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorBody
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorBody
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DisputeFieldsResponse) GetJSON200() *VerificationBody {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DisputeFieldsResponse) GetJSON400() *ErrorBody {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DisputeFieldsResponse) GetJSON401() *ErrorBody {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DisputeFieldsResponse) GetJSON403() *ErrorBody {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DisputeFieldsResponse) GetJSON404() *ErrorBody {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DisputeFieldsResponse) GetJSON409() *ErrorBody {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DisputeFieldsResponse) GetJSON422() *ErrorBody {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DisputeFieldsResponse) GetJSON500() *ErrorBody {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DisputeFieldsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DisputeFieldsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DisputeFieldsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DisputeFieldsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10943,9 +11541,37 @@ func (c *ClientWithResponses) VerificationAuditWithResponse(ctx context.Context,
 	return ParseVerificationAuditResponse(rsp)
 }
 
+// ReleaseVerificationWithResponse Release a claimed case
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/verifications/{id}/claim (the `ReleaseVerification` operationId).
+func (c *ClientWithResponses) ReleaseVerificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ReleaseVerificationResponse, error) {
+	rsp, err := c.ReleaseVerification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReleaseVerificationResponse(rsp)
+}
+
+// ClaimVerificationWithResponse Claim a case for review
+//
+// So that two reviewers do not work one case: decisions on a case another reviewer claimed get 409 until the claim is released or lapses (30 minutes). Claiming again renews it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/verifications/{id}/claim (the `ClaimVerification` operationId).
+func (c *ClientWithResponses) ClaimVerificationWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ClaimVerificationResponse, error) {
+	rsp, err := c.ClaimVerification(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClaimVerificationResponse(rsp)
+}
+
 // DecideVerificationWithBodyWithResponse A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10960,7 +11586,7 @@ func (c *ClientWithResponses) DecideVerificationWithBodyWithResponse(ctx context
 
 // DecideVerificationWithResponse A reviewer's decision
 //
-// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks.
+// Reviewers and admins decide cases in needs_review. A rejection needs a note (stored encrypted) and may name its main reason; the decision records who decided and when, is audited and sent to webhooks. request_document reopens the case for a new document (the old one is deleted). Under a four-eyes rule (KYCD_FOUR_EYES) the first decision is a proposal (the case stays in needs_review, review.proposal says so) that a second reviewer confirms with the same outcome or replaces; its proposer cannot confirm it (409). A case another reviewer claimed: 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10971,6 +11597,36 @@ func (c *ClientWithResponses) DecideVerificationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseDecideVerificationResponse(rsp)
+}
+
+// DisputeFieldsWithBodyWithResponse Say that fields of the reading are wrong
+//
+// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+func (c *ClientWithResponses) DisputeFieldsWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DisputeFieldsResponse, error) {
+	rsp, err := c.DisputeFieldsWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisputeFieldsResponse(rsp)
+}
+
+// DisputeFieldsWithResponse Say that fields of the reading are wrong
+//
+// The applicant, after the document is read and before submitting: the fields they say are wrong go to a reviewer (data_disputed) with their note; the document stays the source of truth. No fields withdraws it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/verifications/{id}/dispute (the `DisputeFields` operationId).
+func (c *ClientWithResponses) DisputeFieldsWithResponse(ctx context.Context, id string, body DisputeFieldsJSONRequestBody, reqEditors ...RequestEditorFn) (*DisputeFieldsResponse, error) {
+	rsp, err := c.DisputeFields(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDisputeFieldsResponse(rsp)
 }
 
 // UploadDocumentWithBodyWithResponse Upload the identity document
@@ -13616,6 +14272,142 @@ func ParseVerificationAuditResponse(rsp *http.Response) (*VerificationAuditRespo
 	return response, nil
 }
 
+// ParseReleaseVerificationResponse parses an HTTP response from a ReleaseVerificationWithResponse call
+func ParseReleaseVerificationResponse(rsp *http.Response) (*ReleaseVerificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReleaseVerificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseClaimVerificationResponse parses an HTTP response from a ClaimVerificationWithResponse call
+func ParseClaimVerificationResponse(rsp *http.Response) (*ClaimVerificationResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClaimVerificationResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseDecideVerificationResponse parses an HTTP response from a DecideVerificationWithResponse call
 func ParseDecideVerificationResponse(rsp *http.Response) (*DecideVerificationResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -13636,6 +14428,81 @@ func ParseDecideVerificationResponse(rsp *http.Response) (*DecideVerificationRes
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDisputeFieldsResponse parses an HTTP response from a DisputeFieldsWithResponse call
+func ParseDisputeFieldsResponse(rsp *http.Response) (*DisputeFieldsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DisputeFieldsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VerificationBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorBody
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest ErrorBody

@@ -23,6 +23,7 @@ import (
 	"github.com/kycd/kycd/internal/journey"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/metrics"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/webhook"
 )
@@ -86,6 +87,8 @@ type Options struct {
 	// (the default), AccessLogErrors (errors and slow requests), or
 	// AccessLogOff.
 	AccessLog string
+	// Metrics records each request by route pattern and status.
+	Metrics *metrics.Metrics
 }
 
 // Server routes kycd's HTTP requests.
@@ -195,5 +198,5 @@ func (s *Server) Handler() http.Handler {
 	h = withBodyLimit(s.opts.MaxBodyBytes, h)
 	h = withSecurityHeaders(s.opts.HSTS, h)
 	h = withClientAddr(s.opts.TrustedProxies, h)
-	return withRequest(s.opts.Logger, s.opts.AccessLog, h)
+	return withRequest(s.opts.Logger, s.opts.AccessLog, s.opts.Metrics, h)
 }

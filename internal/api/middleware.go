@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/metrics"
 )
 
 type requestIDKey struct{}
@@ -108,7 +109,7 @@ const slowRequest = time.Second
 // from panics. The log line holds the method, route, status, size and time:
 // no query strings, bodies, addresses or headers, which may carry personal
 // data or secrets.
-func withRequest(log *slog.Logger, mode string, next http.Handler) http.Handler {
+func withRequest(log *slog.Logger, mode string, m *metrics.Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -136,6 +137,7 @@ func withRequest(log *slog.Logger, mode string, next http.Handler) http.Handler 
 				*route = "unmatched"
 			}
 			took := time.Since(start)
+			m.Request(*route, rec.status, took)
 			switch {
 			case mode == AccessLogOff:
 				return

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
@@ -29,6 +30,7 @@ import (
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
 	"github.com/kycd/kycd/internal/mail"
+	"github.com/kycd/kycd/internal/metrics"
 	"github.com/kycd/kycd/internal/models"
 	"github.com/kycd/kycd/internal/password"
 	"github.com/kycd/kycd/internal/queue"
@@ -50,7 +52,8 @@ type App struct {
 	Queue    *queue.Queue
 	API      *api.Server
 	Accounts *account.Service
-	Faces    *face.Engine // nil when the models are not installed
+	Faces    *face.Engine     // nil when the models are not installed
+	Metrics  *metrics.Metrics // nil unless --metrics-addr is set
 }
 
 // Open prepares everything Serve runs: it checks the data directory, loads
@@ -83,10 +86,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	} else if anchored {
 		log.Warn("anchored the audit trail's head for the first time: removals of the newest events before now cannot be detected")
 	}
-	blobs, err := blob.Open(ctx, cfg.BlobURL, keyring)
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New(Version, db.SQL())
+	}
+	sealed, err := blob.Open(ctx, cfg.BlobURL, keyring)
 	if err != nil {
 		return nil, err
 	}
+	blobs := m.Blobs(sealed)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := blobs.Ping(pingCtx); err != nil {
@@ -116,14 +124,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	if err != nil {
 		return nil, err
 	}
-	hooks := webhook.New(db, keyring, inserter, webhook.Options{AllowPrivate: cfg.WebhookAllowPrivate})
+	hooks := webhook.New(db, keyring, inserter, webhook.Options{AllowPrivate: cfg.WebhookAllowPrivate, Metrics: m})
 	if cfg.WebhookAllowPrivate {
 		log.Warn("webhooks may reach private and loopback addresses (--webhook-allow-private): an admin's webhook can reach services inside this network")
 	}
-	lv := livenessService(cfg, db, faces, blobs, keyring, log)
+	lv := livenessService(cfg, db, faces, blobs, keyring, log, m)
 	analyzer := &document.Analyzer{Faces: faces, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
 	journeys := journey.New(journey.Deps{DB: db, Blobs: blobs, Keyring: keyring, Faces: faces, Liveness: lv, Analyzer: analyzer,
-		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}})
+		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels},
+		Metrics: m})
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &queue.DeleteBlobWorker{Blobs: blobs})
@@ -141,7 +150,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 		river.AddWorker(workers, &mail.SendWorker{SMTP: smtp, Keyring: keyring})
 	}
-	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log, JobTimeout: cfg.JobTimeout,
+	var middleware []rivertype.Middleware
+	if m != nil {
+		middleware = append(middleware, m.JobMiddleware())
+	}
+	q, err := queue.New(db, workers, queue.Options{Workers: cfg.JobWorkers, Logger: log, JobTimeout: cfg.JobTimeout, Middleware: middleware,
 		Periodic: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(journey.RetentionPeriod),
 			func() (river.JobArgs, *river.InsertOpts) { return journey.RetentionArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}})
 	if err != nil {
@@ -175,6 +188,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		AuthRateLimit:     cfg.AuthRateLimit,
 		TrustedProxies:    proxies,
 		AccessLog:         cfg.AccessLog,
+		Metrics:           m,
 		Faces:             faces,
 		Documents:         documentsFor(faces, analyzer),
 		MaxImagePixels:    cfg.MaxImagePixels,
@@ -190,7 +204,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 	web.Register(srv.Mux(), web.Options{Accounts: accounts, DB: db, Cookie: cookieConfig(cfg.PublicURL),
 		DevMailbox: sender.Dev(), Logger: log, Journey: journeys, Hosted: links})
 	ok = true
-	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces}, nil
+	return &App{Config: cfg, Log: log, DB: db, Blobs: blobs, Keyring: keyring, Queue: q, API: srv, Accounts: accounts, Faces: faces, Metrics: m}, nil
 }
 
 // documentsFor is the document reader the API serves: none without the
@@ -219,7 +233,7 @@ func rules(cfg *config.Config) journey.Rules {
 }
 
 // livenessService is nil without the face engine.
-func livenessService(cfg *config.Config, db *store.DB, faces *face.Engine, blobs blob.Store, keyring *seal.Keyring, log *slog.Logger) *liveness.Service {
+func livenessService(cfg *config.Config, db *store.DB, faces *face.Engine, blobs blob.Store, keyring *seal.Keyring, log *slog.Logger, m *metrics.Metrics) *liveness.Service {
 	if faces == nil {
 		return nil
 	}
@@ -230,7 +244,7 @@ func livenessService(cfg *config.Config, db *store.DB, faces *face.Engine, blobs
 		}
 	}
 	return liveness.NewService(db, faces, blobs, keyring, liveness.Options{Fixed: fixed, Logger: log,
-		Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}})
+		Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}, Metrics: m})
 }
 
 func passwordParams(cfg *config.Config) password.Params {
@@ -327,8 +341,24 @@ func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- server.Serve(ln) }()
+	if a.Metrics != nil {
+		// Metrics on their own address (keep it off the public network):
+		// scrapers need no account, and the public API shows none.
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			server.Close()
+			a.Queue.Stop(context.Background())
+			return fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, errors.Unwrap(err))
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics serving", "addr", mln.Addr().String())
+	}
 	dialect, _ := store.ParseURL(cfg.DatabaseURL)
 	log.Info("kycd serving", "addr", ln.Addr().String(), "public_url", cfg.PublicURL, "mode", cfg.Mode,
 		"version", Version, "database", dialect.Dialect, "blob_store", strings.SplitN(cfg.BlobURL, ":", 2)[0],

@@ -75,6 +75,7 @@ type Config struct {
 	FourEyes        string
 	TrustedProxies  string
 	AccessLog       string
+	MetricsAddr     string
 
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (receivers inside the operator's network).
@@ -134,6 +135,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.AuthRateLimit }},
 	{name: "trusted-proxies", help: "reverse proxies (addresses and CIDR prefixes, comma-separated) whose X-Forwarded-For or Forwarded header names the client; none: the peer is the client",
 		field: func(c *Config) any { return &c.TrustedProxies }},
+	{name: "metrics-addr", help: "serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9464; keep it off the public network); off when empty",
+		field: func(c *Config) any { return &c.MetricsAddr }},
 	{name: "access-log", dflt: "all", help: "which requests are logged: all, errors (status 400 and above, and requests slower than 1 s) or off",
 		field: func(c *Config) any { return &c.AccessLog }},
 	{name: "argon2-memory-kib", dflt: "19456", help: "argon2id memory per password hash, in KiB; hashes are upgraded at sign-in when changed",

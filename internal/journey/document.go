@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -139,7 +140,9 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	if len(sides) == 2 && sides[0].Name == "back" {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
+	start := time.Now()
 	an, err := s.analyzer.Analyze(ctx, sides...)
+	s.o.Metrics.Since("document_read", start)
 	status := kyc.DocumentDone
 	var portrait []byte
 	switch {
@@ -150,10 +153,12 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	default:
 		d.Document = an
 		if an.PortraitFace != nil {
+			start := time.Now()
 			emb, err := s.faces.Embed(ctx, an.PortraitImage, an.PortraitFace)
 			if err != nil {
 				return err
 			}
+			s.o.Metrics.Since("portrait_embed", start)
 			d.PortraitFace = emb
 			if portrait, err = cropJPEG(an.PortraitImage, an.PortraitFace.Box); err != nil {
 				return err

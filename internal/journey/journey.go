@@ -22,6 +22,7 @@ import (
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/liveness"
+	"github.com/kycd/kycd/internal/metrics"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
@@ -72,6 +73,8 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Limits raster.Limits
+	// Metrics records decisions and the analysis stages' times.
+	Metrics *metrics.Metrics
 }
 
 // Enqueuer adds a job in a transaction: queue.Queue, insert-only or not.

@@ -69,7 +69,7 @@ type ProcessWorker struct {
 // Work implements river.Worker. It is idempotent: a case that is no longer
 // processing (decided by a run that crashed after committing) is left
 // alone, and a document still being read makes the job wait.
-func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) error {
+func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) (err error) {
 	s := w.S
 	v, err := s.forJob(ctx, job.Args.VerificationID)
 	if err != nil {
@@ -90,6 +90,11 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 		return err
 	}
 	v.Status, v.Reasons, v.Similarity = out.decision.Status, out.decision.Reasons, out.similarity
+	defer func() {
+		if err == nil {
+			s.o.Metrics.Decision(string(v.Status), v.Reasons, "auto")
+		}
+	}()
 	v.DecidedBy, v.DecidedAt = "auto", s.o.Now()
 	if v.Status == kyc.StatusNeedsReview {
 		v.DecidedAt = time.Time{} // a reviewer decides
@@ -235,6 +240,7 @@ func documentEvidence(d *Details) *kyc.DocumentEvidence {
 // one (1:N over the stored templates, decrypted one by one). It counts the
 // templates it could not open: the search is incomplete without them.
 func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []float32) (found []string, unchecked int, err error) {
+	defer s.o.Metrics.Since("duplicate_search", time.Now())
 	ts, err := s.db.FaceTemplates(ctx, v.ID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("duplicate search: %w", err)

@@ -168,7 +168,7 @@ func (s *Service) Claim(ctx context.Context, p *kyc.Principal, id string, releas
 // four-eyes rule the first reviewer's decision is a proposal that a second
 // reviewer confirms (the same outcome) or replaces; the proposer cannot
 // confirm their own.
-func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Review) (*kyc.Verification, error) {
+func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Review) (_ *kyc.Verification, err error) {
 	v, err := s.reviewable(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -216,6 +216,11 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Rev
 		v.Reasons = kyc.Ordered(append(v.Reasons, r.Reason))
 	}
 	v.DecidedBy, v.DecidedAt = p.ID(), s.o.Now() // a reviewer's user id, or a reviewer key's id
+	defer func() {
+		if err == nil {
+			s.o.Metrics.Decision(string(v.Status), v.Reasons, p.ID())
+		}
+	}()
 	return v, s.saveReview(ctx, v, d, "verification.reviewed", p.ID(), detail, func(tx *store.Tx) error {
 		return s.emit(ctx, tx, webhook.EventCompleted, v)
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/metrics"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
@@ -46,6 +47,8 @@ type Options struct {
 	Now    func() time.Time
 	Limits raster.Limits
 	Logger *slog.Logger
+	// Metrics records sessions' outcomes and frames' analysis time.
+	Metrics *metrics.Metrics
 }
 
 // Service runs liveness sessions.
@@ -365,6 +368,7 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 		r.dirty = true
 		return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
 	}
+	defer r.s.o.Metrics.Since("liveness_frame", time.Now())
 	if len(f.JPEG) > MaxFrameBytes {
 		return Progress{}, kyc.Errorf(kyc.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
 	}
@@ -586,6 +590,7 @@ func (r *Run) Save(ctx context.Context) error {
 		return err
 	}
 	if finishing {
+		r.s.o.Metrics.Liveness(l.Status, l.Reasons)
 		// The measures the thresholds acted on (no personal data): what an
 		// operator tunes and a reviewer asks about.
 		st := r.st

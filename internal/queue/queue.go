@@ -33,6 +33,8 @@ type Options struct {
 	Logger     *slog.Logger
 	// Periodic jobs are enqueued on a schedule by the elected leader.
 	Periodic []*river.PeriodicJob
+	// Middleware wraps every job this process works (metrics).
+	Middleware []rivertype.Middleware
 }
 
 // Queue enqueues and works jobs.
@@ -65,6 +67,7 @@ func New(db *store.DB, workers *river.Workers, opts Options) (*Queue, error) {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
 		cfg.PeriodicJobs = opts.Periodic
+		cfg.Middleware = opts.Middleware
 	}
 	// Neither database/sql driver can LISTEN, so workers poll.
 	cfg.PollOnly = true

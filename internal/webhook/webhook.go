@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/kycd/kycd/internal/egress"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/metrics"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -53,6 +55,7 @@ type Options struct {
 	// addresses only unless AllowPrivate, no redirects, 10 s).
 	HTTPClient *http.Client
 	Now        func() time.Time
+	Metrics    *metrics.Metrics // delivery outcomes
 }
 
 // Service registers webhooks and records and sends deliveries.
@@ -239,7 +242,13 @@ func (w *DeliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 	}
 	status, err := s.post(ctx, target, string(secret), d)
 	if err == nil && status >= 200 && status < 300 {
+		s.o.Metrics.Webhook("delivered")
 		return s.db.RecordAttempt(ctx, d.ID, status, "", true, false)
+	}
+	if errors.Is(err, egress.ErrForbidden) {
+		s.o.Metrics.Webhook("refused")
+	} else {
+		s.o.Metrics.Webhook("failed")
 	}
 	msg := fmt.Sprintf("HTTP %d", status)
 	switch {
