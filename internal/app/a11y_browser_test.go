@@ -72,7 +72,7 @@ func TestAccessibility(t *testing.T) {
 		t.Helper()
 		if shots != "" {
 			if jpg, err := chromedp.Run(ctx, chromedp.FullScreenshot(70)); err == nil {
-				name := strings.Trim(strings.NewReplacer(" ", "-", "/", "-", "?", "-", "=", "-", "&", "-").Replace(what), "-")
+				name := strings.Trim(strings.NewReplacer(" ", "-", "/", "-", "?", "-", "=", "-", "&", "-", ",", "", "'", "").Replace(what), "-")
 				os.WriteFile(filepath.Join(shots, strings.ReplaceAll(name, "--", "-")+".jpg"), jpg, 0o644)
 			}
 		}

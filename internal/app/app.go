@@ -39,6 +39,8 @@ Commands:
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
   audit verify     check the audit trail's hash chain; fails on tampering
   keys rotate      re-wrap every stored secret under a new master key: --new-key-file F
+  backup           a consistent copy of the database (SQLite) and every blob, while serving: --out DIR
+  restore          bring a backup back into an empty data directory, kycd stopped: --from DIR
   keygen           print a new random master key
   version          print the version
   help             print this help
@@ -128,6 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return auditVerify(ctx, cfg, log, stdout)
+	case "backup":
+		return backup(ctx, rest, stdout, stderr)
+	case "restore":
+		return restore(ctx, rest, stdout, stderr)
 	case "gen-docs":
 		return genDocs(ctx, rest, stdout, stderr)
 	case "keygen":
