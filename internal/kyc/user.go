@@ -126,6 +126,10 @@ type Principal struct {
 	// SessionHash names the session or access token used, so sign-out can
 	// revoke exactly it.
 	SessionHash string
+	// Account is the user's account as this request's authentication
+	// read it (nil for API keys and links): a read of the account in the
+	// same request need not query it again.
+	Account *User
 }
 
 // Has reports whether the principal holds any of roles.

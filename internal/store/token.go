@@ -45,27 +45,60 @@ func (c conn) AddToken(ctx context.Context, t *Token) error {
 
 // GetToken returns the token with that hash, revoked or not.
 func (c conn) GetToken(ctx context.Context, hash string) (*Token, error) {
-	var t Token
-	var idle, used, revoked sql.NullTime
-	err := c.queryRow(ctx, `SELECT hash, kind, user_id, family, expires_at, idle_expires_at, used_at, revoked_at, created_at
-		FROM tokens WHERE hash = $1`, hash).Scan(&t.Hash, &t.Kind, &t.UserID, &t.Family, &t.ExpiresAt, &idle, &used, &revoked, &t.CreatedAt)
+	t, err := scanToken(c.queryRow(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, kyc.Errorf(kyc.Unauthorized, "unknown token")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get token: %w", err)
 	}
+	return t, nil
+}
+
+const tokenColumns = `hash, kind, user_id, family, expires_at, idle_expires_at, used_at, revoked_at, created_at`
+
+func scanToken(row interface{ Scan(...any) error }, more ...any) (*Token, error) {
+	var t Token
+	var idle, used, revoked sql.NullTime
+	if err := row.Scan(append([]any{&t.Hash, &t.Kind, &t.UserID, &t.Family, &t.ExpiresAt, &idle, &used, &revoked, &t.CreatedAt}, more...)...); err != nil {
+		return nil, err
+	}
 	t.ExpiresAt, t.CreatedAt = t.ExpiresAt.UTC(), t.CreatedAt.UTC()
-	if idle.Valid {
-		t.IdleExpiresAt = idle.Time.UTC()
-	}
-	if used.Valid {
-		t.UsedAt = used.Time.UTC()
-	}
-	if revoked.Valid {
-		t.RevokedAt = revoked.Time.UTC()
-	}
+	t.IdleExpiresAt, t.UsedAt, t.RevokedAt = utcOrZero(idle), utcOrZero(used), utcOrZero(revoked)
 	return &t, nil
+}
+
+// GetTokenUser returns a token and its account in one query: the
+// authentication of every request.
+func (c conn) GetTokenUser(ctx context.Context, hash string) (*Token, *kyc.User, error) {
+	var t *Token
+	u, err := scanUser(scanFunc(func(dest ...any) error {
+		var err error
+		t, err = scanToken(c.queryRow(ctx, `SELECT `+qualified("t.", tokenColumns)+`, `+qualified("u.", userColumns)+`
+			FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash), dest...)
+		return err
+	}))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, kyc.Errorf(kyc.Unauthorized, "unknown token")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("get token: %w", err)
+	}
+	return t, u, nil
+}
+
+// scanFunc is a row whose Scan is a function.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// qualified prefixes each of a column list's names.
+func qualified(prefix, columns string) string {
+	fields := strings.Split(columns, ",")
+	for i, f := range fields {
+		fields[i] = prefix + strings.TrimSpace(f)
+	}
+	return strings.Join(fields, ", ")
 }
 
 // SpendToken marks a refresh token used, provided nobody spent it first; it
