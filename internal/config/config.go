@@ -127,7 +127,7 @@ var options = []option{
 		field: func(c *Config) any { return &c.MaxBodyBytes }},
 	{name: "shutdown-timeout", dflt: "30s", help: "how long a graceful shutdown waits for requests and jobs",
 		field: func(c *Config) any { return &c.ShutdownTimeout }},
-	{name: "job-workers", dflt: "4", help: "background jobs run at once by this process; 0 makes an API-only node",
+	{name: "job-workers", dflt: "4", help: "background jobs run at once by this process in each queue (analysis; webhooks, mail, deletions); 0 makes an API-only node",
 		field: func(c *Config) any { return &c.JobWorkers }},
 	{name: "db-max-conns", dflt: "10", help: "largest PostgreSQL connection pool (SQLite always uses one connection)",
 		field: func(c *Config) any { return &c.DBMaxConns }},

@@ -12,6 +12,7 @@ import (
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/kycd/kycd/internal/store"
 )
@@ -104,6 +105,9 @@ type AnalyzeArgs struct {
 
 // Kind implements river.JobArgs.
 func (AnalyzeArgs) Kind() string { return "document_analyze" }
+
+// InsertOpts: reading a document is CPU-bound work of the analysis queue.
+func (AnalyzeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queue.Analysis} }
 
 // AnalyzeWorker reads a document in the background.
 type AnalyzeWorker struct {

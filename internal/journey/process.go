@@ -13,6 +13,7 @@ import (
 	"github.com/kycd/kycd/internal/document"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
+	"github.com/kycd/kycd/internal/queue"
 	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/webhook"
 )
@@ -56,7 +57,7 @@ func (ProcessArgs) Kind() string { return "verification_process" }
 // not count: a case a reviewer reopened for a new document is decided
 // again.
 func (ProcessArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable,
+	return river.InsertOpts{Queue: queue.Analysis, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{rivertype.JobStateAvailable,
 		rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateRunning, rivertype.JobStateScheduled}}}
 }
 

@@ -20,7 +20,10 @@ import (
 
 // Options tune a Queue.
 type Options struct {
-	// Workers is how many jobs this process runs at once; 0 makes an
+	// Workers is how many jobs of each queue this process runs at once
+	// (the analysis queue's CPU-bound jobs, and the default queue's
+	// webhooks, mail and deletions, so that a backlog of the one does not
+	// hold up the other); 0 makes an
 	// insert-only queue for API-only processes.
 	Workers int
 	// PollInterval is how often idle workers look for new jobs.
@@ -36,6 +39,10 @@ type Options struct {
 	// Middleware wraps every job this process works (metrics).
 	Middleware []rivertype.Middleware
 }
+
+// Analysis is the queue of the jobs that read documents and decide cases:
+// CPU-bound, bounded apart from the rest.
+const Analysis = "analysis"
 
 // Queue enqueues and works jobs.
 type Queue struct {
@@ -65,7 +72,7 @@ func New(db *store.DB, workers *river.Workers, opts Options) (*Queue, error) {
 	working := workers != nil && opts.Workers > 0
 	if working {
 		cfg.Workers = workers
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}, Analysis: {MaxWorkers: opts.Workers}}
 		cfg.PeriodicJobs = opts.Periodic
 		cfg.Middleware = opts.Middleware
 	}
