@@ -72,11 +72,15 @@ func withAdmission(g *gate, perPrincipal *rateLimiter, next http.Handler) http.H
 			next.ServeHTTP(w, r)
 			return
 		}
-		frames := strings.HasSuffix(r.URL.Path, "/frames")
-		if ok, wait := perPrincipal.allow(p.ID()); !frames && !ok {
-			writeError(w, r, &kyc.Error{Code: kyc.RateLimited, Message: "too many images analysed in the last minute: slow down",
-				RetryAfter: max(wait.Round(time.Second), time.Second)})
-			return
+		// Frames neither count against nor are refused by the principal's
+		// limit (their session bounds them): an integrator's key that
+		// relays a selfie check's frames must still upload the document.
+		if frames := strings.HasSuffix(r.URL.Path, "/frames"); !frames {
+			if ok, wait := perPrincipal.allow(p.ID()); !ok {
+				writeError(w, r, &kyc.Error{Code: kyc.RateLimited, Message: "too many images analysed in the last minute: slow down",
+					RetryAfter: max(wait.Round(time.Second), time.Second)})
+				return
+			}
 		}
 		release, err := g.enter(r.Context())
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/kycd/kycd/internal/docgen"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -42,6 +43,18 @@ func TestImageWorkAdmission(t *testing.T) {
 		}
 		// Another user is not held up by the first one's limit.
 		e.must(e.do("POST", "/v1/faces/detect", map[string]string{"image": photo}, cred{bearer: other.access}), 200)
+	})
+	// Found by the load test: a selfie check's frames (dozens) spent the
+	// principal's tokens, so that an integrator's key relaying one had its
+	// document refused. Frames are bounded by their session, not the limit.
+	t.Run("frames spend nothing", func(t *testing.T) {
+		e := newEnv(t, envOptions{analysisRate: 5, challenges: performableOrder})
+		u := e.newUser("relay@example.com")
+		c := cred{bearer: u.access}
+		vid := e.must(e.do("POST", "/v1/verifications", nil, c), 201).str("id")
+		e.passLiveness(vid, c)
+		front, _ := generatedDocOf(t, "face_recognition/examples__obama-480p.jpg", docgen.Passport, 3, 0)
+		e.must(e.multipartDo("/v1/verifications/"+vid+"/documents", c, part{"front", "p.jpg", "image/jpeg", front}), 202)
 	})
 	t.Run("bombs and strips", func(t *testing.T) {
 		e := newEnv(t, envOptions{})
