@@ -2,13 +2,18 @@ package api
 
 import (
 	"context"
+	sqldriver "database/sql/driver"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -132,6 +137,17 @@ func newErrorBody(ctx context.Context, status int, msg string, errs ...error) *a
 		}
 	}
 	body.Error.Code = codeForStatus(status)
+	if body.Error.Code == kyc.Internal && slices.ContainsFunc(errs, unreachable) {
+		// The database or the blob store cannot be reached (down,
+		// restarting, a network fault): a clean 503 the client retries,
+		// not an internal error. Nothing was changed half-way: each step's
+		// writes are one transaction, its objects stored before it.
+		loggerFrom(ctx).Warn("a dependency is unreachable", "request_id", body.Error.RequestID, "err", errors.Join(errs...))
+		e.status, body.Error.Code = http.StatusServiceUnavailable, kyc.Unavailable
+		body.Error.Message = "a service kycd depends on cannot be reached: try again shortly"
+		e.headers = http.Header{"Retry-After": {"5"}}
+		return e
+	}
 	if body.Error.Code == kyc.Internal {
 		body.Error.Message = "internal error"
 		for _, err := range errs {
@@ -227,4 +243,12 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 func wantsJSON(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return !strings.Contains(accept, "text/html")
+}
+
+// unreachable reports whether err is a dependency that cannot be reached:
+// a refused, reset or dropped connection, or a pool's dead connection.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return err != nil && (errors.As(err, &op) || errors.Is(err, sqldriver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE))
 }

@@ -154,17 +154,7 @@ func TestAccessibility(t *testing.T) {
 	}
 	both("document step", chromedp.WaitVisible(css("#upload-form")))
 	ada.parts("/v1/verifications/"+vid+"/documents", 202, "front", passport(t, eng, "face_recognition/examples__obama-480p.jpg", 1))
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		v := ada.json("GET", "/v1/verifications/"+vid, nil, 200)
-		if d, _ := v["document"].(map[string]any); d != nil && d["status"] == "done" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the document was not read: %v", v)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	ada.waitRead(vid, 90*time.Second)
 	both("check step", chromedp.WaitVisible(css("#fields")), chromedp.Click(css("#dispute summary")), chromedp.WaitVisible(css("#dispute-send")))
 	if err := chromedp.Do(phone, chromedp.Navigate(p.url+"/verify?lang=en"), chromedp.Click(css("#dispute summary")),
 		chromedp.Click(css(`input[name="field"][value="LAST_NAME"]`)), chromedp.Click(css("#dispute-send")),

@@ -9,9 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -56,18 +54,7 @@ func TestBackupRestore(t *testing.T) {
 	admin := api{t: t, base: p.url, token: adminToken(t, p.url, envA)}
 	key := admin.json("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"integrator"}}, 201)["key"].(string)
 	a := api{t: t, base: p.url, token: key}
-	vid := a.json("POST", "/v1/verifications", map[string]string{"reference": "b-1"}, 201)["id"].(string)
-	a.liveness(vid, testenv.NewPerson(t, eng, headgen.Solid, 1))
-	a.parts("/v1/verifications/"+vid+"/documents", 202, "front", passport(t, eng, "face_recognition/examples__obama-480p.jpg", 1))
-	for {
-		v := a.json("GET", "/v1/verifications/"+vid, nil, 200)
-		if d, _ := v["document"].(map[string]any); d != nil && d["status"] != "pending" {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	a.json("POST", "/v1/verifications/"+vid+"/submit", nil, 202)
-	decided := a.waitStatus(vid, 90*time.Second, "approved", "rejected", "needs_review")
+	vid, decided := a.completeCase(eng, "b-1")
 	front := a.image("/v1/verifications/" + vid + "/images/front")
 	events := len(admin.json("GET", "/v1/verifications/"+vid+"/audit", nil, 200)["events"].([]any))
 

@@ -70,6 +70,16 @@ func (a api) json(method, path string, body any, want int) map[string]any {
 // parts posts multipart parts in order: name, value pairs.
 func (a api) parts(path string, want int, kv ...any) map[string]any {
 	a.t.Helper()
+	status, out := a.tryParts(path, kv...)
+	if status != want {
+		a.t.Fatalf("POST %s = %d %v, want %d", path, status, out, want)
+	}
+	return out
+}
+
+// tryParts posts a multipart form and returns the answer, whatever it is.
+func (a api) tryParts(path string, kv ...any) (int, map[string]any) {
+	a.t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
 	for i := 0; i < len(kv); i += 2 {
@@ -83,11 +93,7 @@ func (a api) parts(path string, want int, kv ...any) map[string]any {
 		}
 	}
 	w.Close()
-	status, out := a.call("POST", path, w.FormDataContentType(), &b)
-	if status != want {
-		a.t.Fatalf("POST %s = %d %v, want %d", path, status, out, want)
-	}
-	return out
+	return a.call("POST", path, w.FormDataContentType(), &b)
 }
 
 // liveness runs a case's liveness check with the recorded sequence, a
@@ -160,8 +166,37 @@ func (a api) waitStatus(vid string, timeout time.Duration, want ...string) map[s
 	}
 }
 
+// waitRead polls a case until its document is read (or failed).
+func (a api) waitRead(vid string, timeout time.Duration) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		v := a.json("GET", "/v1/verifications/"+vid, nil, 200)
+		if d, _ := v["document"].(map[string]any); d != nil && d["status"] != "pending" {
+			return v
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("the document of %s was not read in %v: %v", vid, timeout, v)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// completeCase drives a case through the API as a: start (with
+// reference), the liveness check of the test person, a generated passport
+// of the same face, submit; it returns the case's id and decided state.
+func (a api) completeCase(eng *face.Engine, reference string) (string, map[string]any) {
+	a.t.Helper()
+	vid := a.json("POST", "/v1/verifications", map[string]string{"reference": reference}, 201)["id"].(string)
+	a.liveness(vid, testenv.NewPerson(a.t, eng, headgen.Solid, 1))
+	a.parts("/v1/verifications/"+vid+"/documents", 202, "front", passport(a.t, eng, "face_recognition/examples__obama-480p.jpg", 1))
+	a.waitRead(vid, 90*time.Second)
+	a.json("POST", "/v1/verifications/"+vid+"/submit", nil, 202)
+	return vid, a.waitStatus(vid, 90*time.Second, "approved", "rejected", "needs_review")
+}
+
 // passport renders a generated passport whose portrait is cut from photo.
-func passport(t *testing.T, e *face.Engine, photo string, seed uint64) []byte {
+func passport(t testing.TB, e *face.Engine, photo string, seed uint64) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", photo))
 	if err != nil {

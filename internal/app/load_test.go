@@ -116,16 +116,7 @@ func (c *cluster) drive(t *testing.T, clients int, d time.Duration) *loadResult 
 				on().parts("/v1/verifications/"+vid+"/documents", 202, "front", doc)
 				record("upload", t0)
 				t0 = time.Now()
-				for {
-					if status, v := on().call("GET", "/v1/verifications/"+vid, "", nil); status == 200 {
-						if d, _ := v["document"].(map[string]any); d != nil && d["status"] != "pending" {
-							break
-						}
-					} else {
-						fail("poll")
-					}
-					time.Sleep(200 * time.Millisecond)
-				}
+				on().waitRead(vid, 3*time.Minute)
 				record("read", t0)
 				t0 = time.Now()
 				if status, _ := on().call("POST", "/v1/verifications/"+vid+"/submit", "", nil); status != 202 {

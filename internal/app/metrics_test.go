@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kycd/kycd/internal/headgen"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -69,18 +68,7 @@ func TestMetrics(t *testing.T) {
 	admin.json("POST", "/v1/webhooks", map[string]any{"url": hook.URL}, 201)
 	key := admin.json("POST", "/v1/api-keys", map[string]any{"name": "crm", "roles": []string{"integrator"}}, 201)["key"].(string)
 	a := api{t: t, base: p.url, token: key}
-	vid := a.json("POST", "/v1/verifications", map[string]string{"reference": "m-1"}, 201)["id"].(string)
-	a.liveness(vid, testenv.NewPerson(t, eng, headgen.Solid, 1))
-	a.parts("/v1/verifications/"+vid+"/documents", 202, "front", passport(t, eng, "face_recognition/examples__obama-480p.jpg", 1))
-	for {
-		v := a.json("GET", "/v1/verifications/"+vid, nil, 200)
-		if d, _ := v["document"].(map[string]any); d != nil && d["status"] != "pending" {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	a.json("POST", "/v1/verifications/"+vid+"/submit", nil, 202)
-	got := a.waitStatus(vid, 90*time.Second, "approved", "rejected", "needs_review")
+	_, got := a.completeCase(eng, "m-1")
 	var after string
 	deadline := time.Now().Add(30 * time.Second)
 	for { // the webhook's delivery is a job of its own

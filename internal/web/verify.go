@@ -399,13 +399,8 @@ func (h *Handler) nextCase(w http.ResponseWriter, r *http.Request) {
 
 // claimCase claims a case for the reviewer, or releases it.
 func (h *Handler) claimCase(w http.ResponseWriter, r *http.Request) {
-	p, _, ok := h.reviewer(w, r)
+	p, id, ok := h.reviewerForm(w, r)
 	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	if err := r.ParseForm(); err != nil {
-		redirect(w, r, "/review/"+id, nil)
 		return
 	}
 	if _, err := h.opts.Journey.Claim(r.Context(), p, id, r.PostForm.Get("action") == "release"); err != nil {
@@ -472,14 +467,24 @@ func (h *Handler) reviewCase(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, "case.html", 200, pg)
 }
 
-func (h *Handler) decideCase(w http.ResponseWriter, r *http.Request) {
+// reviewerForm is a reviewer's form posted about the case in the path:
+// the reviewer, the case's id, and whether to go on.
+func (h *Handler) reviewerForm(w http.ResponseWriter, r *http.Request) (*kyc.Principal, string, bool) {
 	p, _, ok := h.reviewer(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
 		redirect(w, r, "/review/"+id, nil)
+		return nil, "", false
+	}
+	return p, id, true
+}
+
+func (h *Handler) decideCase(w http.ResponseWriter, r *http.Request) {
+	p, id, ok := h.reviewerForm(w, r)
+	if !ok {
 		return
 	}
 	outcome := r.PostForm.Get("outcome")
