@@ -113,7 +113,10 @@ func (c *cluster) drive(t *testing.T, clients int, d time.Duration) *loadResult 
 				if err := on().tryLiveness(vid, person); err != nil {
 					t.Logf("a genuine check failed under load: %v", err)
 					fail("liveness")
-					continue // a new case, as the applicant would retry
+					// A new case, as the applicant would retry, by a person
+					// whose state is not the failed session's.
+					person = testenv.NewPerson(t, eng, headgen.Solid, 1)
+					continue
 				}
 				record("liveness", t0)
 				t0 = time.Now()
