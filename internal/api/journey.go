@@ -123,10 +123,7 @@ func verificationBody(view *journey.View, p *kyc.Principal) VerificationBody {
 	if p.Has(kyc.RoleReviewer, kyc.RoleAdmin) && (v.ClaimedBy != "" || view.Proposal != nil) {
 		r := &ReviewBody{ClaimedBy: v.ClaimedBy, ClaimedAt: v.ClaimedAt}
 		if pr := view.Proposal; pr != nil {
-			r.Proposal = &ProposalBody{Outcome: string(kyc.StatusRejected), Reason: pr.Reason, ProposedBy: pr.By, ProposedAt: pr.At}
-			if pr.Approve {
-				r.Proposal.Outcome = string(kyc.StatusApproved)
-			}
+			r.Proposal = &ProposalBody{Outcome: pr.Outcome(), Reason: pr.Reason, ProposedBy: pr.By, ProposedAt: pr.At}
 		}
 		b.Review = r
 	}

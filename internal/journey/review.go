@@ -25,9 +25,6 @@ const (
 	FourEyesAll        = "all"        // every decision
 )
 
-// FourEyesModes are the valid values of Rules.FourEyes.
-var FourEyesModes = []string{FourEyesOff, FourEyesRejections, FourEyesHighRisk, FourEyesAll}
-
 // highRisk are the reasons that make approving a case a high-risk
 // decision: signs of fraud, not of a poor photo.
 var highRisk = []string{kyc.ReasonSpoof, kyc.ReasonDuplicate, kyc.ReasonFaceUncertain, kyc.ReasonDataMismatch,
@@ -76,6 +73,9 @@ type Proposal struct {
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
 }
+
+// Outcome is the status the proposal would decide: approved or rejected.
+func (p *Proposal) Outcome() string { return verdictOf(p.Approve) }
 
 // DocumentRequest is a reviewer's ask for a new document.
 type DocumentRequest struct {
@@ -207,10 +207,7 @@ func (s *Service) Decide(ctx context.Context, p *kyc.Principal, id string, r Rev
 		}
 	}
 	d.Note = note
-	v.Status = kyc.StatusRejected
-	if r.Approve {
-		v.Status = kyc.StatusApproved
-	}
+	v.Status = kyc.Status(verdictOf(r.Approve))
 	v.Reasons = append(v.Reasons, kyc.ReasonReviewer)
 	if r.Reason != "" && !slices.Contains(v.Reasons, r.Reason) {
 		v.Reasons = kyc.Ordered(append(v.Reasons, r.Reason))
