@@ -183,6 +183,11 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p *kyc.Principal, id string)
 
 func (s *Service) authenticateAPIKey(ctx context.Context, value string) (*kyc.Principal, error) {
 	k, err := s.db.GetAPIKeyByHash(ctx, kyc.HashSecret(value))
+	if err != nil && kyc.ErrorCode(err) != kyc.Unauthorized {
+		// The database failed, not the key: an integrator told "invalid key"
+		// during an outage would rotate a good key (503 when unreachable).
+		return nil, err
+	}
 	if err != nil || !k.RevokedAt.IsZero() {
 		return nil, kyc.Errorf(kyc.Unauthorized, "invalid or revoked API key")
 	}

@@ -13,6 +13,11 @@ import (
 
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/metrics"
+	"github.com/kycd/kycd/internal/tracing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 type requestIDKey struct{}
@@ -121,6 +126,8 @@ func withRequest(log *slog.Logger, mode string, m *metrics.Metrics, next http.Ha
 		ctx = context.WithValue(ctx, loggerKey{}, log)
 		route := new(string)
 		ctx = context.WithValue(ctx, routeKey{}, route)
+		ctx, span := tracing.Tracer().Start(tracing.Extract(ctx, propagation.HeaderCarrier(r.Header)), r.Method,
+			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attribute.String("http.request.method", r.Method)))
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -138,17 +145,39 @@ func withRequest(log *slog.Logger, mode string, m *metrics.Metrics, next http.Ha
 			}
 			took := time.Since(start)
 			m.Request(*route, rec.status, took)
+			endSpan(span, *route, rec.status)
 			switch {
 			case mode == AccessLogOff:
 				return
 			case mode == AccessLogErrors && rec.status < 400 && took < slowRequest:
 				return
 			}
-			log.Info("request", "request_id", id, "method", r.Method, "route", *route, "path", loggedPath(*route, r.URL.Path),
-				"status", rec.status, "bytes", rec.bytes, "duration_ms", took.Milliseconds())
+			attrs := []any{"request_id", id, "method", r.Method, "route", *route, "path", loggedPath(*route, r.URL.Path),
+				"status", rec.status, "bytes", rec.bytes, "duration_ms", took.Milliseconds()}
+			if sc := span.SpanContext(); sc.IsSampled() {
+				attrs = append(attrs, "trace_id", sc.TraceID().String())
+			}
+			log.Info("request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// endSpan names a request's span by its route pattern (never its path,
+// which holds ids) and records the status.
+func endSpan(span trace.Span, route string, status int) {
+	defer span.End()
+	if !span.IsRecording() {
+		return
+	}
+	span.SetName(route)
+	if _, pattern, ok := strings.Cut(route, " "); ok {
+		span.SetAttributes(attribute.String("http.route", pattern))
+	}
+	span.SetAttributes(attribute.Int("http.response.status_code", status))
+	if status >= 500 {
+		span.SetStatus(codes.Error, "")
+	}
 }
 
 // withSecurityHeaders sets the headers every response should carry.

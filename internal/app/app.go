@@ -33,7 +33,7 @@ Commands:
   models install   fetch ONNX Runtime and the models (pinned, sha256-checked)
   models verify    check the installed models
   user create      create a confirmed account: --email E --password-file F --role R
-  eval faces       face verification accuracy: --pairs FILE [--portrait-width PX]
+  eval faces       face verification accuracy: --pairs FILE [--portrait-width PX] [--mirror small|always|off] [--refine false]
   eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
   eval liveness    liveness APCER per attack and BPCER: --faces FILE [--sessions N] [--split tune|report]
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]

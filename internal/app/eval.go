@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,12 +15,12 @@ import (
 // evalFaces implements `kycd eval faces --pairs FILE [--portrait-width N]
 // [--portrait-quality Q]`: face verification accuracy on a labelled set.
 func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	own, rest, err := splitFlags(args, "pairs", "portrait-width", "portrait-quality")
+	own, rest, err := splitFlags(args, "pairs", "portrait-width", "portrait-quality", "mirror", "refine")
 	if err != nil {
 		return err
 	}
 	if own["pairs"] == "" {
-		return errors.New("usage: kycd eval faces --pairs FILE [--portrait-width PX] [--portrait-quality Q] " +
+		return errors.New("usage: kycd eval faces --pairs FILE [--portrait-width PX] [--portrait-quality Q] [--mirror small|always|off] [--refine false] " +
 			"(FILE: \"path identity\" lines, every pair is built, or \"pathA pathB 1|0\" lines)")
 	}
 	var opts face.EvalOptions
@@ -34,11 +35,31 @@ func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	_, e, err := evalEngine("eval faces", rest, stdout, stderr)
+	var passes face.Options
+	switch own["mirror"] {
+	case "", "small":
+	case "always":
+		passes.Mirror = face.MirrorAlways
+	case "off":
+		passes.Mirror = face.MirrorOff
+	default:
+		return errors.New("--mirror must be small (the default), always or off")
+	}
+	if v := own["refine"]; v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("--refine must be true or false")
+		}
+		passes.NoRefine = !on
+	}
+	_, e, err := evalEngineWith("eval faces", rest, stdout, stderr, passes)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	if own["mirror"] != "" || passes.NoRefine {
+		fmt.Fprintf(stdout, "extra passes: mirror embedding %s, landmark refinement %v\n", cmp.Or(own["mirror"], "small"), !passes.NoRefine)
+	}
 	if opts.PortraitWidth > 0 {
 		fmt.Fprintf(stdout, "first photo of each pair made into an ID portrait %d px wide (face about %d px), JPEG quality %d\n",
 			opts.PortraitWidth, opts.PortraitWidth*10/16, max(opts.PortraitQuality, 60))
@@ -56,11 +77,18 @@ func evalFaces(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // command and a face engine with one worker (the commands run one image at
 // a time).
 func evalEngine(name string, args []string, stdout, stderr io.Writer) (*config.Config, *face.Engine, error) {
+	return evalEngineWith(name, args, stdout, stderr, face.Options{})
+}
+
+// evalEngineWith is evalEngine with the engine's other options (its
+// passes) set.
+func evalEngineWith(name string, args []string, stdout, stderr io.Writer, opts face.Options) (*config.Config, *face.Engine, error) {
 	cfg, _, err := loadConfig(name, args, stdout, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := face.New(cfg.ModelsDir, face.Options{Workers: 1, Threads: cfg.FaceThreads})
+	opts.Workers, opts.Threads = 1, cfg.FaceThreads
+	e, err := face.New(cfg.ModelsDir, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -74,13 +74,91 @@ func (p *faultProxy) down() {
 	p.conns = nil
 }
 
+// backgroundLoad is clients that keep the API busy while the faults
+// happen: they create cases and read them back, list sessions, and upload a
+// document to one case every two seconds. Every answer must be a success
+// or a clean refusal (503 while a dependency is down, 409 for an upload
+// whose reading is under way, 429 past a rate limit): never a 500, and no
+// case it was told was created may be missing afterwards.
+type backgroundLoad struct {
+	mu      sync.Mutex
+	codes   map[int]int
+	created []string
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	a       api
+}
+
+func startBackgroundLoad(t *testing.T, a api, upload string, doc []byte) *backgroundLoad {
+	l := &backgroundLoad{codes: map[int]int{}, quit: make(chan struct{}), a: a}
+	count := func(status int) {
+		l.mu.Lock()
+		l.codes[status]++
+		l.mu.Unlock()
+	}
+	for i := range 3 {
+		l.wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-l.quit:
+					return
+				case <-time.After(150 * time.Millisecond):
+				}
+				status, v := a.call("POST", "/v1/verifications", "application/json", strings.NewReader(`{"reference":"storm"}`))
+				count(status)
+				if id, ok := v["id"].(string); ok && status == 201 {
+					l.mu.Lock()
+					l.created = append(l.created, id)
+					l.mu.Unlock()
+					status, _ = a.call("GET", "/v1/verifications/"+id, "", nil)
+					count(status)
+				}
+				status, _ = a.call("GET", "/v1/verification-sessions?limit=5", "", nil)
+				count(status)
+				if i == 0 && n%13 == 0 {
+					status, _ = a.tryParts("/v1/verifications/"+upload+"/documents", "front", doc)
+					count(status)
+				}
+			}
+		})
+	}
+	return l
+}
+
+// stop ends the load and checks what it was answered.
+func (l *backgroundLoad) stop(t *testing.T) {
+	t.Helper()
+	close(l.quit)
+	l.wg.Wait()
+	t.Logf("answers under the faults: %v", l.codes)
+	for status, n := range l.codes {
+		switch status {
+		case 200, 201, 202, 409, 429, 503:
+		default:
+			t.Errorf("%d answers of status %d under the faults", n, status)
+		}
+	}
+	if l.codes[503] == 0 {
+		t.Error("no request of the load met an outage")
+	}
+	for _, id := range l.created {
+		if status, _ := l.a.call("GET", "/v1/verifications/"+id, "", nil); status != 200 {
+			t.Errorf("case %s, created under the faults, is %d afterwards", id, status)
+		}
+	}
+}
+
 // TestFaults (issue 17): kycd on PostgreSQL and S3 through proxies that
 // fail on cue. With the S3 server unavailable for 30 s a document upload
 // is a clean 503 with Retry-After (no 500, nothing half-stored) while the
 // rest of the API answers; with PostgreSQL gone (a restart: every
 // connection dropped) requests are 503 and /readyz says so; each time kycd
-// recovers by itself, and every case is decided exactly once. (A worker
-// killed under load: TestSoakShort.)
+// recovers by itself, and every case is decided exactly once. Clients
+// keep creating, reading, listing and uploading through both outages
+// (backgroundLoad): their answers are successes or clean 503s, and no case
+// they were told was created is lost; an API key is never refused as
+// invalid because the database is down. (A worker killed under load:
+// TestSoakShort.)
 func TestFaults(t *testing.T) {
 	eng := testenv.FaceEngine(t)
 	pgURL, s3URL := testenv.PostgresURL(t), testenv.S3URL(t)
@@ -107,7 +185,8 @@ func TestFaults(t *testing.T) {
 		cases = append(cases, vid)
 		return vid
 	}
-	first, second := ready(), ready()
+	first, second, spare := ready(), ready(), ready()
+	load := startBackgroundLoad(t, a, spare, doc)
 
 	// The S3 server is unavailable for 30 s.
 	s3.down()
@@ -137,7 +216,7 @@ func TestFaults(t *testing.T) {
 	a.parts("/v1/verifications/"+second+"/documents", 202, "front", doc)
 	a.waitRead(second, 90*time.Second)
 	pg.down()
-	if s, v := a.call("POST", "/v1/verifications/"+second+"/submit", "", nil); s != 503 && s != 401 {
+	if s, v := a.call("POST", "/v1/verifications/"+second+"/submit", "", nil); s != 503 {
 		t.Errorf("a submit while PostgreSQL is down = %d %v, want 503", s, v)
 	}
 	if s, _ := a.call("GET", "/readyz", "", nil); s != 503 {
@@ -155,6 +234,12 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("submit after PostgreSQL came back: %d", s)
 		}
 		time.Sleep(time.Second)
+	}
+	load.stop(t)
+	for status := 0; status != 202; {
+		if status, _ = a.call("POST", "/v1/verifications/"+spare+"/submit", "", nil); status == 409 {
+			a.waitRead(spare, 90*time.Second) // its last upload is still being read
+		}
 	}
 	for _, vid := range cases {
 		a.waitStatus(vid, 2*time.Minute, "approved", "rejected", "needs_review")

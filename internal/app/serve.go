@@ -38,6 +38,7 @@ import (
 	"github.com/kycd/kycd/internal/rotate"
 	"github.com/kycd/kycd/internal/seal"
 	"github.com/kycd/kycd/internal/store"
+	"github.com/kycd/kycd/internal/tracing"
 	"github.com/kycd/kycd/internal/web"
 	"github.com/kycd/kycd/internal/webhook"
 )
@@ -120,7 +121,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 
 	// The services enqueue on an insert-only queue, so they exist before
 	// the workers that use them; the working queue is built last.
-	inserter, err := queue.New(db, nil, queue.Options{Logger: log})
+	var middleware []rivertype.Middleware
+	if cfg.OTLPEndpoint != "" {
+		middleware = append(middleware, tracing.JobMiddleware())
+	}
+	inserter, err := queue.New(db, nil, queue.Options{Logger: log, Middleware: middleware})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +155,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		}
 		river.AddWorker(workers, &mail.SendWorker{SMTP: smtp, Keyring: keyring})
 	}
-	var middleware []rivertype.Middleware
 	if m != nil {
 		middleware = append(middleware, m.JobMiddleware())
 	}
@@ -319,6 +323,21 @@ func loadKeyring(cfg *config.Config, log *slog.Logger) (*seal.Keyring, error) {
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, ready chan<- string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.OTLPEndpoint != "" {
+		shutdown, err := tracing.Setup(ctx, cfg.OTLPEndpoint, "kycd", Version, cfg.TraceSample)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			// Send what is buffered, without holding the shutdown long.
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := shutdown(flush); err != nil {
+				log.Warn("traces not all sent at shutdown", "err", err)
+			}
+		}()
+		log.Info("exporting traces over OTLP", "sample", cfg.TraceSample)
+	}
 	a, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -76,6 +76,8 @@ type Config struct {
 	TrustedProxies  string
 	AccessLog       string
 	MetricsAddr     string
+	OTLPEndpoint    string
+	TraceSample     float64
 
 	// WebhookAllowPrivate lets webhooks reach private and loopback
 	// addresses (receivers inside the operator's network).
@@ -137,6 +139,10 @@ var options = []option{
 		field: func(c *Config) any { return &c.TrustedProxies }},
 	{name: "metrics-addr", help: "serve Prometheus metrics at /metrics on this address (e.g. 127.0.0.1:9464; keep it off the public network); off when empty",
 		field: func(c *Config) any { return &c.MetricsAddr }},
+	{name: "otlp-endpoint", help: "export OpenTelemetry traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318; headers from OTEL_EXPORTER_OTLP_HEADERS); off when empty",
+		field: func(c *Config) any { return &c.OTLPEndpoint }},
+	{name: "trace-sample", dflt: "1", help: "share of new traces recorded when --otlp-endpoint is set (0 to 1); a trace begun by the caller keeps its caller's choice",
+		field: func(c *Config) any { return &c.TraceSample }},
 	{name: "access-log", dflt: "all", help: "which requests are logged: all, errors (status 400 and above, and requests slower than 1 s) or off",
 		field: func(c *Config) any { return &c.AccessLog }},
 	{name: "argon2-memory-kib", dflt: "19456", help: "argon2id memory per password hash, in KiB; hashes are upgraded at sign-in when changed",
@@ -198,6 +204,12 @@ func (o option) set(c *Config, s string) error {
 			return fmt.Errorf("%s: %q is not a whole number", o.name, s)
 		}
 		*p = n
+	case *float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a number", o.name, s)
+		}
+		*p = f
 	case *bool:
 		b, err := strconv.ParseBool(s)
 		if err != nil {
@@ -432,6 +444,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("trusted-proxies: %q is neither an address nor a CIDR prefix", f)
 			}
 		}
+	}
+	if c.TraceSample < 0 || c.TraceSample > 1 {
+		return errors.New("trace-sample must be between 0 and 1")
 	}
 	if !slices.Contains([]string{"all", "errors", "off"}, c.AccessLog) {
 		return errors.New("access-log must be all, errors or off")

@@ -48,7 +48,11 @@ func (w *worker) detectFaces(img *raster.Image) ([]*Face, error) {
 		// The landmark model is sensitive to where the face sits in its box:
 		// fit once in the detector's box, then re-centre the box on the
 		// points and fit again.
-		for pass := 0; pass < refinePasses+1; pass++ {
+		passes := refinePasses + 1
+		if w.noRefine {
+			passes = 1
+		}
+		for pass := range passes {
 			if pass > 0 {
 				f.Box = recentre(f)
 			}

@@ -29,7 +29,25 @@ type Options struct {
 	// On small machines one thread per request with several workers is
 	// fastest (measured in docs/benchmarks.md).
 	Threads int
+	// Mirror and NoRefine set the two extra passes a face analysis runs
+	// beyond the models' own pipeline, to measure what each buys (`kycd
+	// eval faces --mirror always|small|off --refine false`,
+	// docs/accuracy.md): the embedding of the face's mirror image averaged
+	// with the face's own (by default for small faces only), and the
+	// landmark fits after re-centring the box on the first fit's points.
+	Mirror   Mirror
+	NoRefine bool
 }
+
+// Mirror says when the mirror image of a face is embedded too.
+type Mirror int
+
+// Mirror modes.
+const (
+	MirrorSmall  Mirror = iota // faces under mirrorBelow px wide (the default)
+	MirrorAlways               // every face
+	MirrorOff                  // none
+)
 
 // Engine analyses faces. It is safe for concurrent use.
 type Engine struct {
@@ -97,6 +115,8 @@ func loadModel(path string, opts *ort.SessionOptions, in ort.Shape, outs ...ort.
 type worker struct {
 	detect, landmark, feature, liveness, eye, pose, expression, age, gender *model
 	patch                                                                   []float32 // 64×64 quality patch
+	mirror                                                                  Mirror    // Options.Mirror
+	noRefine                                                                bool      // Options.NoRefine
 }
 
 func (w *worker) destroy() {
@@ -132,6 +152,9 @@ func New(dir string, opts Options) (*Engine, error) {
 	e := &Engine{pool: make(chan *worker, opts.Workers)}
 	for range opts.Workers {
 		w, err := newWorker(dir, so)
+		if err == nil {
+			w.mirror, w.noRefine = opts.Mirror, opts.NoRefine
+		}
 		if err != nil {
 			e.Close()
 			return nil, err

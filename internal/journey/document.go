@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -144,9 +143,9 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	if len(sides) == 2 && sides[0].Name == "back" {
 		sides[0], sides[1] = sides[1], sides[0]
 	}
-	start := time.Now()
-	an, err := s.analyzer.Analyze(ctx, sides...)
-	s.o.Metrics.Since("document_read", start)
+	readCtx, end := s.o.Metrics.Begin(ctx, "document_read")
+	an, err := s.analyzer.Analyze(readCtx, sides...)
+	end()
 	status := kyc.DocumentDone
 	var portrait []byte
 	switch {
@@ -157,12 +156,12 @@ func (w *AnalyzeWorker) Work(ctx context.Context, job *river.Job[AnalyzeArgs]) e
 	default:
 		d.Document = an
 		if an.PortraitFace != nil {
-			start := time.Now()
-			emb, err := s.faces.Embed(ctx, an.PortraitImage, an.PortraitFace)
+			embedCtx, end := s.o.Metrics.Begin(ctx, "portrait_embed")
+			emb, err := s.faces.Embed(embedCtx, an.PortraitImage, an.PortraitFace)
+			end()
 			if err != nil {
 				return err
 			}
-			s.o.Metrics.Since("portrait_embed", start)
 			d.PortraitFace = emb
 			if portrait, err = cropJPEG(an.PortraitImage, an.PortraitFace.Box); err != nil {
 				return err

@@ -241,7 +241,8 @@ func documentEvidence(d *Details) *kyc.DocumentEvidence {
 // one (1:N over the stored templates, decrypted one by one). It counts the
 // templates it could not open: the search is incomplete without them.
 func (s *Service) duplicates(ctx context.Context, v *kyc.Verification, ref []float32) (found []string, unchecked int, err error) {
-	defer s.o.Metrics.Since("duplicate_search", time.Now())
+	ctx, end := s.o.Metrics.Begin(ctx, "duplicate_search")
+	defer end()
 	ts, err := s.db.FaceTemplates(ctx, v.ID)
 	if err != nil {
 		return nil, 0, fmt.Errorf("duplicate search: %w", err)

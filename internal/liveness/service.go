@@ -368,7 +368,8 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 		r.dirty = true
 		return r.progress(Feedback{Guidance: GuideDone}, nil, nil), nil
 	}
-	defer r.s.o.Metrics.Since("liveness_frame", time.Now())
+	ctx, end := r.s.o.Metrics.Begin(ctx, "liveness_frame")
+	defer end()
 	if len(f.JPEG) > MaxFrameBytes {
 		return Progress{}, kyc.Errorf(kyc.TooLarge, "a frame is at most %d bytes", MaxFrameBytes)
 	}

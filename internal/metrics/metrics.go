@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/blob"
+	"github.com/kycd/kycd/internal/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -99,6 +100,17 @@ func (m *Metrics) Stage(stage string, took time.Duration) {
 // Since records a stage that started at start.
 func (m *Metrics) Since(stage string, start time.Time) { m.Stage(stage, time.Since(start)) }
 
+// Begin starts an analysis stage: a span in ctx's trace and, at end, the
+// stage's latency.
+func (m *Metrics) Begin(ctx context.Context, stage string) (context.Context, func()) {
+	start := time.Now()
+	ctx, span := tracing.Start(ctx, stage)
+	return ctx, func() {
+		span.End()
+		m.Since(stage, start)
+	}
+}
+
 // Liveness records a finished liveness session.
 func (m *Metrics) Liveness(outcome string, reasons []string) {
 	if m == nil {
@@ -159,18 +171,7 @@ type jobMiddleware struct {
 func (j *jobMiddleware) Work(ctx context.Context, job *rivertype.JobRow, doInner func(ctx context.Context) error) error {
 	start := time.Now()
 	err := doInner(ctx)
-	var snooze *rivertype.JobSnoozeError
-	var cancel *rivertype.JobCancelError
-	outcome := "ok"
-	switch {
-	case errors.As(err, &snooze):
-		outcome = "snoozed"
-	case errors.As(err, &cancel):
-		outcome = "cancelled"
-	case err != nil:
-		outcome = "error"
-	}
-	j.m.jobs.WithLabelValues(job.Kind, outcome).Inc()
+	j.m.jobs.WithLabelValues(job.Kind, tracing.JobOutcome(err)).Inc()
 	j.m.jobDuration.WithLabelValues(job.Kind).Observe(time.Since(start).Seconds())
 	return err
 }

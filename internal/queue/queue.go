@@ -36,7 +36,8 @@ type Options struct {
 	Logger     *slog.Logger
 	// Periodic jobs are enqueued on a schedule by the elected leader.
 	Periodic []*river.PeriodicJob
-	// Middleware wraps every job this process works (metrics).
+	// Middleware wraps every job this process inserts or works (metrics,
+	// traces).
 	Middleware []rivertype.Middleware
 }
 
@@ -74,8 +75,8 @@ func New(db *store.DB, workers *river.Workers, opts Options) (*Queue, error) {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}, Analysis: {MaxWorkers: opts.Workers}}
 		cfg.PeriodicJobs = opts.Periodic
-		cfg.Middleware = opts.Middleware
 	}
+	cfg.Middleware = opts.Middleware
 	// Neither database/sql driver can LISTEN, so workers poll.
 	cfg.PollOnly = true
 	client, err := river.NewClient(db.QueueDriver(), cfg)
