@@ -109,3 +109,33 @@ func BenchmarkCompare(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkComparePasses is BenchmarkCompare with the extra passes as
+// they were (the mirror embedding for every face), as they are (for faces
+// under 80 px only: none in these photos), and with none at all (no
+// mirror, one landmark fit): what each pass costs, side by side
+// (docs/benchmarks.md; what each buys: docs/accuracy.md).
+func BenchmarkComparePasses(b *testing.B) {
+	ctx := context.Background()
+	src := load(b, filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-480p.jpg"))
+	dst := load(b, filepath.Join(testenv.TestData(b), "faces", "face_recognition", "examples__obama-720p.jpg"))
+	for _, v := range []struct {
+		name string
+		opts face.Options
+	}{{"mirror=always", face.Options{Mirror: face.MirrorAlways}}, {"mirror=small", face.Options{}},
+		{"mirror=off,refine=off", face.Options{Mirror: face.MirrorOff, NoRefine: true}}} {
+		v.opts.Workers = 1
+		e, err := face.New(testenv.ModelsDir(b), v.opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(e.Close)
+		b.Run(v.name, func(b *testing.B) {
+			testenv.Measure(b, func() {
+				if _, err := e.Compare(ctx, src, dst, face.DefaultThreshold); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
