@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/kycd/kycd/internal/api"
+	"github.com/kycd/kycd/internal/tracing"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // BenchmarkHotPaths measures, side by side in one run on one machine, the
@@ -19,14 +23,33 @@ import (
 // TCP with 50 clients at once. Each reports requests a second; compare
 // the ratios, not the absolute figures (scripts/bench.sh -bench HotPaths
 // ./internal/api/). Access logging is as configured in production's
-// default (every request) and off.
+// default (every request) and off, and with every request traced and
+// exported over OTLP (to a collector in the same process).
 func BenchmarkHotPaths(b *testing.B) {
 	hello := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"ok"}`)
 	}))
 	defer hello.Close()
-	for _, mode := range []string{api.AccessLogAll, api.AccessLogOff} {
-		e := newEnv(b, envOptions{accessLog: mode})
+	// An OTLP collector that takes the spans and drops them.
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer collector.Close()
+	for _, mode := range []string{api.AccessLogAll, api.AccessLogOff, "traced"} {
+		logMode := mode
+		if mode == "traced" {
+			// Every request traced (sample 1) and exported; the log as default.
+			shutdown, err := tracing.Setup(context.Background(), collector.URL, "kycd", "bench", 1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() {
+				shutdown(context.Background())
+				otel.SetTracerProvider(noop.NewTracerProvider())
+			}()
+			logMode = api.AccessLogAll
+		}
+		e := newEnv(b, envOptions{accessLog: logMode})
 		u := e.newUser("hot-" + mode + "@example.com")
 		for _, tt := range []struct {
 			name, url, token string
@@ -35,7 +58,7 @@ func BenchmarkHotPaths(b *testing.B) {
 			{"healthz", e.srv.URL + "/healthz", ""},
 			{"me", e.srv.URL + "/v1/me", u.access},
 		} {
-			if mode == api.AccessLogOff && tt.name == "hello-world" {
+			if mode != api.AccessLogAll && tt.name == "hello-world" {
 				continue
 			}
 			b.Run(tt.name+"/log-"+mode, func(b *testing.B) {
