@@ -152,13 +152,11 @@ func New(dir string, opts Options) (*Engine, error) {
 	e := &Engine{pool: make(chan *worker, opts.Workers)}
 	for range opts.Workers {
 		w, err := newWorker(dir, so)
-		if err == nil {
-			w.mirror, w.noRefine = opts.Mirror, opts.NoRefine
-		}
 		if err != nil {
 			e.Close()
 			return nil, err
 		}
+		w.mirror, w.noRefine = opts.Mirror, opts.NoRefine
 		e.workers = append(e.workers, w)
 		e.pool <- w
 	}

@@ -42,17 +42,8 @@ var propagator = propagation.TraceContext{}
 func Tracer() trace.Tracer { return otel.Tracer(instrumentation) }
 
 // Start starts a span named name as a child of ctx's span.
-func Start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	return Tracer().Start(ctx, name, trace.WithAttributes(attrs...))
-}
-
-// End ends span, marking it failed when err is set (the error's message is
-// not recorded: kycd's errors may name what a person sent).
-func End(span trace.Span, err error) {
-	if err != nil {
-		span.SetStatus(codes.Error, "")
-	}
-	span.End()
+func Start(ctx context.Context, name string) (context.Context, trace.Span) {
+	return Tracer().Start(ctx, name)
 }
 
 // Setup exports spans to the OTLP/HTTP collector at endpoint (a URL such
