@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -67,25 +68,26 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(out)
 }
 
-// find returns the spans named name.
-func (c *collector) find(name string) []*tracepb.Span {
+// find returns the spans that match.
+func (c *collector) find(match func(*tracepb.Span) bool) []*tracepb.Span {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*tracepb.Span
 	for _, s := range c.spans {
-		if s.Name == name {
+		if match(s) {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// wait waits until a span named name has arrived.
-func (c *collector) wait(t *testing.T, name string) []*tracepb.Span {
+// waitFor waits until a span that matches has arrived: spans come in
+// batches, so one request's span can arrive after a later one's.
+func (c *collector) waitFor(t *testing.T, what string, match func(*tracepb.Span) bool) []*tracepb.Span {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if s := c.find(name); len(s) > 0 {
+		if s := c.find(match); len(s) > 0 {
 			return s
 		}
 		if time.Now().After(deadline) {
@@ -95,10 +97,22 @@ func (c *collector) wait(t *testing.T, name string) []*tracepb.Span {
 				names = append(names, s.Name)
 			}
 			c.mu.Unlock()
-			t.Fatalf("no span %q among %d: %s", name, len(names), strings.Join(names, ", "))
+			t.Fatalf("no span %s among %d: %s", what, len(names), strings.Join(names, ", "))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// wait waits until a span named name has arrived.
+func (c *collector) wait(t *testing.T, name string) []*tracepb.Span {
+	t.Helper()
+	return c.waitFor(t, fmt.Sprintf("%q", name), func(s *tracepb.Span) bool { return s.Name == name })
+}
+
+// byID waits for the span with the given id.
+func (c *collector) byID(t *testing.T, id []byte) *tracepb.Span {
+	t.Helper()
+	return c.waitFor(t, "with id "+hex.EncodeToString(id), func(s *tracepb.Span) bool { return bytes.Equal(s.SpanId, id) })[0]
 }
 
 // TestTracing (issue 17): with --otlp-endpoint, kycd exports a span for
@@ -130,26 +144,15 @@ func TestTracing(t *testing.T) {
 	}
 	res.Body.Close()
 
-	byID := func(id []byte) *tracepb.Span {
-		col.mu.Lock()
-		defer col.mu.Unlock()
-		for _, s := range col.spans {
-			if bytes.Equal(s.SpanId, id) {
-				return s
-			}
-		}
-		return nil
-	}
 	// A job's span is the child of the request that enqueued it.
 	childOf := func(job, request string) {
 		t.Helper()
 		for _, j := range col.wait(t, "job "+job) {
-			parent := byID(j.ParentSpanId)
-			if parent == nil {
-				col.wait(t, request)
-				parent = byID(j.ParentSpanId)
+			if len(j.ParentSpanId) == 0 {
+				continue
 			}
-			if parent != nil && parent.Name == request && bytes.Equal(parent.TraceId, j.TraceId) {
+			parent := col.byID(t, j.ParentSpanId)
+			if parent.Name == request && bytes.Equal(parent.TraceId, j.TraceId) {
 				if parent.Kind != tracepb.Span_SPAN_KIND_SERVER || j.Kind != tracepb.Span_SPAN_KIND_CONSUMER {
 					t.Errorf("kinds: request %v, job %v", parent.Kind, j.Kind)
 				}
@@ -163,29 +166,23 @@ func TestTracing(t *testing.T) {
 	// A stage's span is inside its job's.
 	for stage, job := range map[string]string{"document_read": "job document_analyze", "duplicate_search": "job verification_process"} {
 		s := col.wait(t, stage)[0]
-		if parent := byID(s.ParentSpanId); parent == nil || parent.Name != job {
+		if parent := col.byID(t, s.ParentSpanId); parent.Name != job {
 			t.Errorf("%s's parent is %v, want %s", stage, parent, job)
 		}
 	}
 	frame := col.wait(t, "liveness_frame")[0]
-	if parent := byID(frame.ParentSpanId); parent == nil || parent.Name != "POST /v1/liveness/{session_id}/frames" {
+	if parent := col.byID(t, frame.ParentSpanId); parent.Name != "POST /v1/liveness/{session_id}/frames" {
 		t.Errorf("liveness_frame's parent is %v", parent)
 	}
-	found := false
-	for _, s := range col.wait(t, "GET /v1/verifications/{id}") {
-		if hex.EncodeToString(s.TraceId) == caller {
-			found = true
-			attrs := map[string]string{}
-			for _, kv := range s.Attributes {
-				attrs[kv.Key] = kv.Value.String()
-			}
-			if !strings.Contains(attrs["http.route"], "/v1/verifications/{id}") || !strings.Contains(attrs["http.response.status_code"], "200") {
-				t.Errorf("attributes %v", attrs)
-			}
+	continued := col.waitFor(t, "in the caller's trace", func(s *tracepb.Span) bool { return hex.EncodeToString(s.TraceId) == caller })
+	for _, s := range continued {
+		attrs := map[string]string{}
+		for _, kv := range s.Attributes {
+			attrs[kv.Key] = kv.Value.String()
 		}
-	}
-	if !found {
-		t.Error("the caller's traceparent was not continued")
+		if s.Name != "GET /v1/verifications/{id}" || !strings.Contains(attrs["http.route"], "/v1/verifications/{id}") || !strings.Contains(attrs["http.response.status_code"], "200") {
+			t.Errorf("the caller's span: %q %v", s.Name, attrs)
+		}
 	}
 	if col.service != "kycd" {
 		t.Errorf("service.name %q", col.service)
