@@ -196,7 +196,7 @@ func TestAnalyzeSpecimens(t *testing.T) {
 	r.Report(&b)
 	t.Log(b.String())
 	// Floors at the measured rates (docs/accuracy.md), so a regression fails.
-	if r.MRZExact < 19 || r.TypeRight < 31 || r.MRZFound < 25 {
+	if r.MRZExact < 22 || r.TypeRight < 31 || r.MRZFound < 25 { // measured 24, 32, 26
 		t.Errorf("MRZ exact %d/%d, found %d, type right %d/%d", r.MRZExact, r.MRZTotal, r.MRZFound, r.TypeRight, r.Documents)
 	}
 }

@@ -132,3 +132,18 @@ func (g Guarded) Passes(lines []string) bool {
 	}
 	return CheckDigit(string(b)) == lines[g.Check[0]][g.Check[1]]
 }
+
+// CountryFields returns where each three-cell country code of a format
+// starts (line, position): the issuing state, and the nationality where
+// the zone has one.
+func CountryFields(f Format) [][2]int {
+	switch f {
+	case TD1:
+		return [][2]int{{0, 2}, {1, 15}}
+	case TD2, TD3, MRVA, MRVB:
+		return [][2]int{{0, 2}, {1, 10}}
+	case FRID:
+		return [][2]int{{0, 2}}
+	}
+	return nil
+}

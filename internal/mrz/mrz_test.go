@@ -227,3 +227,24 @@ func TestFrenchIDCard(t *testing.T) {
 		t.Errorf("a changed surname passes: %+v %v", m, err)
 	}
 }
+
+func TestCountryCodes(t *testing.T) {
+	for _, c := range []string{"DEU", "D<<", "D", "UTO", "LTU", "ZWE", "ZAR", "AFG", "XXA", "GBD", "EUE"} {
+		if !KnownCountry(c) {
+			t.Errorf("%s unknown", c)
+		}
+	}
+	for _, c := range []string{"LYU", "UT0", "XYZ", "", "<<<"} {
+		if KnownCountry(c) {
+			t.Errorf("%s known", c)
+		}
+	}
+	if n := len(CountryCodes()); n < 249+31+20 {
+		t.Errorf("%d codes", n)
+	}
+	for _, c := range CountryCodes() {
+		if len(c) != 3 {
+			t.Errorf("%q", c)
+		}
+	}
+}

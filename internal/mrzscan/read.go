@@ -144,6 +144,7 @@ type candidate struct {
 	valid     int // check digits that pass
 	meanScore float64
 	probs     [][]map[byte]float32 // each cell's reading probabilities
+	agreed    map[[2]int]bool      // cells read as the zone's likest glyph, against the classifier
 	raw       string               // the text before repairs
 	geoms     []lineGeom           // where each line's cells are
 	n         int                  // cells per line
@@ -315,70 +316,93 @@ func (c *candidate) read(g *gray, now time.Time) {
 		}
 		c.cells = append(c.cells, row)
 	}
-	c.agree(shifted, cellProbs)
 	c.probs = cellProbs
+	c.agree(shifted, cellProbs)
+	c.countries()
 	c.parse(now)
 }
 
-// agree makes cells that show the same glyph read as the same character.
-// A mixed field's cell (a document number may hold O or 0) takes the
-// reading that it and every near-identical cell of the zone support
-// together; cells where the layout allows only digits (dates) or only
-// letters (names) carry their constraint into the vote. This tells this
-// printer's 0 from its O where the glyph alone is ambiguous.
+// agree reads a mixed field's cell (a document number may hold O or 0)
+// as the character of the zone's closest glyph where the layout leaves no
+// doubt: dates show this printer's 0, names its O, country codes and
+// names its B, dates and check digits its 8. A cell whose glyph is the
+// same (correlation 0.96 or more) as such a cell's, and clearly closer to
+// it than to any cell of another character, takes that character; on a
+// blurred or small print (correlation 0.93 or more) only when the zone
+// also shows the cell's own reading, and that glyph is clearly farther.
+// Other
+// mixed cells, and look-alikes of one another (this printer's 8 and B
+// correlate 0.95), keep the classifier's reading: mixed cells do not vote
+// for each other, they share the classifier's doubt.
 func (c *candidate) agree(shifted [][][][]float32, probs [][]map[byte]float32) {
-	const same = 0.93 // correlation of two cells holding one glyph
+	const (
+		same       = 0.96 // correlation of two cells holding one glyph
+		closer     = 0.015
+		weakSame   = 0.93 // a blurred or small print's
+		weakCloser = 0.03
+	)
 	type ref struct{ line, pos int }
-	var cells []ref
+	var mixed, known []ref
 	for li, row := range probs {
 		for i, p := range row {
-			if p != nil && len(shifted[li][i]) == 9 {
-				cells = append(cells, ref{li, i})
-			}
-		}
-	}
-	similar := func(a, b ref) bool {
-		ca := shifted[a.line][a.pos][4]
-		for _, p := range shifted[b.line][b.pos] {
-			var s float32
-			for j, x := range p {
-				s += x * ca[j]
-			}
-			if s >= same {
-				return true
-			}
-		}
-		return false
-	}
-	for _, a := range cells {
-		pa := probs[a.line][a.pos]
-		if len(pa) < len(mrz.Alphanumeric) || c.cells[a.line][a.pos].best == '<' {
-			continue // only mixed fields are in doubt this way
-		}
-		score := map[byte]float64{}
-		for ch, p := range pa {
-			score[ch] = math.Log(float64(p) + 0.02)
-		}
-		for _, b := range cells {
-			if b == a || !similar(a, b) {
+			if p == nil || len(shifted[li][i]) != 9 {
 				continue
 			}
-			pb := probs[b.line][b.pos]
-			for ch := range score {
-				score[ch] += math.Log(float64(pb[ch]) + 0.02)
+			switch {
+			case len(p) == len(mrz.Alphanumeric):
+				if c.cells[li][i].best != '<' {
+					mixed = append(mixed, ref{li, i})
+				}
+			case c.cells[li][i].best != '<':
+				known = append(known, ref{li, i})
 			}
 		}
-		best := c.cells[a.line][a.pos].best
-		for ch, s := range score {
-			if s > score[best] {
-				best = ch
+	}
+	for _, a := range mixed {
+		ca := shifted[a.line][a.pos][4]
+		sim := map[byte]float32{}
+		for _, b := range known {
+			ch := c.cells[b.line][b.pos].best
+			for _, p := range shifted[b.line][b.pos] {
+				var s float32
+				for j, x := range p {
+					s += x * ca[j]
+				}
+				sim[ch] = max(sim[ch], s)
+			}
+		}
+		var best byte
+		var s1, s2 float32
+		for ch, s := range sim {
+			switch {
+			case s > s1:
+				best, s1, s2 = ch, s, s1
+			case s > s2:
+				s2 = s
 			}
 		}
 		x := &c.cells[a.line][a.pos]
-		if best != x.best {
-			x.second, x.secondScore = x.best, x.bestScore
-			x.best, x.bestScore = best, pa[best]
+		pa := probs[a.line][a.pos]
+		if best == x.best {
+			continue
 		}
+		own, shown := sim[x.best]
+		strong := s1 >= same && s1-s2 >= closer
+		// A weaker likeness decides only between two readings the zone
+		// shows examples of, the cell's own reading among them.
+		weak := s1 >= weakSame && shown && s1-own >= weakCloser
+		if !strong && !weak {
+			continue
+		}
+		if _, allowed := pa[best]; !allowed {
+			continue
+		}
+		x.second, x.secondScore = x.best, x.bestScore
+		x.best, x.bestScore = best, pa[best]
+		if c.agreed == nil {
+			c.agreed = map[[2]int]bool{}
+		}
+		c.agreed[[2]int{a.line, a.pos}] = true
 	}
 }
 
@@ -422,13 +446,18 @@ func (c *candidate) parse(now time.Time) {
 
 // repair mends failing check digits with the cells' other readings (the
 // classifier's, and the common letter–digit look-alikes). It searches one,
-// two, then three changed cells among those the failing checks cover
-// (never more than mrz.MaxRepairs), keeping only changes after which every
-// check of the zone passes, and takes the most likely of them by the
-// classifier's odds if it is clearly more likely than the next: 20 times
-// when one check vouches for it, 4 times when two or more do (a wrong
-// change passes two checks by chance once in a hundred). Cells that a
-// passing check already vouches for are left alone.
+// two, then three edits among the cells the failing checks cover (never
+// more than mrz.MaxRepairs); an edit changes one cell, or a look-alike
+// group: every unproven mixed cell that reads x, changed to y together (a
+// printer's zeros that all read as O). A reading's cost is its edits' odds
+// against the cells' current readings plus the kind prior (switchCost for
+// each letter next to a digit within a mixed field, counted on the edited
+// reading). Only readings after which every check of the zone passes
+// count, and the cheapest is taken if it is clearly more likely than the
+// next: 20 times when one check vouches for it, 4 times when two or more
+// do (a wrong change passes two checks by chance once in a hundred).
+// Cells that a passing check already vouches for are left alone; undoing
+// what agree read from the zone's own glyphs costs a look-alike slip.
 func (c *candidate) repair(now time.Time) {
 	lines := strings.Split(c.text(), "\n")
 	orig := slices.Clone(lines)
@@ -448,8 +477,12 @@ func (c *candidate) repair(now time.Time) {
 	if len(failing) == 0 || c.probs == nil {
 		return
 	}
+	// An edit changes one cell, or every unproven cell of the zone's
+	// mixed fields that reads one character as its look-alike: a printer's
+	// glyph reads the same everywhere, so "this printer's O is a 0" is one
+	// decision, however many cells show it.
 	type edit struct {
-		at   [2]int
+		at   [][2]int
 		ch   byte
 		cost float64 // −log of its odds against the current reading
 	}
@@ -467,7 +500,7 @@ func (c *candidate) repair(now time.Time) {
 			costs := map[byte]float64{}
 			for ch, q := range pr {
 				if ch != now && q >= 0.001 {
-					costs[ch] = math.Max(0, math.Log(cur/float64(q)))
+					costs[ch] = math.Log(cur / float64(q))
 				}
 			}
 			// The letter–digit look-alikes are always worth a try, at the
@@ -481,12 +514,44 @@ func (c *candidate) repair(now time.Time) {
 			}
 			var e []edit
 			for ch, cost := range costs {
-				e = append(e, edit{p, ch, cost})
+				if c.agreed[p] {
+					// The zone's own glyph outweighs the classifier's
+					// preference: undoing it costs as much as a slip.
+					cost = max(cost, confusionCost)
+				}
+				e = append(e, edit{[][2]int{p}, ch, math.Max(0, cost)})
 			}
 			if len(e) > 0 {
 				alts = append(alts, e)
 			}
 		}
+	}
+	// Look-alike groups: two or more unproven mixed cells reading x, at
+	// least one of them under a failing check, each allowing y.
+	type pair struct{ x, y byte }
+	groups := map[pair][][2]int{}
+	for li, row := range lines {
+		for i := range row {
+			p := [2]int{li, i}
+			if proven[p] || c.probs[li][i] == nil || !mixedAt(c.format, li, i) {
+				continue
+			}
+			for _, y := range mrz.Confusable(row[i]) {
+				groups[pair{row[i], y}] = append(groups[pair{row[i], y}], p)
+			}
+		}
+	}
+	for k, cells := range groups {
+		if len(cells) < 2 || !slices.ContainsFunc(cells, func(p [2]int) bool { return seen[p] }) {
+			continue
+		}
+		// The glyph is one decision: the cells' mean odds.
+		var cost float64
+		for _, p := range cells {
+			pr := c.probs[p[0]][p[1]]
+			cost += math.Min(confusionCost, math.Log(float64(max(pr[k.x], 1e-6))/float64(max(pr[k.y], 1e-6))))
+		}
+		alts = append(alts, []edit{{cells, k.y, math.Max(0, cost/float64(len(cells)))}})
 	}
 	set := func(ls []string, p [2]int, ch byte) {
 		b := []byte(ls[p[0]])
@@ -501,19 +566,62 @@ func (c *candidate) repair(now time.Time) {
 		}
 		return true
 	}
+	// A reading's cost is its edits' odds and the kind prior's changes of
+	// kind within mixed fields (switchCost each), counted on the edited
+	// reading itself. An edit can remove at most two changes of kind per
+	// cell, which bounds how much cheaper the rest of a search can get.
+	minCost := 0.0
+	for _, es := range alts {
+		for _, e := range es {
+			minCost = math.Min(minCost, e.cost-2*switchCost*float64(len(e.at)))
+		}
+	}
+	cur := make([][]byte, len(lines))
+	for i, l := range lines {
+		cur[i] = []byte(l)
+	}
+	// kinds counts the changes of kind on the pairs of neighbours that
+	// touch the cells at.
+	kinds := func(at [][2]int) int {
+		n := 0
+		seen := map[[2]int]bool{}
+		for _, p := range at {
+			for _, j := range []int{p[1] - 1, p[1]} {
+				q := [2]int{p[0], j}
+				if j < 0 || j+1 >= len(cur[p[0]]) || seen[q] {
+					continue
+				}
+				seen[q] = true
+				if kindChange(c.format, cur[p[0]], p[0], j) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	kinds0 := 0
+	for li, l := range cur {
+		for j := 0; j+1 < len(l); j++ {
+			if kindChange(c.format, l, li, j) {
+				kinds0++
+			}
+		}
+	}
 	var best []edit
 	bestCost, nextCost := math.Inf(1), math.Inf(1)
 	for k := 1; k <= mrz.MaxRepairs; k++ {
 		combos(len(alts), k, func(idx []int) {
-			var walk func(d int, chosen []edit, cost float64)
-			walk = func(d int, chosen []edit, cost float64) {
-				if cost >= nextCost {
+			// cls is the edits' odds alone: the reading cannot end with
+			// fewer than no changes of kind, which bounds it too.
+			var walk func(d int, chosen []edit, cost, cls float64)
+			walk = func(d int, chosen []edit, cost, cls float64) {
+				if max(cost+float64(len(idx)-d)*minCost, cls-switchCost*float64(kinds0)) >= nextCost {
 					return
 				}
 				if d == len(idx) {
-					try := slices.Clone(lines)
-					for _, e := range chosen {
-						set(try, e.at, e.ch)
+					try := make([]string, len(cur))
+					for i, l := range cur {
+						try[i] = string(l)
 					}
 					if !allPass(try) {
 						return
@@ -526,11 +634,25 @@ func (c *candidate) repair(now time.Time) {
 					}
 					return
 				}
+			next:
 				for _, e := range alts[idx[d]] {
-					walk(d+1, append(chosen, e), cost+e.cost)
+					for _, p := range e.at {
+						if cur[p[0]][p[1]] != lines[p[0]][p[1]] {
+							continue next // a cell this reading already changed
+						}
+					}
+					before := kinds(e.at)
+					for _, p := range e.at {
+						cur[p[0]][p[1]] = e.ch
+					}
+					after := kinds(e.at)
+					walk(d+1, append(chosen, e), cost+e.cost+switchCost*float64(after-before), cls+e.cost)
+					for _, p := range e.at {
+						cur[p[0]][p[1]] = lines[p[0]][p[1]]
+					}
 				}
 			}
-			walk(0, nil, 0)
+			walk(0, nil, 0, 0)
 		})
 	}
 	margin := math.Log(20)
@@ -541,7 +663,9 @@ func (c *candidate) repair(now time.Time) {
 		return // nothing, or not clearly the one: not proven
 	}
 	for _, e := range best {
-		set(lines, e.at, e.ch)
+		for _, p := range e.at {
+			set(lines, p, e.ch)
+		}
 	}
 	var repaired []string
 	for _, g := range failing {
