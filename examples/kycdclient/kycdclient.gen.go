@@ -1242,7 +1242,7 @@ type LivenessSummary struct {
 
 // MRZBody defines model for MRZBody.
 type MRZBody struct {
-	// Checks each check digit: document_number, date_of_birth, expiration_date, personal_number, composite
+	// Checks each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it
 	Checks map[string]CheckBody `json:"checks"`
 
 	// Confidence 0–100

@@ -1,5 +1,7 @@
 package mrz
 
+import "strings"
+
 // Character classes of the MRZ. The filler < is allowed everywhere: it pads
 // names and numbers and stands for unknown date digits.
 const (
@@ -146,4 +148,37 @@ func CountryFields(f Format) [][2]int {
 		return [][2]int{{0, 2}}
 	}
 	return nil
+}
+
+// NameFields returns the spans (line, start, end) that hold names in a
+// format: the primary and secondary identifiers, with their fillers.
+func NameFields(f Format) [][3]int {
+	switch f {
+	case TD1:
+		return [][3]int{{2, 0, 30}}
+	case TD2, MRVB:
+		return [][3]int{{0, 5, 36}}
+	case TD3, MRVA:
+		return [][3]int{{0, 5, 44}}
+	case FRID:
+		return [][3]int{{0, 5, 30}, {1, 13, 27}}
+	}
+	return nil
+}
+
+// WellFormedNames reports whether s can be an MRZ names field: letters,
+// one filler between the parts of a name, two between the surname and
+// the given names, and fillers only after the last name. A letter after
+// three fillers in a row is a misread: a name never resumes there.
+func WellFormedNames(s string) bool {
+	s = strings.TrimRight(s, "<")
+	if s == "" || s[0] == '<' || strings.Contains(s, "<<<") {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; c != '<' && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -195,6 +195,15 @@ func (m *MRZ) parse(now time.Time) {
 		m.Checks = append(m.Checks, c)
 		m.Valid = m.Valid && c.Valid
 	}
+	// No check digit covers the names; their structure is the check: a
+	// zone whose names field cannot be a name was misread.
+	for _, nf := range NameFields(m.Format) {
+		if !WellFormedNames(l[nf[0]][nf[1]:nf[2]]) {
+			m.Checks = append(m.Checks, Check{Field: "names"})
+			m.Valid = false
+			break
+		}
+	}
 	if compositeAt[0] >= 0 {
 		c := Check{Field: "composite", Printed: string(l[compositeAt[0]][compositeAt[1]])}
 		c.Computed = string(CheckDigit(m.join(composite)))

@@ -248,3 +248,39 @@ func TestCountryCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestNamesStructure: no check digit covers the names, so a names field
+// that cannot be a name (letters after the fillers that close it) makes
+// the zone fail, and well-formed names of every shape pass.
+func TestNamesStructure(t *testing.T) {
+	for _, s := range []string{"ERIKSSON<<ANNA<MARIA<<<<<<<<<<", "ESPANOLA<ESPANOLA<<CARMEN<<<<<", "MASHBURN<<SEAN", "OKAFOR<<<<<<<", "VERYLONGSURNAMETHATFILLSITALL"} {
+		if !WellFormedNames(s) {
+			t.Errorf("%q refused", s)
+		}
+	}
+	for _, s := range []string{"MASHUUUDOUIAJX<<<<<<<<<UUUOOUOXX<<<<<OZ", "<<ANNA", "ERIK5SON<<ANNA", "<<<<<<", ""} {
+		if WellFormedNames(s) {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	good := "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
+	m, err := Parse(good, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || !m.Valid {
+		t.Fatalf("%v %+v", err, m)
+	}
+	bad := strings.Replace(good, "MARIA<<<<<<<<<<<<<<<<<<<", "MARIA<<<<<<<<<<<<<<<<<OZ", 1)
+	m, err = Parse(bad, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Valid {
+		t.Error("a garbled names field passes")
+	}
+	found := false
+	for _, c := range m.Checks {
+		found = found || c.Field == "names" && !c.Valid
+	}
+	if !found {
+		t.Errorf("no failing names check in %+v", m.Checks)
+	}
+}
