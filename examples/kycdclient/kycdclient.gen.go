@@ -1637,13 +1637,13 @@ type CompareFacesParams struct {
 
 // DetectFacesJSONBody defines parameters for DetectFaces.
 type DetectFacesJSONBody struct {
-	// Image JPEG, PNG, WebP, BMP, TIFF or PDF
+	// Image JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF
 	Image string `json:"image"`
 }
 
 // DetectFacesMultipartBody defines parameters for DetectFaces.
 type DetectFacesMultipartBody struct {
-	// Image JPEG, PNG, WebP, BMP, TIFF or PDF
+	// Image JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF
 	Image openapi_types.File `json:"image"`
 }
 
@@ -2170,7 +2170,7 @@ type ClientInterface interface {
 
 	// AnalyzeDocumentWithBody Read an identity document
 	//
-	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2179,7 +2179,7 @@ type ClientInterface interface {
 
 	// AnalyzeDocument Read an identity document
 	//
-	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2224,7 +2224,7 @@ type ClientInterface interface {
 
 	// DetectFacesWithBody Find and describe the faces in an image
 	//
-	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2233,7 +2233,7 @@ type ClientInterface interface {
 
 	// DetectFaces Find and describe the faces in an image
 	//
-	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3100,7 +3100,7 @@ func (c *Client) DevMailbox(ctx context.Context, params *DevMailboxParams, reqEd
 
 // AnalyzeDocumentWithBody Read an identity document
 //
-// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3119,7 +3119,7 @@ func (c *Client) AnalyzeDocumentWithBody(ctx context.Context, params *AnalyzeDoc
 
 // AnalyzeDocument Read an identity document
 //
-// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3214,7 +3214,7 @@ func (c *Client) CompareFaces(ctx context.Context, params *CompareFacesParams, b
 
 // DetectFacesWithBody Find and describe the faces in an image
 //
-// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3233,7 +3233,7 @@ func (c *Client) DetectFacesWithBody(ctx context.Context, params *DetectFacesPar
 
 // DetectFaces Find and describe the faces in an image
 //
-// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6292,7 +6292,7 @@ type ClientWithResponsesInterface interface {
 
 	// AnalyzeDocumentWithBodyWithResponse Read an identity document
 	//
-	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6301,7 +6301,7 @@ type ClientWithResponsesInterface interface {
 
 	// AnalyzeDocumentWithResponse Read an identity document
 	//
-	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+	// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6346,7 +6346,7 @@ type ClientWithResponsesInterface interface {
 
 	// DetectFacesWithBodyWithResponse Find and describe the faces in an image
 	//
-	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6355,7 +6355,7 @@ type ClientWithResponsesInterface interface {
 
 	// DetectFacesWithResponse Find and describe the faces in an image
 	//
-	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+	// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -11197,7 +11197,7 @@ func (c *ClientWithResponses) DevMailboxWithResponse(ctx context.Context, params
 
 // AnalyzeDocumentWithBodyWithResponse Read an identity document
 //
-// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11212,7 +11212,7 @@ func (c *ClientWithResponses) AnalyzeDocumentWithBodyWithResponse(ctx context.Co
 
 // AnalyzeDocumentWithResponse Read an identity document
 //
-// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
+// Like Textract's AnalyzeID: the document type and issuing country, the fields (FIRST_NAME, LAST_NAME, MIDDLE_NAME, DOCUMENT_NUMBER, DATE_OF_BIRTH, EXPIRATION_DATE, DATE_OF_ISSUE, SEX, NATIONALITY, ADDRESS, ID_TYPE, MRZ_CODE, ...) each with its value, confidence and source (mrz, barcode or visual), the MRZ with every check digit, the AAMVA barcode of North American licences, where the portrait is, the photo quality and warnings. Send the front and, for ID cards and licences, the back. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF (the first page) at any rotation; a PDF front with no back sent gives both sides (pages 1 and 2). Bad images get 400, 413 or 415; a readable image with no document gets document_type unknown and warnings saying why.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11287,7 +11287,7 @@ func (c *ClientWithResponses) CompareFacesWithResponse(ctx context.Context, para
 
 // DetectFacesWithBodyWithResponse Find and describe the faces in an image
 //
-// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11302,7 +11302,7 @@ func (c *ClientWithResponses) DetectFacesWithBodyWithResponse(ctx context.Contex
 
 // DetectFacesWithResponse Find and describe the faces in an image
 //
-// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
+// Like DetectFaces: every face, largest first, with its box, landmarks, head pose, quality, eyes, smile, spoof score, age range and gender. JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF; the EXIF (or TIFF) orientation is applied. 413 too_large above the pixel limit.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -209,8 +209,9 @@ func TestDocumentsAnalyze(t *testing.T) {
 	}
 }
 
-// TestDocumentsScannerFormats: a passport scanned to BMP or TIFF is read
-// as from a JPEG (a BMP scan used to be refused with 415).
+// TestDocumentsScannerFormats: a passport scanned to BMP, TIFF or PDF, or
+// photographed by an iPhone (HEIC), is read as from a JPEG (a BMP scan
+// used to be refused with 415).
 func TestDocumentsScannerFormats(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	u := e.newUser("scans@example.com")
@@ -235,6 +236,20 @@ func TestDocumentsScannerFormats(t *testing.T) {
 			t.Errorf("%s: %s", f.name, r.raw)
 		}
 	}
+	// An iPhone's HEIC, declared as phones declare it (image/heic or
+	// image/heif): read, with the document number from the MRZ.
+	heic, err := os.ReadFile(filepath.Join("..", "raster", "testdata", "passport.heic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mt := range []string{"image/heic", "image/heif", ""} {
+		r := e.must(e.multipartDo("/v1/documents/analyze", cred{bearer: u.access}, part{"front", "IMG_0001.HEIC", mt, heic}), 200)
+		if r.str("document_type") != "passport" || !strings.Contains(r.raw, "ZEJ59145") {
+			t.Errorf("HEIC declared %q: %s", mt, r.raw)
+		}
+	}
+	// Declared HEIC, holding a JPEG: refused as any mislabelled part is.
+	e.must(e.multipartDo("/v1/documents/analyze", cred{bearer: u.access}, part{"front", "x.heic", "image/heic", front}), 415)
 	// Both sides of an ID card scanned into one PDF: page 2 is the back,
 	// where the MRZ is.
 	cardFront, cardBack := generatedDoc(t, docgen.IDCard, 4, 0)

@@ -125,8 +125,11 @@ func checkDeclared(declared string, data []byte, name string) error {
 	if !strings.HasPrefix(mt, "image/") {
 		return nil
 	}
-	if mt == "image/jpg" || mt == "image/pjpeg" {
+	switch mt {
+	case "image/jpg", "image/pjpeg":
 		mt = "image/jpeg"
+	case "image/heif": // what some phones declare for their HEIC photos
+		mt = "image/heic"
 	}
 	actual := raster.Sniff(data)
 	if actual == "" {

@@ -156,3 +156,15 @@ func photographed(t *testing.T, side *raster.Image, shot docgen.Shot, r *rand.Ra
 	}
 	return img
 }
+
+// TestHEICPassport reads a generated passport saved as HEIC.
+func TestHEICPassport(t *testing.T) {
+	r, err := Read(loadImage(t, filepath.Join("..", "raster", "testdata", "passport.heic")), Options{Now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "P<ESPGARCIA<<MARIA<<<<<<<<<<<<<<<<<<<<<<<<<<\nZEJ59145<2ESP4910143F3212057<<<<<<<<<<<<<<<6"
+	if got := strings.Join(r.MRZ.Lines, "\n"); got != want || !r.MRZ.Valid {
+		t.Errorf("read\n%s\nwant\n%s", got, want)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/gen2brain/heic"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
@@ -81,10 +82,11 @@ const (
 	BMP  Format = "image/bmp"       // what many flatbed scanners save
 	TIFF Format = "image/tiff"      // the first page: scanners' and fax software's format
 	PDF  Format = "application/pdf" // the image on the first page: what scanners e-mail
+	HEIC Format = "image/heic"      // what iPhones save
 )
 
 // Accepted says which formats Decode reads, for messages.
-const Accepted = "JPEG, PNG, WebP, BMP, TIFF or PDF"
+const Accepted = "JPEG, PNG, WebP, HEIC, BMP, TIFF or PDF"
 
 // Sniff returns the format of data from its first bytes, or "" when it is
 // not one Decode reads.
@@ -102,12 +104,44 @@ func Sniff(data []byte) Format {
 		return TIFF
 	case bytes.HasPrefix(data, []byte("%PDF-")):
 		return PDF
+	case isHEIC(data):
+		return HEIC
 	}
 	return ""
 }
 
-// Decode reads a JPEG, PNG, WebP, BMP, TIFF (its first page) or PDF (the
-// scanned image on its first page). It checks
+// isHEIC reports whether data is an ISO media file of the HEIF family
+// whose brands say its images are HEVC-coded (HEIC): the major brand, or a
+// compatible brand of a general "mif1" file. AVIF, its AV1 sibling, is not.
+func isHEIC(data []byte) bool {
+	if len(data) < 16 || string(data[4:8]) != "ftyp" {
+		return false
+	}
+	size := int(binary.BigEndian.Uint32(data[:4]))
+	if size < 16 || size > len(data) || size > 4096 {
+		return false
+	}
+	heic := func(brand string) bool {
+		switch brand {
+		case "heic", "heix", "heim", "heis", "hevc", "hevx":
+			return true
+		}
+		return false
+	}
+	if heic(string(data[8:12])) {
+		return true
+	}
+	for i := 16; i+4 <= size; i += 4 { // the compatible brands
+		if heic(string(data[i : i+4])) {
+			return true
+		}
+	}
+	return false
+}
+
+// Decode reads a JPEG, PNG, WebP, HEIC (its primary image, turned as its
+// transformations say), BMP, TIFF (its first page) or PDF (the scanned
+// image on its first page). It checks
 // the size from the header first, so a decompression bomb is refused before
 // any pixel is decoded, then applies the orientation a JPEG's EXIF or a
 // TIFF's own tag records (phones store many photos sideways). Errors carry
@@ -163,6 +197,9 @@ var decoders = map[Format]struct {
 	WebP: {webp.DecodeConfig, webp.Decode},
 	BMP:  {bmp.DecodeConfig, bmp.Decode},
 	TIFF: {tiff.DecodeConfig, tiff.Decode},
+	// libheif and libde265 compiled to WebAssembly, run by wazero: no cgo,
+	// no system library. Each decode runs in its own module instance.
+	HEIC: {heic.DecodeConfig, heic.Decode},
 }
 
 func decodeConfig(data []byte, f Format) (cfg image.Config, err error) {

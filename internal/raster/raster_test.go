@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
+	"os"
 	"slices"
 	"testing"
 
@@ -163,4 +164,74 @@ func withTIFFOrientation(t *testing.T, data []byte, v uint16) []byte {
 		out = append(out, e...)
 	}
 	return bo.AppendUint32(out, 0)
+}
+
+// TestHEIC: an iPhone's format decodes (testdata/passport.heic is a
+// generated passport, encoded by libheif's heif-enc at quality 70); a
+// header claiming too many pixels is refused before decoding, a truncated
+// file is invalid, and AVIF (the same container, AV1 inside) is not taken
+// for HEIC.
+func TestHEIC(t *testing.T) {
+	data, err := os.ReadFile("testdata/passport.heic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Sniff(data); got != HEIC {
+		t.Fatalf("Sniff = %q", got)
+	}
+	m, err := Decode(data, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.W != 1000 || m.H != 704 {
+		t.Errorf("%d×%d, want 1000×704", m.W, m.H)
+	}
+	// The page is light, the MRZ band at the bottom has dark print.
+	if top, band := m.meanLuma(0, 0, m.W, 60), m.minLuma(0, m.H*8/10, m.W, m.H); top < 150 || band > 80 {
+		t.Errorf("luma: top %.0f, darkest in the MRZ band %.0f", top, band)
+	}
+
+	i := bytes.Index(data, []byte("ispe"))
+	if i < 0 {
+		t.Fatal("no ispe box")
+	}
+	bomb := bytes.Clone(data)
+	binary.BigEndian.PutUint32(bomb[i+8:], 40000)
+	binary.BigEndian.PutUint32(bomb[i+12:], 40000)
+	if _, err := Decode(bomb, Limits{}); kyc.ErrorCode(err) != kyc.TooLarge {
+		t.Errorf("a HEIC claiming 40000×40000: %v, want too_large", err)
+	}
+	if _, err := Decode(data[:len(data)/2], Limits{}); kyc.ErrorCode(err) != kyc.Invalid {
+		t.Errorf("truncated HEIC: %v, want invalid", err)
+	}
+	avif := bytes.Clone(data)
+	copy(avif[8:12], "avif")
+	for j := 16; j+4 <= int(binary.BigEndian.Uint32(avif[:4])); j += 4 {
+		copy(avif[j:j+4], "avif")
+	}
+	if got := Sniff(avif); got != "" {
+		t.Errorf("Sniff(avif) = %q", got)
+	}
+}
+
+func (m *Image) meanLuma(x0, y0, x1, y1 int) float64 {
+	var sum float64
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			p := m.Pix[3*(y*m.W+x):]
+			sum += float64(Luma(float32(p[0]), float32(p[1]), float32(p[2])))
+		}
+	}
+	return sum / float64((x1-x0)*(y1-y0))
+}
+
+func (m *Image) minLuma(x0, y0, x1, y1 int) float64 {
+	low := 255.0
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			p := m.Pix[3*(y*m.W+x):]
+			low = min(low, float64(Luma(float32(p[0]), float32(p[1]), float32(p[2]))))
+		}
+	}
+	return low
 }
