@@ -14,7 +14,7 @@ import (
 // scores are weighed with these priors where a cell is in doubt.
 
 // switchCost is −log of the prior odds against a change of kind (letter
-// next to digit) between two neighbouring cells of one mixed field: 4 to 1.
+// next to digit) between two neighbouring cells of one mixed field: 6 to 1.
 // Real numbers do mix (K682T8YLO), so this only weighs cells in doubt; it
 // never overrides a check digit.
 var switchCost = math.Log(6)
