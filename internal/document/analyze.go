@@ -132,6 +132,7 @@ type Side struct {
 type decoded struct {
 	name string
 	img  *raster.Image
+	gray *raster.Gray // its luminance, computed once for every reader
 }
 
 // Analyze decodes and reads the sides. Bad images fail with the decoder's
@@ -156,7 +157,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			}
 			return nil, err
 		}
-		imgs = append(imgs, decoded{s.Name, img})
+		imgs = append(imgs, decoded{s.Name, img, img.Gray()})
 	}
 	if len(imgs) == 0 {
 		return nil, kyc.Errorf(kyc.Invalid, "send the document's front image")
@@ -169,14 +170,14 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		q := AssessQuality(d.img)
+		q := AssessQuality(d.gray)
 		q.Sharpness, q.Brightness, q.Glare = round1(q.Sharpness), round1(q.Brightness), math.Round(q.Glare*1e4)/1e4
 		an.Quality[d.name] = q
 		for _, w := range q.Warnings {
 			an.warn(w)
 		}
 		if m == nil {
-			if r, err := mrzscan.Read(d.img, mrzscan.Options{Now: now}); err == nil {
+			if r, err := mrzscan.ReadGray(d.gray, mrzscan.Options{Now: now}); err == nil {
 				m = r.MRZ
 				an.MRZ = mrzReport(r, d.name)
 				// The text's direction says how the photo is turned.
@@ -190,7 +191,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			return nil, err
 		}
 		d := imgs[i]
-		if data, _, err := pdf417.Read(d.img); err == nil {
+		if data, _, err := pdf417.ReadGray(d.gray); err == nil {
 			c, err := aamva.Parse(string(data))
 			if err != nil {
 				an.warn(WarnBarcodeMalformed)
@@ -212,7 +213,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var seen printed
 	if card == nil && !a.SkipText {
 		for _, d := range imgs {
-			t, err := printedText(d.img.Turn(turns[d.name]))
+			t, err := printedText(d.gray.Turn(turns[d.name]))
 			if err != nil {
 				return nil, fmt.Errorf("reading the printed text: %w", err)
 			}

@@ -45,12 +45,15 @@ func withOCR(fn func(c *gosseract.Client) error) error {
 // hundred milliseconds instead of seconds.
 const ocrWidth = 1400
 
-// printedText reads the text of img (upright), shrunk to ocrWidth.
-func printedText(img *raster.Image) (string, error) {
-	w := min(img.W, ocrWidth)
-	h := img.H * w / img.W
+// printedText reads the text of a grey page (upright), shrunk to ocrWidth.
+func printedText(page *raster.Gray) (string, error) {
+	w := min(page.W, ocrWidth)
+	h := page.H * w / page.W
 	// Leptonica reads PGM without any decoding work.
-	g := img.GrayShrunk(w, h)
+	g := page
+	if w != page.W {
+		g = page.Shrink(w, h)
+	}
 	pgm := append(fmt.Appendf(nil, "P5\n%d %d\n255\n", w, h), g.Pix...)
 	var text string
 	err := withOCR(func(c *gosseract.Client) error {

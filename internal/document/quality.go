@@ -25,37 +25,27 @@ const (
 	WarnTooDark       = "too_dark"
 )
 
-// AssessQuality measures an image at a fixed working width (800 px), so
-// that sharpness does not depend on the camera's resolution.
-func AssessQuality(img *raster.Image) Quality {
-	q := Quality{Width: img.W, Height: img.H, Warnings: []string{}}
+// AssessQuality measures an image, given as its grey picture, at a fixed
+// working width (800 px), so that sharpness does not depend on the
+// camera's resolution.
+func AssessQuality(g *raster.Gray) Quality {
+	q := Quality{Width: g.W, Height: g.H, Warnings: []string{}}
 	const work = 800
-	w := min(work, img.W)
-	h := max(1, img.H*w/img.W)
+	w := min(work, g.W)
+	h := max(1, g.H*w/g.W)
+	small := g
+	if w != g.W || h != g.H {
+		small = g.Shrink(w, h)
+	}
 	grey := make([]float64, w*h)
-	sx, sy := float64(img.W)/float64(w), float64(img.H)/float64(h)
 	var sum float64
 	blown := 0
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			// Box-average the source pixels under this one.
-			x0, y0 := int(float64(x)*sx), int(float64(y)*sy)
-			x1, y1 := max(x0+1, int(float64(x+1)*sx)), max(y0+1, int(float64(y+1)*sy))
-			var acc float64
-			n := 0
-			for yy := y0; yy < y1 && yy < img.H; yy++ {
-				for xx := x0; xx < x1 && xx < img.W; xx++ {
-					p := img.Pix[3*(yy*img.W+xx):]
-					acc += float64(raster.Luma(float32(p[0]), float32(p[1]), float32(p[2])))
-					n++
-				}
-			}
-			v := acc / float64(max(n, 1))
-			grey[y*w+x] = v
-			sum += v
-			if v >= 250 {
-				blown++
-			}
+	for i, p := range small.Pix {
+		v := float64(p)
+		grey[i] = v
+		sum += v
+		if v >= 250 {
+			blown++
 		}
 	}
 	q.Brightness = sum / float64(w*h) / 255 * 100
@@ -75,7 +65,7 @@ func AssessQuality(img *raster.Image) Quality {
 		variance := lap2/float64(n) - (lap/float64(n))*(lap/float64(n))
 		q.Sharpness = 100 * (1 - math.Exp(-variance/200))
 	}
-	if img.W < 600 || img.H < 380 {
+	if g.W < 600 || g.H < 380 {
 		q.Warnings = append(q.Warnings, WarnLowResolution)
 	}
 	if q.Sharpness < 35 {

@@ -49,11 +49,11 @@ func boxBlur(img *raster.Image, r int) *raster.Image {
 
 func TestQuality(t *testing.T) {
 	sharp := specimen(t, "passports_Canada.png")
-	q := AssessQuality(sharp)
+	q := AssessQuality(sharp.Gray())
 	if slices.Contains(q.Warnings, WarnBlurry) || q.Sharpness < 35 {
 		t.Errorf("a specimen scan: %+v", q)
 	}
-	blurred := AssessQuality(boxBlur(sharp, max(3, sharp.W/150)))
+	blurred := AssessQuality(boxBlur(sharp, max(3, sharp.W/150)).Gray())
 	if !slices.Contains(blurred.Warnings, WarnBlurry) || blurred.Sharpness >= q.Sharpness {
 		t.Errorf("blurred: %+v (sharp %.1f)", blurred, q.Sharpness)
 	}
@@ -64,15 +64,15 @@ func TestQuality(t *testing.T) {
 			glare.Pix[i], glare.Pix[i+1], glare.Pix[i+2] = 255, 255, 255
 		}
 	}
-	if g := AssessQuality(glare); !slices.Contains(g.Warnings, WarnGlare) {
+	if g := AssessQuality(glare.Gray()); !slices.Contains(g.Warnings, WarnGlare) {
 		t.Errorf("glare patch: %+v", g)
 	}
 	dark := &raster.Image{W: 640, H: 400, Pix: make([]uint8, 3*640*400)}
-	if d := AssessQuality(dark); !slices.Contains(d.Warnings, WarnTooDark) {
+	if d := AssessQuality(dark.Gray()); !slices.Contains(d.Warnings, WarnTooDark) {
 		t.Errorf("a black frame: %+v", d)
 	}
 	small := &raster.Image{W: 300, H: 200, Pix: make([]uint8, 3*300*200)}
-	if s := AssessQuality(small); !slices.Contains(s.Warnings, WarnLowResolution) {
+	if s := AssessQuality(small.Gray()); !slices.Contains(s.Warnings, WarnLowResolution) {
 		t.Errorf("300×200: %+v", s)
 	}
 }
@@ -90,7 +90,7 @@ func TestQualitySpecimens(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if q := AssessQuality(img); slices.Contains(q.Warnings, WarnBlurry) {
+		if q := AssessQuality(img.Gray()); slices.Contains(q.Warnings, WarnBlurry) {
 			blurry++
 			t.Logf("%s: sharpness %.1f", filepath.Base(f), q.Sharpness)
 		}

@@ -43,7 +43,11 @@ type Options struct {
 const maxWork = 2000
 
 // Read finds and reads the MRZ in img.
-func Read(img *raster.Image, o Options) (*Result, error) {
+func Read(img *raster.Image, o Options) (*Result, error) { return ReadGray(img.Gray(), o) }
+
+// ReadGray finds and reads the MRZ in an image given as its grey picture,
+// for callers that share one between readers.
+func ReadGray(img *raster.Gray, o Options) (*Result, error) {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -88,10 +92,10 @@ func Read(img *raster.Image, o Options) (*Result, error) {
 	return best.result(), nil
 }
 
-// workImage converts img to grey, shrunk so its longer side is at most
+// workImage takes the grey picture as floats, shrunk so its longer side is at most
 // maxWork, or enlarged twice when it is small (under 900 px), which keeps
 // the characters of low-resolution scans apart.
-func workImage(img *raster.Image) *gray {
+func workImage(img *raster.Gray) *gray {
 	long := max(img.W, img.H)
 	scale := 1.0
 	switch {
@@ -103,9 +107,8 @@ func workImage(img *raster.Image) *gray {
 	w, h := max(1, int(float64(img.W)*scale)), max(1, int(float64(img.H)*scale))
 	g := &gray{w: w, h: h, pix: make([]float32, w*h)}
 	src := &gray{w: img.W, h: img.H, pix: make([]float32, img.W*img.H)}
-	for i := range src.pix {
-		p := img.Pix[3*i : 3*i+3]
-		src.pix[i] = raster.Luma(float32(p[0]), float32(p[1]), float32(p[2]))
+	for i, p := range img.Pix {
+		src.pix[i] = float32(p)
 	}
 	if scale == 1 {
 		return src

@@ -31,7 +31,15 @@ func Read(img *raster.Image) ([]byte, string, error) {
 	if img.W == 0 || img.H == 0 || len(img.Pix) < 3*img.W*img.H {
 		return nil, "", errors.New("pdf417: empty image")
 	}
-	g := img.Gray() // the form zxing reads
+	return ReadGray(img.Gray()) // the form zxing reads
+}
+
+// ReadGray is Read on the image's grey picture, for callers that share
+// one between readers.
+func ReadGray(g *raster.Gray) ([]byte, string, error) {
+	if g.W == 0 || g.H == 0 || len(g.Pix) < g.W*g.H {
+		return nil, "", errors.New("pdf417: empty image")
+	}
 	if data, err := read(g); err == nil {
 		return data, "plain", nil
 	}

@@ -297,15 +297,24 @@ func (m *Image) ToRGBA() *image.RGBA {
 
 // Turn returns the image rotated clockwise by deg, a multiple of 90.
 func (m *Image) Turn(deg int) *Image {
-	switch ((deg % 360) + 360) % 360 {
-	case 90:
-		return m.orient(6)
-	case 180:
-		return m.orient(3)
-	case 270:
-		return m.orient(8)
+	if o := turnOrientation(deg); o != 1 {
+		return m.orient(o)
 	}
 	return m
+}
+
+// turnOrientation is the EXIF orientation that turns a picture deg
+// degrees clockwise (a right angle).
+func turnOrientation(deg int) int {
+	switch ((deg % 360) + 360) % 360 {
+	case 90:
+		return 6
+	case 180:
+		return 3
+	case 270:
+		return 8
+	}
+	return 1
 }
 
 // Mirror returns the image flipped left to right.
@@ -313,15 +322,21 @@ func (m *Image) Mirror() *Image { return m.orient(2) }
 
 // orient applies an EXIF orientation (1–8) to the pixels.
 func (m *Image) orient(o int) *Image {
+	pix, w, h := orientPix(m.Pix, m.W, m.H, 3, o)
+	return &Image{W: w, H: h, Pix: pix}
+}
+
+// orientPix applies an EXIF orientation (1–8) to w×h pixels of ch bytes
+// each, returning the new pixels and size (the same slice for 1).
+func orientPix(pix []uint8, w, h, ch, o int) ([]uint8, int, int) {
 	if o < 2 || o > 8 {
-		return m
+		return pix, w, h
 	}
-	w, h := m.W, m.H
 	ow, oh := w, h
 	if o >= 5 {
 		ow, oh = h, w
 	}
-	out := &Image{W: ow, H: oh, Pix: make([]uint8, len(m.Pix))}
+	out := make([]uint8, len(pix))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			var nx, ny int
@@ -341,10 +356,10 @@ func (m *Image) orient(o int) *Image {
 			case 8:
 				nx, ny = y, w-1-x
 			}
-			copy(out.Pix[3*(ny*ow+nx):3*(ny*ow+nx)+3], m.Pix[3*(y*w+x):3*(y*w+x)+3])
+			copy(out[ch*(ny*ow+nx):ch*(ny*ow+nx)+ch], pix[ch*(y*w+x):ch*(y*w+x)+ch])
 		}
 	}
-	return out
+	return out, ow, oh
 }
 
 // exifOrientation finds the orientation tag in a JPEG's EXIF segment; 1
@@ -479,26 +494,35 @@ func (m *Image) EncodeJPEG(quality int) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// GrayShrunk returns the image's luminance scaled down to w×h, each pixel
-// the average of the source pixels under it (computed from the colours, so
-// it rounds once).
-func (m *Image) GrayShrunk(w, h int) *Gray {
+// Shrink returns the picture scaled down to w×h, each pixel the average
+// of the source pixels under it.
+func (g *Gray) Shrink(w, h int) *Gray {
 	out := &Gray{W: w, H: h, Pix: make([]uint8, w*h)}
-	sx, sy := float64(m.W)/float64(w), float64(m.H)/float64(h)
+	sx, sy := float64(g.W)/float64(w), float64(g.H)/float64(h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			x0, y0 := int(float64(x)*sx), int(float64(y)*sy)
 			x1, y1 := max(x0+1, int(float64(x+1)*sx)), max(y0+1, int(float64(y+1)*sy))
 			sum, n := 0, 0
-			for yy := y0; yy < y1 && yy < m.H; yy++ {
-				for xx := x0; xx < x1 && xx < m.W; xx++ {
-					p := m.Pix[3*(yy*m.W+xx):]
-					sum += 299*int(p[0]) + 587*int(p[1]) + 114*int(p[2])
+			for yy := y0; yy < y1 && yy < g.H; yy++ {
+				row := g.Pix[yy*g.W:]
+				for xx := x0; xx < x1 && xx < g.W; xx++ {
+					sum += int(row[xx])
 					n++
 				}
 			}
-			out.Pix[y*w+x] = uint8(sum / (1000 * max(n, 1)))
+			out.Pix[y*w+x] = uint8((sum + max(n, 1)/2) / max(n, 1))
 		}
 	}
 	return out
+}
+
+// Turn returns the picture turned deg degrees clockwise (a right angle).
+func (g *Gray) Turn(deg int) *Gray {
+	o := turnOrientation(deg)
+	if o == 1 {
+		return g
+	}
+	pix, w, h := orientPix(g.Pix, g.W, g.H, 1, o)
+	return &Gray{W: w, H: h, Pix: pix}
 }

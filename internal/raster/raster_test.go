@@ -48,9 +48,16 @@ func TestCropTurnGray(t *testing.T) {
 	if want := uint8((299*7 + 587*5 + 114*12 + 500) / 1000); g.Pix[5*8+7] != want {
 		t.Errorf("Gray at (7,5) = %d, want %d", g.Pix[5*8+7], want)
 	}
-	s := m.GrayShrunk(4, 3)
-	if s.W != 4 || s.H != 3 || s.Pix[0] > g.Pix[9] || s.Pix[0] < g.Pix[0] {
-		t.Errorf("GrayShrunk = %dx%d %v", s.W, s.H, s.Pix)
+	s := g.Shrink(4, 3)
+	if want := uint8((int(g.Pix[0]) + int(g.Pix[1]) + int(g.Pix[8]) + int(g.Pix[9]) + 2) / 4); s.W != 4 || s.H != 3 || s.Pix[0] != want {
+		t.Errorf("Shrink = %dx%d %v, want %d first", s.W, s.H, s.Pix, want)
+	}
+	// The grey picture turns as the colour one does.
+	if gt := g.Turn(90); gt.W != 6 || gt.H != 8 || string(gt.Pix) != string(r.Gray().Pix) {
+		t.Error("Gray().Turn(90) is not Turn(90).Gray()")
+	}
+	if g.Turn(0) != g || string(g.Turn(180).Turn(180).Pix) != string(g.Pix) {
+		t.Error("Gray turns by 0 or twice 180 change it")
 	}
 	if float64(Luma(255, 255, 255)) < 254.99 || Luma(0, 0, 0) != 0 {
 		t.Error("Luma does not span 0–255")
