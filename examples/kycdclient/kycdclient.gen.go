@@ -1242,7 +1242,7 @@ type LivenessSummary struct {
 
 // MRZBody defines model for MRZBody.
 type MRZBody struct {
-	// Checks each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and, present only when failing, names (the names field cannot be a name: no check digit covers it) and look_alikes (a character no check digit can tell from its look-alike, G or 6, U or 0, L or 1, is in doubt)
+	// Checks each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it
 	Checks map[string]CheckBody `json:"checks"`
 
 	// Confidence 0–100

@@ -35,7 +35,7 @@ type FieldBody struct {
 type MRZBody struct {
 	Format     string               `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B"`
 	Lines      []string             `json:"lines"`
-	Checks     map[string]CheckBody `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and, present only when failing, names (the names field cannot be a name: no check digit covers it) and look_alikes (a character no check digit can tell from its look-alike, G or 6, U or 0, L or 1, is in doubt)"`
+	Checks     map[string]CheckBody `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it"`
 	Valid      bool                 `json:"valid" doc:"every check digit passes"`
 	Repaired   []string             `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
 	Confidence float64              `json:"confidence" doc:"0–100"`

@@ -112,8 +112,3 @@ func LookAlikes(c byte) []byte {
 	slices.Sort(out)
 	return out
 }
-
-// Invisible reports whether no check digit can tell a from b: their values
-// differ by a multiple of ten (G and 6, U and 0, L and 1), so every
-// weighted sum, and every check, comes out the same with either.
-func Invisible(a, b byte) bool { return (value(a)-value(b))%10 == 0 }

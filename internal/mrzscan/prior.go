@@ -89,57 +89,5 @@ func (c *candidate) countries() {
 	}
 }
 
-// settleInvisible decides the look-alikes no check digit can tell apart
-// (G and 6, U and 0, L and 1: their values differ by ten) in mixed
-// fields by the classifier's odds and the kind prior together: the
-// checks pass with either, so a misread G among digits would otherwise be
-// trusted as proven. A cell the zone's own glyphs decided is left alone.
-// When neither reading is 20 times likelier than the other, the zone is
-// marked unproven: it fails (a look_alikes check) rather than be trusted.
-func (c *candidate) settleInvisible() {
-	for li, row := range c.cells {
-		line := []byte(c.lines()[li])
-		for i := range row {
-			pr := c.probs[li][i]
-			if pr == nil || !mixedAt(c.format, li, i) || c.agreed[[2]int{li, i}] {
-				continue
-			}
-			x := line[i]
-			for _, y := range mrz.LookAlikes(x) {
-				if !mrz.Invisible(x, y) || pr[y] < 0.01 {
-					continue
-				}
-				before := c.kindsAround(line, li, i)
-				line[i] = y
-				after := c.kindsAround(line, li, i)
-				// cost is −log of y's odds against x, all told.
-				cost := math.Log(float64(max(pr[x], 1e-6))/float64(pr[y])) + switchCost*float64(after-before)
-				if math.Abs(cost) < math.Log(20) {
-					c.unproven = true
-				}
-				if cost < 0 {
-					cl := &c.cells[li][i]
-					cl.second, cl.secondScore = cl.best, cl.bestScore
-					cl.best, cl.bestScore = y, pr[y]
-					break
-				}
-				line[i] = x
-			}
-		}
-	}
-}
-
-// kindsAround counts the changes of kind on the two pairs of neighbours
-// that touch cell i of a line.
-func (c *candidate) kindsAround(line []byte, li, i int) int {
-	n := 0
-	for _, j := range []int{i - 1, i} {
-		if j >= 0 && j+1 < len(line) && kindChange(c.format, line, li, j) {
-			n++
-		}
-	}
-	return n
-}
-
 // lines returns the zone's current reading, one string per line.
 func (c *candidate) lines() []string { return strings.Split(c.text(), "\n") }

@@ -148,7 +148,6 @@ type candidate struct {
 	meanScore float64
 	probs     [][]map[byte]float32 // each cell's reading probabilities
 	agreed    map[[2]int]bool      // cells read as the zone's likest glyph, against the classifier
-	unproven  bool                 // a look-alike no check digit can tell apart is in doubt
 	raw       string               // the text before repairs
 	geoms     []lineGeom           // where each line's cells are
 	n         int                  // cells per line
@@ -323,7 +322,6 @@ func (c *candidate) read(g *gray, now time.Time) {
 	c.probs = cellProbs
 	c.agree(shifted, cellProbs)
 	c.countries()
-	c.settleInvisible()
 	c.parse(now)
 }
 
@@ -446,11 +444,6 @@ func (c *candidate) parse(now time.Time) {
 	}
 	if !m.Valid {
 		c.repair(now)
-	}
-	if c.unproven && c.parsed.Valid {
-		c.parsed.Valid = false
-		c.parsed.Checks = append(c.parsed.Checks, mrz.Check{Field: "look_alikes"})
-		c.valid--
 	}
 }
 
