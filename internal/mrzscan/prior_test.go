@@ -122,14 +122,8 @@ func TestRepairGlyphGroup(t *testing.T) {
 // them; every reading must come out as printed.
 func TestPriorsKeepRightReadings(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 5))
-	kinds := []docgen.Kind{docgen.Passport, docgen.IDCard}
 	for n := range 200 {
-		d := docgen.Random(r, kinds[n%2], now)
-		text := strings.Join(d.MRZ(), "\n")
-		f := mrz.TD3
-		if d.Kind == docgen.IDCard {
-			f = mrz.TD1
-		}
+		text, f := randomZone(r, n)
 		lines := strings.Split(text, "\n")
 		doubt := map[[2]int]map[byte]float32{}
 		for range 1 + r.IntN(4) {
@@ -176,14 +170,8 @@ func TestPriorsNeverProveWrong(t *testing.T) {
 // at 0.55 against the right character's 0.35) and counts the outcomes.
 func misreadZones(t *testing.T, n, k int) (right, failing, wrong int) {
 	r := rand.New(rand.NewPCG(7, uint64(11+k)))
-	kinds := []docgen.Kind{docgen.Passport, docgen.IDCard}
 	for z := range n {
-		d := docgen.Random(r, kinds[z%2], now)
-		text := strings.Join(d.MRZ(), "\n")
-		f := mrz.TD3
-		if d.Kind == docgen.IDCard {
-			f = mrz.TD1
-		}
+		text, f := randomZone(r, z)
 		lines := strings.Split(text, "\n")
 		covered := map[[2]int]bool{}
 		for _, g := range mrz.Guards(f) {
@@ -240,4 +228,12 @@ func invisible(a, b byte) bool {
 	return mrz.CheckDigit(string(a)) == mrz.CheckDigit(string(b)) &&
 		mrz.CheckDigit(string([]byte{a, '<', '<'})) == mrz.CheckDigit(string([]byte{b, '<', '<'})) &&
 		mrz.CheckDigit(string([]byte{'<', a, '<'})) == mrz.CheckDigit(string([]byte{'<', b, '<'}))
+}
+
+// randomZone is the MRZ of a generated passport (even n) or ID card (odd).
+func randomZone(r *rand.Rand, n int) (string, mrz.Format) {
+	if n%2 == 0 {
+		return strings.Join(docgen.Random(r, docgen.Passport, now).MRZ(), "\n"), mrz.TD3
+	}
+	return strings.Join(docgen.Random(r, docgen.IDCard, now).MRZ(), "\n"), mrz.TD1
 }
