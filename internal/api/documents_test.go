@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -122,6 +123,10 @@ func matchGolden(got, want any, path string, ocr bool) []string {
 				continue
 			}
 			loose := ocr || k == "printed" || (k == "value" && w["source"] == "visual")
+			if k == "cross_checks" {
+				out = append(out, matchCrossChecks(gv, wv, path+"."+k)...)
+				continue
+			}
 			out = append(out, matchGolden(gv, wv, path+"."+k, loose)...)
 		}
 		sort.Strings(out)
@@ -152,6 +157,41 @@ func matchGolden(got, want any, path string, ocr bool) []string {
 		}
 	}
 	return nil
+}
+
+// matchCrossChecks compares cross-checks by field: which ones there are
+// depends on which printed labels Tesseract found (OCR noise), so a
+// cross-check on one side only is tolerated unless it disagrees; those on
+// both sides must match as any golden value does, but for the printed
+// text itself (Tesseract's reading, noise around the value: "agrees"
+// already says the value is in it).
+func matchCrossChecks(got, want any, path string) []string {
+	byField := func(v any) map[string]any {
+		m := map[string]any{}
+		list, _ := v.([]any)
+		for _, e := range list {
+			if o, ok := e.(map[string]any); ok {
+				m[fmt.Sprint(o["field"])] = o
+			}
+		}
+		return m
+	}
+	g, w := byField(got), byField(want)
+	var out []string
+	for f, gv := range g {
+		if wv, ok := w[f]; ok {
+			gm, wm := maps.Clone(gv.(map[string]any)), maps.Clone(wv.(map[string]any))
+			if p, _ := gm["printed"].(string); p == "" {
+				out = append(out, fmt.Sprintf("%s[%s]: no printed text", path, f))
+			}
+			delete(gm, "printed")
+			delete(wm, "printed")
+			out = append(out, matchGolden(gm, wm, path+"["+f+"]", false)...)
+		} else if gv.(map[string]any)["agrees"] != true {
+			out = append(out, fmt.Sprintf("%s[%s]: %v disagrees, not in the golden file", path, f, gv))
+		}
+	}
+	return out
 }
 
 // similarText reports whether two OCR readings of one text differ in at

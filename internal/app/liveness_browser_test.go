@@ -148,7 +148,11 @@ func TestBrowserLiveness(t *testing.T) {
 	}
 
 	start := time.Now()
-	if got, reasons := livenessInBrowser(t, p, "live.one@example.com", pw, person, 3); got != "succeeded" {
+	// Five tries, as an applicant would: the rendered person is falsely
+	// rejected in some sessions (issue 13's BPCER), and one recording
+	// replayed under a loaded CI runner with the race detector failed three
+	// tries in a row at one step (an identity spike at look_up).
+	if got, reasons := livenessInBrowser(t, p, "live.one@example.com", pw, person, 5); got != "succeeded" {
 		t.Errorf("a person meeting the challenges: %q %v, want succeeded\n%s", got, reasons, p.stderr.String())
 	}
 	t.Logf("a person decided in %v", time.Since(start).Round(time.Second))
