@@ -1,7 +1,5 @@
 package mrz
 
-import "slices"
-
 // OCR confusions between letters and digits, both ways.
 var toDigit = map[byte][]byte{'O': {'0'}, 'Q': {'0'}, 'D': {'0'}, 'U': {'0'}, 'I': {'1'}, 'L': {'1'}, 'T': {'7'}, 'Z': {'2'},
 	'S': {'5'}, 'B': {'8'}, 'G': {'6'}, 'A': {'4'}}
@@ -96,19 +94,4 @@ func (m *MRZ) repair(fields []field, composite []span, compositeAt [2]int) {
 		}
 	}
 	m.Repaired = repaired
-}
-
-// LookAlikes returns the characters OCR mistakes c for or c for them:
-// Confusable both ways (L reads as 1, so 1 may be an L).
-func LookAlikes(c byte) []byte {
-	out := Confusable(c)
-	for _, m := range []map[byte][]byte{toDigit, toLetter} {
-		for x, ys := range m {
-			if slices.Contains(ys, c) && !slices.Contains(out, x) {
-				out = append(out, x)
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
 }

@@ -333,10 +333,9 @@ func (c *candidate) read(g *gray, now time.Time) {
 // it than to any cell of another character, takes that character; on a
 // blurred or small print (correlation 0.93 or more) only when the zone
 // also shows the cell's own reading, and that glyph is clearly farther.
-// Other
-// mixed cells, and look-alikes of one another (this printer's 8 and B
-// correlate 0.95), keep the classifier's reading: mixed cells do not vote
-// for each other, they share the classifier's doubt.
+// Other mixed cells, and look-alikes of one another (this printer's 8 and
+// B correlate 0.95), keep the classifier's reading: mixed cells do not
+// vote for each other, they share the classifier's doubt.
 func (c *candidate) agree(shifted [][][][]float32, probs [][]map[byte]float32) {
 	const (
 		same       = 0.96 // correlation of two cells holding one glyph
@@ -367,11 +366,7 @@ func (c *candidate) agree(shifted [][][][]float32, probs [][]map[byte]float32) {
 		for _, b := range known {
 			ch := c.cells[b.line][b.pos].best
 			for _, p := range shifted[b.line][b.pos] {
-				var s float32
-				for j, x := range p {
-					s += x * ca[j]
-				}
-				sim[ch] = max(sim[ch], s)
+				sim[ch] = max(sim[ch], dot(p, ca))
 			}
 		}
 		var best byte
@@ -462,7 +457,7 @@ func (c *candidate) parse(now time.Time) {
 // Cells that a passing check already vouches for are left alone; undoing
 // what agree read from the zone's own glyphs costs a look-alike slip.
 func (c *candidate) repair(now time.Time) {
-	lines := strings.Split(c.text(), "\n")
+	lines := c.lines()
 	orig := slices.Clone(lines)
 	guards := mrz.Guards(c.format)
 	proven := map[[2]int]bool{}
