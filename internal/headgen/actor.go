@@ -25,15 +25,19 @@ type Actor struct {
 	Strength float64
 	Rand     *rand.Rand
 
-	task       string
-	target     float64
-	neutral    Pose // where the head faces when it faces the camera (corrected by Straighten)
-	from, goal Pose
-	since      time.Time
-	pose       Pose
-	lightStart time.Time
-	colors     []string
-	flashMS    int
+	task   string
+	target float64
+	// Where the head faces when it faces the camera: corrected by
+	// Straighten from neutralFrom to neutral, eased over straightenTime
+	// from straightenedAt.
+	neutral, neutralFrom Pose
+	straightenedAt       time.Time
+	from, goal           Pose
+	since                time.Time
+	pose                 Pose
+	lightStart           time.Time
+	colors               []string
+	flashMS              int
 }
 
 // Ask tells the actor the current challenge (its type, target, and for the
@@ -65,19 +69,35 @@ func (a *Actor) Ask(task string, target float64, colors []string, flashMS int, n
 	return a.lightStart
 }
 
+// straightenTime is how long a person takes to correct their pose when
+// told to look straight: a head moves there, it does not jump.
+const straightenTime = 600 * time.Millisecond
+
 // Straighten is the person hearing "look straight at the camera" while the
 // camera sees their face at yaw and pitch (the face engine's degrees): they
-// correct their resting pose by part of it.
+// correct their resting pose by part of it, over straightenTime, and hear
+// the advice again only once that correction is made.
 func (a *Actor) Straighten(yaw, pitch float64, now time.Time) {
 	// Only once settled, and a little at a time: a person hears the advice
 	// after they stopped moving.
-	if now.Sub(a.since) < 2500*time.Millisecond {
+	if now.Sub(a.since) < 2500*time.Millisecond || now.Sub(a.straightenedAt) < straightenTime {
 		return
 	}
 	step := func(v float64) float64 { return math.Max(-3, math.Min(3, 0.5*v)) }
+	a.neutralFrom, a.straightenedAt = a.neutral, now
 	a.neutral.Yaw += step(yaw) // the engine's yaw is negative towards the image's right, the render's positive
 	a.neutral.Pitch -= step(pitch)
 }
+
+// rest is where the head faces at now when it faces the camera: on its
+// way from the last resting pose to the corrected one.
+func (a *Actor) rest(now time.Time) Pose {
+	t := now.Sub(a.straightenedAt).Seconds() / straightenTime.Seconds()
+	return lerpPose(a.neutralFrom, a.neutral, ease(t))
+}
+
+// ease goes from 0 to 1 as x does, slowly at both ends (smoothstep).
+func ease(x float64) float64 { x = math.Max(0, math.Min(1, x)); return x * x * (3 - 2*x) }
 
 // Frame renders the actor at now, w×h.
 func (a *Actor) Frame(now time.Time, w, h int) []byte {
@@ -103,11 +123,11 @@ func (a *Actor) Pose(now time.Time) Pose {
 	// Back to the camera first (1 s) when the challenge changed from a
 	// movement, then towards the new goal (1.4 s).
 	t := now.Sub(a.since).Seconds()
-	ease := func(x float64) float64 { x = math.Max(0, math.Min(1, x)); return x * x * (3 - 2*x) }
-	neutral := Pose{Yaw: a.neutral.Yaw, Pitch: a.neutral.Pitch, Distance: 4}
+	rest := a.rest(now)
+	neutral := Pose{Yaw: rest.Yaw, Pitch: rest.Pitch, Distance: 4}
 	goal := a.goal
-	goal.Yaw += a.neutral.Yaw
-	goal.Pitch += a.neutral.Pitch
+	goal.Yaw += rest.Yaw
+	goal.Pitch += rest.Pitch
 	var p Pose
 	back := 0.0
 	if !samePose(a.from, neutral) {

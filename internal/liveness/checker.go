@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 // Landmark indices of the 68-point scheme that the checks use.
@@ -42,6 +44,10 @@ type Observation struct {
 	// LightStart is when the page began showing the light challenge's
 	// colours, by the client's clock; zero when it did not say.
 	LightStart time.Time
+	// Gray is the frame's picture, for following the profile through a
+	// head movement (track.go); nil when there is none (then the profile
+	// check does not run: the service always gives it).
+	Gray *raster.Gray
 }
 
 // The patches of the face whose colour the light challenge reads: two that
@@ -99,6 +105,14 @@ type Config struct {
 	// The same under a look-up, vertically (MinPitchDepth): about 0.8 on a
 	// head.
 	MinPitchDepth float64
+	// The profile (track.go): over a turn, how far the nose tip, followed
+	// by its pixels, left the line from the nasion to the mouth, over the
+	// sine of the turn, in eye distances (the median over the turned
+	// frames): the nose's depth in front of that line on a head, 0 on a
+	// print flat or bent around a vertical axis (MinBend). Under a
+	// look-up, how far it moved along that line (MinBendUp).
+	MinBend   float64
+	MinBendUp float64
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) may change by at most
 	// ShapeJump eye distances (RMS), the face's brightness by LumaJump
@@ -141,6 +155,7 @@ var Defaults = Config{
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
+	MinBend: 0.12, MinBendUp: math.Inf(-1),
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
 	SpikeMin: 0.05, SpikeRatio: 3, SpikeGap: 250 * time.Millisecond,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
@@ -198,9 +213,15 @@ type State struct {
 	Nods       int       `json:"nods,omitempty"`
 	Turns      int       `json:"turns"`
 	Depths     []float64 `json:"depths,omitempty"` // the current turn's nose depths, one per turned frame
-	MaxJump    float64   `json:"max_jump"`         // the largest frame-to-frame shape change
-	Break      string    `json:"break,omitempty"`  // what broke the continuity: shape, spike, scale or brightness
-	Jumps      []float64 `json:"jumps,omitempty"`  // the last two frame-to-frame changes (0 across a gap)
+	Track      *Track    `json:"track,omitempty"`  // the current movement's profile, followed by its pixels
+	Bends      []float64 `json:"bends,omitempty"`  // the current movement's profile bends, one per rotated frame
+	Bend       float64   `json:"bend"`             // the smallest bend measured over the turns (BentTurns of them)
+	BendUp     float64   `json:"bend_up"`          // and over the look-ups (BentNods of them)
+	BentTurns  int       `json:"bent_turns,omitempty"`
+	BentNods   int       `json:"bent_nods,omitempty"`
+	MaxJump    float64   `json:"max_jump"`        // the largest frame-to-frame shape change
+	Break      string    `json:"break,omitempty"` // what broke the continuity: shape, spike, scale or brightness
+	Jumps      []float64 `json:"jumps,omitempty"` // the last two frame-to-frame changes (0 across a gap)
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
 	Samples    []LightSample `json:"samples,omitempty"`
@@ -348,11 +369,21 @@ func (c Config) Step(s *State, o Observation) Feedback {
 		s.Neutral = true
 		s.Base = baseline(o)
 		s.ClosedAt = time.Time{}
+		if cur := s.Current(); isTurn(cur) || cur == LookUp {
+			s.Track = startTrack(o)
+		}
 		fb.Guidance = string(s.Current())
 		return fb
 	}
 	if s.Current() == Light {
 		return c.light(s, o)
+	}
+	if s.Track != nil && !s.Track.follow(o) {
+		// The profile was lost (blur, a cut): the movement starts again
+		// from a frontal face.
+		s.forget()
+		fb.Guidance = GuideLookStraight
+		return fb
 	}
 	c.sampleDepth(s, o)
 	if c.met(s, o) {
@@ -374,7 +405,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 
 // advance moves to the next task, or finishes the session.
 func (c Config) advance(s *State, o Observation) {
-	s.Depths = nil
+	s.forget()
 	s.Index++
 	s.Neutral = false
 	s.AskedAt = o.ClientAt
@@ -437,6 +468,12 @@ func (c Config) met(s *State, o Observation) bool {
 	return false
 }
 
+// forget drops what was measured of the current movement: it has to be
+// made again from a frontal face.
+func (s *State) forget() {
+	s.Neutral, s.Depths, s.Track, s.Bends = false, nil, nil, nil
+}
+
 // lookUpYaw is how far the head may turn while looking up (degrees): a
 // look-up is a nod, not a turn.
 const lookUpYaw = 18
@@ -453,25 +490,53 @@ func (c Config) depth(s *State, o Observation) string {
 	if !isTurn(cur) && cur != LookUp {
 		return ""
 	}
-	if len(s.Depths) == 0 {
-		return ReasonFlat // no landmarks, no evidence: fail closed
-	}
+	flat := false
 	// The median over the rotated frames: one frame's landmarks are noisy.
-	ds := slices.Clone(s.Depths)
-	slices.Sort(ds)
-	d := ds[len(ds)/2]
-	smallest, count, floor := &s.NoseDepth, &s.Turns, c.MinNoseDepth
-	if cur == LookUp {
-		smallest, count, floor = &s.PitchDepth, &s.Nods, c.MinPitchDepth
+	if d, ok := median(s.Depths); !ok {
+		flat = true // no landmarks, no evidence: fail closed
+	} else {
+		smallest, count, floor := &s.NoseDepth, &s.Turns, c.MinNoseDepth
+		if cur == LookUp {
+			smallest, count, floor = &s.PitchDepth, &s.Nods, c.MinPitchDepth
+		}
+		record(smallest, count, d)
+		flat = d < floor
 	}
-	if *count == 0 || d < *smallest {
-		*smallest = d
+	// The profile, followed by its pixels, when the frames had them.
+	if s.Track != nil {
+		if b, ok := median(s.Bends); !ok {
+			flat = true
+		} else {
+			smallest, count, floor := &s.Bend, &s.BentTurns, c.MinBend
+			if cur == LookUp {
+				smallest, count, floor = &s.BendUp, &s.BentNods, c.MinBendUp
+			}
+			record(smallest, count, b)
+			flat = flat || b < floor
+		}
 	}
-	*count++
-	if d < floor {
+	if flat {
 		return ReasonFlat
 	}
 	return ""
+}
+
+// median is the median of v; false when v is empty.
+func median(v []float64) (float64, bool) {
+	if len(v) == 0 {
+		return 0, false
+	}
+	ds := slices.Clone(v)
+	slices.Sort(ds)
+	return ds[len(ds)/2], true
+}
+
+// record keeps the smallest of count measures so far.
+func record(smallest *float64, count *int, v float64) {
+	if *count == 0 || v < *smallest {
+		*smallest = v
+	}
+	*count++
 }
 
 // sampleDepth measures the nose's depth on each frame of a turn turned at
@@ -481,11 +546,17 @@ func (c Config) sampleDepth(s *State, o Observation) {
 	if !b.HasLandmarks || !o.HasLandmarks {
 		return
 	}
+	axis, deg := sideways, b.Yaw-o.Yaw
 	switch cur := s.Current(); {
-	case isTurn(cur) && math.Abs(b.Yaw-o.Yaw) >= 10:
-		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, sideways, b.Yaw-o.Yaw))
+	case isTurn(cur) && math.Abs(deg) >= 10:
 	case cur == LookUp && o.Pitch-b.Pitch >= 8:
-		s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, upwards, o.Pitch-b.Pitch))
+		axis, deg = upwards, o.Pitch-b.Pitch
+	default:
+		return
+	}
+	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, axis, deg))
+	if s.Track != nil {
+		s.Bends = append(s.Bends, s.Track.bend(axis, deg))
 	}
 }
 
@@ -546,7 +617,7 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
 		s.Jumps = nil
 		if prev != nil && o.ClientAt.Sub(prev.At) > c.MaxGap && s.Current() != Light {
-			s.Neutral, s.Depths = false, nil
+			s.forget()
 		}
 		return ""
 	}
@@ -570,7 +641,9 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	if len(s.Jumps) > 2 {
 		s.Jumps = s.Jumps[1:]
 	}
-	if prev.BoxW > 0 && math.Abs(o.BoxW/prev.BoxW-1) > c.ScaleJump {
+	// The scale by the landmarks' spread, not the detector's box: the box
+	// can jump by a fifth between two frames of a head looking up.
+	if math.Abs(spread(&o.Landmarks)/spread(&prev.Landmarks)-1) > c.ScaleJump {
 		return "scale"
 	}
 	// The light challenge changes the face's brightness on purpose.
@@ -578,6 +651,19 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 		return "brightness"
 	}
 	return ""
+}
+
+// spread is the landmarks' RMS distance from their centre: the face's size.
+func spread(lm *[68][2]float64) float64 {
+	var cx, cy float64
+	for _, p := range lm {
+		cx, cy = cx+p[0]/68, cy+p[1]/68
+	}
+	var sum float64
+	for _, p := range lm {
+		sum += (p[0]-cx)*(p[0]-cx) + (p[1]-cy)*(p[1]-cy)
+	}
+	return math.Max(math.Sqrt(sum/68), 1e-9)
 }
 
 // shapeChange is how much the landmarks' shape differs between two frames

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/kycd/kycd/internal/raster"
 )
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -257,6 +259,17 @@ func TestContinuity(t *testing.T) {
 	if !slices.Contains(s.Reasons, ReasonJump) {
 		t.Errorf("a jump in brightness: reasons %v", s.Reasons)
 	}
+	// A cut to a photograph taken closer: the face's size jumps.
+	s, _ = run([]Challenge{ComeCloser}, frame(0), frame(200), frame(400, width(0.4)))
+	if !slices.Contains(s.Reasons, ReasonJump) || s.Break != "scale" {
+		t.Errorf("a jump in size: reasons %v, break %q", s.Reasons, s.Break)
+	}
+	// The detector's box alone jumping (it does, by a fifth, on a head
+	// looking up) is no cut: the size is the landmarks'.
+	s, _ = run([]Challenge{ComeCloser}, frame(0), frame(200), frame(400, func(o *Observation) { o.BoxW = 0.22 }))
+	if s.Done {
+		t.Errorf("the box alone jumped: reasons %v, break %q", s.Reasons, s.Break)
+	}
 	// Frames far apart are not compared (a network pause).
 	s, _ = run([]Challenge{TurnLeft}, frame(0), frame(200), frame(1400, luma(160)))
 	if s.Done {
@@ -435,5 +448,89 @@ func TestDraw(t *testing.T) {
 	}
 	if len(targets) < 10 {
 		t.Errorf("only %d different targets in 300 draws", len(targets))
+	}
+}
+
+// texture is a w×h grey picture of smooth random blobs (something to
+// follow), shifted by (dx, dy) px.
+func texture(seed uint64, w, h, dx, dy int) *raster.Gray {
+	r := rand.New(rand.NewPCG(seed, 1))
+	const cell = 6
+	cw, ch := w/cell+4, h/cell+4
+	grid := make([]float64, cw*ch)
+	for i := range grid {
+		grid[i] = 40 + 180*r.Float64()
+	}
+	g := &raster.Gray{W: w, H: h, Pix: make([]uint8, w*h)}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fx, fy := float64(x-dx)/cell+1, float64(y-dy)/cell+1
+			ix, iy := int(fx), int(fy)
+			tx, ty := fx-float64(ix), fy-float64(iy)
+			at := func(i, j int) float64 { return grid[max(0, min(ch-1, j))*cw+max(0, min(cw-1, i))] }
+			v := (1-ty)*((1-tx)*at(ix, iy)+tx*at(ix+1, iy)) + ty*((1-tx)*at(ix, iy+1)+tx*at(ix+1, iy+1))
+			g.Pix[y*w+x] = uint8(v)
+		}
+	}
+	return g
+}
+
+// TestProfileTrack: the profile's points are followed by their pixels;
+// a frame where they cannot be found loses them and the movement starts
+// again; the bend is the tip's move off the nasion–mouth line.
+func TestProfileTrack(t *testing.T) {
+	const w, h = 320, 240
+	withGray := func(g *raster.Gray, dx float64) func(*Observation) {
+		return func(o *Observation) {
+			o.Gray = g
+			for i := range o.Landmarks {
+				o.Landmarks[i][0] += dx / w
+			}
+		}
+	}
+	base := frame(200, withGray(texture(1, w, h, 0, 0), 0))
+	tr := startTrack(base)
+	if tr == nil {
+		t.Fatal("no track")
+	}
+	// The picture moved 3 px right and 2 up; the landmarks say 1 px right.
+	moved := frame(400, withGray(texture(1, w, h, 3, -2), 1))
+	if !tr.follow(moved) {
+		t.Fatal("lost a picture that only moved")
+	}
+	for i := range tr.Pos {
+		if dx, dy := tr.Pos[i][0]-tr.Base[i][0], tr.Pos[i][1]-tr.Base[i][1]; math.Abs(dx-3) > 0.5 || math.Abs(dy+2) > 0.5 {
+			t.Errorf("point %d moved (%.2f, %.2f), want (3, -2)", i, dx, dy)
+		}
+	}
+	if b := tr.bend(sideways, 25); math.Abs(b) > 0.05 {
+		t.Errorf("everything moved alike: bend %.2f, want 0", b)
+	}
+	// The tip alone moved 6 px right of the line, at a 25° turn: 6 px
+	// over sin 25° and the eye distance.
+	tr.Pos[trTip][0] += 6
+	want := 6 / (math.Sin(25*math.Pi/180) * tr.IOD)
+	if b := tr.bend(sideways, 25); math.Abs(b-want) > 0.02 {
+		t.Errorf("tip moved off the line: bend %.2f, want %.2f", b, want)
+	}
+	if b := tr.bend(sideways, -25); math.Abs(b+want) > 0.02 {
+		t.Errorf("the other way: bend %.2f, want %.2f", b, -want)
+	}
+
+	// In a session: a frame where the points cannot be found (here a
+	// blank one: a covered camera, a blurred swing) loses them; the turn
+	// starts again from a frontal face.
+	g := texture(1, w, h, 0, 0)
+	blank := &raster.Gray{W: w, H: h, Pix: make([]uint8, w*h)}
+	s, fbs := run([]Challenge{TurnLeft}, frame(0, withGray(g, 0)), frame(200, withGray(g, 0)),
+		frame(350, yaw(-4), withGray(g, 0)), frame(500, yaw(-8), withGray(blank, 0)))
+	if s.Neutral || s.Track != nil || fbs[3].Guidance != GuideLookStraight || s.Done {
+		t.Errorf("after a cut: neutral %v, track %v, guidance %q, done %v", s.Neutral, s.Track != nil, fbs[3].Guidance, s.Done)
+	}
+	// Frames without pictures (none of this package's other tests has
+	// them) are not followed.
+	s, _ = run([]Challenge{TurnLeft}, frame(0), frame(200))
+	if !s.Neutral || s.Track != nil {
+		t.Errorf("no pictures: neutral %v, track %v", s.Neutral, s.Track != nil)
 	}
 }

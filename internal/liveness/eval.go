@@ -210,6 +210,9 @@ type EvalRow struct {
 	// them: the nose's depth over the turns, the light's correlation and
 	// side-to-centre ratio, the largest frame-to-frame shape change.
 	NoseDepth, PitchDepth, LightCorr, LightRatio, MaxJump []float64
+	// The profile's bends (the nose tip followed by its pixels) over the
+	// turns and the look-ups.
+	Bend, BendUp []float64
 }
 
 // Rate is APCER for an attack (the share passed), BPCER for genuine
@@ -309,7 +312,7 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	var rows []EvalRow
 	for _, sc := range Scenarios {
-		if only := os.Getenv("KYCD_EVAL_ONLY"); only != "" && !strings.Contains(sc.Name, only) {
+		if !chosen(sc.Name, os.Getenv("KYCD_EVAL_ONLY")) {
 			continue
 		}
 		row := EvalRow{Scenario: sc.Name, Attack: sc.Attack, Reasons: map[string]int{}, Stuck: map[string]int{}}
@@ -344,6 +347,12 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 			if st.Nods > 0 {
 				row.PitchDepth = append(row.PitchDepth, st.PitchDepth)
 			}
+			if st.BentTurns > 0 {
+				row.Bend = append(row.Bend, st.Bend)
+			}
+			if st.BentNods > 0 {
+				row.BendUp = append(row.BendUp, st.BendUp)
+			}
 			if st.LightRatio != 0 {
 				row.LightCorr = append(row.LightCorr, st.LightCorr)
 				row.LightRatio = append(row.LightRatio, st.LightRatio)
@@ -359,6 +368,23 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 		fmt.Fprintln(progress)
 	}
 	return rows, nil
+}
+
+// chosen reports whether KYCD_EVAL_ONLY's value only picks the scenario
+// name: "" picks all; otherwise a list separated by "|", each item a
+// scenario's whole name or, when no scenario has that name, a part of
+// names.
+func chosen(name, only string) bool {
+	if only == "" {
+		return true
+	}
+	for _, item := range strings.Split(only, "|") {
+		whole := slices.ContainsFunc(Scenarios, func(sc Scenario) bool { return sc.Name == item })
+		if name == item || !whole && strings.Contains(name, item) {
+			return true
+		}
+	}
+	return false
 }
 
 // SimClock is the evaluation's clock: sessions are played in simulated
@@ -424,8 +450,8 @@ func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl
 	}
 	clock.T = client.Add(time.Minute)
 	if verbose {
-		fmt.Printf("%-22s tasks %v index %d reasons %v %s real %.2f depth %.2f (%d) lift %.2f (%d) light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
-			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealSum/float64(max(run.st.FaceFrames, 1)), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
+		fmt.Printf("%-22s tasks %v index %d reasons %v %s real %.2f depth %.2f (%d) lift %.2f (%d) bend %.2f (%d) up %.2f (%d) light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
+			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealSum/float64(max(run.st.FaceFrames, 1)), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.Bend, run.st.BentTurns, run.st.BendUp, run.st.BentNods, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
 	}
 	if err := s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) }); err != nil {
 		return nil, err
@@ -470,11 +496,11 @@ func FormatEval(w io.Writer, rows []EvalRow) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The measures the thresholds act on, over the sessions that reached them (min / median / max):")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| scenario | nose depth (turns) | nose depth (look-ups) | light correlation | light side/centre | largest shape jump |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| scenario | nose depth (turns) | nose depth (look-ups) | profile bend (turns) | profile bend (look-ups) | light correlation | light side/centre | largest shape jump |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth), stats(r.PitchDepth), stats(r.LightCorr), stats(r.LightRatio),
-			stats(r.MaxJump))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth), stats(r.PitchDepth), stats(r.Bend), stats(r.BendUp),
+			stats(r.LightCorr), stats(r.LightRatio), stats(r.MaxJump))
 	}
 }
 

@@ -437,6 +437,7 @@ func observe(img *raster.Image, faces []*face.Face, f Frame, now time.Time) Obse
 		o.Landmarks[i] = [2]float64{p.X / w, p.Y / w}
 	}
 	o.HasLandmarks = true
+	o.Gray = img.Gray()
 	o.Luma = meanLuma(img, lf.Box)
 	centres, half := RegionCentres(&o.Landmarks)
 	for r, c := range centres {

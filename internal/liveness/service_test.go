@@ -148,8 +148,9 @@ func TestLivenessPasses(t *testing.T) {
 	if l.Status != liveness.StatusSucceeded || l.ReferenceKey == "" || len(l.AuditKeys) < 2 || len(l.AuditKeys) > 4 {
 		t.Errorf("session %+v", l)
 	}
-	if st.Turns != 1 || st.NoseDepth < 0.4 || st.LightCorr < 0.5 {
-		t.Errorf("the measures: nose depth %.2f over %d turns, light correlation %.2f", st.NoseDepth, st.Turns, st.LightCorr)
+	if st.Turns != 1 || st.NoseDepth < 0.4 || st.LightCorr < 0.5 || st.BentTurns != 1 || st.Bend < liveness.Defaults.MinBend {
+		t.Errorf("the measures: nose depth %.2f over %d turns, profile bend %.2f over %d, light correlation %.2f",
+			st.NoseDepth, st.Turns, st.Bend, st.BentTurns, st.LightCorr)
 	}
 	ref, err := f.svc.Image(context.Background(), f.p, id, "reference")
 	if err != nil || raster.Sniff(ref) != raster.JPEG {
@@ -180,6 +181,30 @@ func TestLivenessMovedPrint(t *testing.T) {
 		t.Fatalf("a moved print: %+v", p.Result)
 	}
 	t.Logf("a moved print: %v", p.Result.Reasons)
+}
+
+// TestLivenessBentPrint: the photograph printed, bent around a vertical
+// axis and turned further than asked (so that the face engine reads the
+// turn asked for) shows depth to the landmarks, but its painted nose tip
+// stays on the line from the nasion to the mouth: the profile check stops
+// it.
+func TestLivenessBentPrint(t *testing.T) {
+	f := newFixture(t, liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser, liveness.Light)
+	id := f.start(t)
+	print := testenv.NewPerson(t, engine(t), headgen.Cylinder, 1)
+	print.Over = 1.6
+	p := f.play(t, id, print, 200)
+	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonFlat) {
+		t.Fatalf("a bent print: %+v", p.Result)
+	}
+	_, st, err := f.svc.Get(context.Background(), f.p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.BentTurns != 1 || st.Bend >= liveness.Defaults.MinBend {
+		t.Errorf("profile bend %.2f over %d turns, want one under %.2f", st.Bend, st.BentTurns, liveness.Defaults.MinBend)
+	}
+	t.Logf("a bent print: nose depth %.2f, profile bend %.2f", st.NoseDepth, st.Bend)
 }
 
 // TestLivenessWrongOrder: a recording of a person doing other challenges

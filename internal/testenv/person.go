@@ -16,6 +16,9 @@ import (
 // challenge asks and lit by the light challenge's colours.
 type Person struct {
 	a *headgen.Actor
+	// Over multiplies the angles asked for (0: as asked): an attacker who
+	// learned that a turned picture reads as less turned than it is.
+	Over float64
 }
 
 // NewPerson makes a person of shape; seed varies its sway and the camera's
@@ -45,7 +48,11 @@ func Head(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *head
 // task (the zero Task before the session began), and, during the light
 // challenge, when the page began showing its colours.
 func (p *Person) Frame(task liveness.Task, now time.Time) (jpeg []byte, lightStart time.Time) {
-	lightStart = p.a.Ask(string(task.Type), task.Target, task.Colors, task.FlashMS, now)
+	target := task.Target
+	if p.Over > 0 && task.Type != liveness.ComeCloser {
+		target *= p.Over
+	}
+	lightStart = p.a.Ask(string(task.Type), target, task.Colors, task.FlashMS, now)
 	if task.Type != liveness.Light {
 		lightStart = time.Time{}
 	}
