@@ -4,7 +4,7 @@
 // evaluation sequences: a solid head (a person: a face-shaped surface with
 // a nose, brows, lips and eye sockets, fitted to the photograph's
 // landmarks) for the genuine ones, and the same photograph as a flat print
-// or a print bent around a vertical axis for the attacks. It is software
+// or a print bent around a vertical or a horizontal axis for the attacks. It is software
 // rendering with a z-buffer and perspective, nothing more.
 package headgen
 
@@ -20,9 +20,10 @@ type Shape int
 
 // The shapes.
 const (
-	Solid    Shape = iota // a person's head
-	Flat                  // a print held in front of the camera
-	Cylinder              // a print bent around a vertical axis
+	Solid          Shape = iota // a person's head
+	Flat                        // a print held in front of the camera
+	Cylinder                    // a print bent around a vertical axis
+	CylinderAcross              // a print bent around a horizontal axis through the nose tip: its row stands forward
 )
 
 // Head is a textured surface ready to render.
@@ -68,6 +69,12 @@ func Build(photo *raster.Image, lm [68]face.Point, shape Shape) *Head {
 				return 0, false
 			}
 			return math.Sqrt(r*r-x*x) - r, true
+		case CylinderAcross:
+			const r = 0.7
+			if d := y - ny1; math.Abs(d) < r {
+				return math.Sqrt(r*r-d*d) - r, true
+			}
+			return 0, false
 		}
 		// An ellipsoid head, then the features on it.
 		a, b, c := 0.56, 0.78, 0.55

@@ -155,7 +155,7 @@ var Defaults = Config{
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
-	MinBend: 0.12, MinBendUp: math.Inf(-1),
+	MinBend: 0.14, MinBendUp: math.Inf(-1),
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
 	SpikeMin: 0.05, SpikeRatio: 3, SpikeGap: 250 * time.Millisecond,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
@@ -214,7 +214,7 @@ type State struct {
 	Turns      int       `json:"turns"`
 	Depths     []float64 `json:"depths,omitempty"` // the current turn's nose depths, one per turned frame
 	Track      *Track    `json:"track,omitempty"`  // the current movement's profile, followed by its pixels
-	Bends      []float64 `json:"bends,omitempty"`  // the current movement's profile bends, one per rotated frame
+	Bends      []Bend    `json:"bends,omitempty"`  // the current movement's profile bends, one per rotated frame
 	Bend       float64   `json:"bend"`             // the smallest bend measured over the turns (BentTurns of them)
 	BendUp     float64   `json:"bend_up"`          // and over the look-ups (BentNods of them)
 	BentTurns  int       `json:"bent_turns,omitempty"`
@@ -504,7 +504,7 @@ func (c Config) depth(s *State, o Observation) string {
 	}
 	// The profile, followed by its pixels, when the frames had them.
 	if s.Track != nil {
-		if b, ok := median(s.Bends); !ok {
+		if b, ok := mostTurned(s.Bends); !ok {
 			flat = true
 		} else {
 			smallest, count, floor := &s.Bend, &s.BentTurns, c.MinBend
@@ -529,6 +529,32 @@ func median(v []float64) (float64, bool) {
 	ds := slices.Clone(v)
 	slices.Sort(ds)
 	return ds[len(ds)/2], true
+}
+
+// Bend is one frame's profile bend and how far (degrees) the face engine
+// read it turned or raised from the neutral frame.
+type Bend struct {
+	Bend float64 `json:"b"`
+	Deg  float64 `json:"d"`
+}
+
+// mostTurned is the median bend of the frames rotated furthest (at least
+// 0.8 times the furthest): the tip's shift is divided by the sine of the
+// rotation the face engine reads, so a frame read as little rotated turns
+// a pixel of tracking noise into a large bend (and the engine reads a
+// turned picture's angle badly). False when there are none.
+func mostTurned(v []Bend) (float64, bool) {
+	var far float64
+	for _, b := range v {
+		far = math.Max(far, b.Deg)
+	}
+	var top []float64
+	for _, b := range v {
+		if b.Deg >= 0.8*far {
+			top = append(top, b.Bend)
+		}
+	}
+	return median(top)
 }
 
 // record keeps the smallest of count measures so far.
@@ -556,7 +582,8 @@ func (c Config) sampleDepth(s *State, o Observation) {
 	}
 	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, axis, deg))
 	if s.Track != nil {
-		s.Bends = append(s.Bends, s.Track.bend(axis, deg))
+		s.Bends = append(s.Bends, Bend{Bend: s.Track.bend(axis, deg), Deg: math.Abs(deg)})
+
 	}
 }
 

@@ -517,6 +517,16 @@ func TestProfileTrack(t *testing.T) {
 		t.Errorf("the other way: bend %.2f, want %.2f", b, -want)
 	}
 
+	// A movement's bend is read where the face engine saw it turned
+	// furthest: a pixel of noise over the sine of a small angle is a large
+	// bend.
+	if b, ok := mostTurned([]Bend{{0.30, 11}, {0.20, 14}, {0.04, 27}, {0.06, 30}, {0.05, 25}}); !ok || b != 0.05 {
+		t.Errorf("mostTurned = %v, %v; want 0.05 (the median of the frames at 24° and more)", b, ok)
+	}
+	if _, ok := mostTurned(nil); ok {
+		t.Error("mostTurned of nothing is no measure")
+	}
+
 	// In a session: a frame where the points cannot be found (here a
 	// blank one: a covered camera, a blurred swing) loses them; the turn
 	// starts again from a frontal face.

@@ -179,6 +179,8 @@ var Scenarios = []Scenario{
 		make: acting(headgen.Cylinder, 1, true, 1.6)},
 	{Name: "bent print, over-turned 1.3", Attack: true, Doc: "the bent print, turned and tilted 1.3 times as far as asked (between too little and too much)",
 		make: acting(headgen.Cylinder, 1, true, 1.3)},
+	{Name: "bent print across, over-turned 1.3", Attack: true, Doc: "the print bent around a horizontal axis through the nose tip (its row stands forward: depth under a turn and a look-up), turned and tilted 1.3 times as far as asked",
+		make: acting(headgen.CylinderAcross, 1, true, 1.3)},
 	{Name: "pose slideshow", Attack: true, Doc: "the person's photographs chosen by pose (measured with the face engine), switched as each challenge asks",
 		make: poseSlideshow},
 	{Name: "slow pose slideshow", Attack: true, slow: true, Doc: "the same slideshow sent at about one frame a second, so that no two frames can be compared",
