@@ -76,8 +76,16 @@ const straightenTime = 600 * time.Millisecond
 // Straighten is the person hearing "look straight at the camera" while the
 // camera sees their face at yaw and pitch (the face engine's degrees): they
 // correct their resting pose by part of it, over straightenTime, and hear
-// the advice again only once that correction is made.
+// the advice again only once that correction is made. Told it while
+// holding a movement's pose, they come back and make the movement again.
 func (a *Actor) Straighten(yaw, pitch float64, now time.Time) {
+	// Told to look straight while holding a movement (the session started
+	// it again): go back to face the camera, then make it again.
+	held := now.Sub(a.since) > 2400*time.Millisecond // back (1 s) and there (1.4 s)
+	if held && a.task != "light" && a.task != "" && (math.Abs(yaw) > 10 || math.Abs(pitch) > 12) {
+		a.since, a.from = now, a.pose
+		return
+	}
 	// Only once settled, and a little at a time: a person hears the advice
 	// after they stopped moving.
 	if now.Sub(a.since) < 2500*time.Millisecond || now.Sub(a.straightenedAt) < straightenTime {

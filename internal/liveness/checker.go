@@ -378,12 +378,19 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	if s.Current() == Light {
 		return c.light(s, o)
 	}
-	if s.Track != nil && !s.Track.follow(o) {
-		// The profile was lost (blur, a cut): the movement starts again
-		// from a frontal face.
-		s.forget()
-		fb.Guidance = GuideLookStraight
-		return fb
+	if s.Track != nil && !s.Track.Lost && !s.Track.follow(o) {
+		// The profile was lost (blur, a cut, or the nose hiding the
+		// cheek behind it at the end of a wide turn). Once the movement
+		// was followed two thirds of the way, what was seen stands and
+		// nothing more is measured; before that, the movement starts
+		// again from a frontal face (a bend read at a small angle is
+		// mostly noise: an attacker could blur a frame early to keep it).
+		if furthest(s.Bends) < 2*s.Task().Target/3 {
+			s.forget()
+			fb.Guidance = GuideLookStraight
+			return fb
+		}
+		s.Track.Lost = true
 	}
 	c.sampleDepth(s, o)
 	if c.met(s, o) {
@@ -544,10 +551,7 @@ type Bend struct {
 // a pixel of tracking noise into a large bend (and the engine reads a
 // turned picture's angle badly). False when there are none.
 func mostTurned(v []Bend) (float64, bool) {
-	var far float64
-	for _, b := range v {
-		far = math.Max(far, b.Deg)
-	}
+	far := furthest(v)
 	var top []float64
 	for _, b := range v {
 		if b.Deg >= 0.8*far {
@@ -555,6 +559,15 @@ func mostTurned(v []Bend) (float64, bool) {
 		}
 	}
 	return median(top)
+}
+
+// furthest is the largest rotation among the bends' frames (0 for none).
+func furthest(v []Bend) float64 {
+	var far float64
+	for _, b := range v {
+		far = math.Max(far, b.Deg)
+	}
+	return far
 }
 
 // record keeps the smallest of count measures so far.
@@ -581,7 +594,7 @@ func (c Config) sampleDepth(s *State, o Observation) {
 		return
 	}
 	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, axis, deg))
-	if s.Track != nil {
+	if s.Track != nil && !s.Track.Lost {
 		s.Bends = append(s.Bends, Bend{Bend: s.Track.bend(axis, deg), Deg: math.Abs(deg)})
 
 	}

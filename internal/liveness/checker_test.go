@@ -537,6 +537,18 @@ func TestProfileTrack(t *testing.T) {
 	if s.Neutral || s.Track != nil || fbs[3].Guidance != GuideLookStraight || s.Done {
 		t.Errorf("after a cut: neutral %v, track %v, guidance %q, done %v", s.Neutral, s.Track != nil, fbs[3].Guidance, s.Done)
 	}
+	// Lost two thirds of the way into the turn (20° asked): what was seen
+	// stands and the turn goes on. The picture here never moved while the
+	// landmarks turned: its profile did not bend, so the turn is flat.
+	s, fbs = run([]Challenge{TurnLeft}, frame(0, withGray(g, 0)), frame(200, withGray(g, 0)),
+		frame(350, yaw(-7), withGray(g, 0)), frame(500, yaw(-14), withGray(g, 0)), frame(650, yaw(-17), withGray(blank, 0)))
+	if !s.Neutral || s.Track == nil || !s.Track.Lost || len(s.Bends) != 1 || fbs[4].Guidance != string(TurnLeft) {
+		t.Fatalf("lost late: neutral %v, track %+v, bends %v, guidance %q", s.Neutral, s.Track != nil, s.Bends, fbs[4].Guidance)
+	}
+	Defaults.Step(s, frame(800, yaw(-22), withGray(blank, 0)))
+	if !slices.Contains(s.Reasons, ReasonFlat) || s.BentTurns != 1 || math.Abs(s.Bend) > 0.05 || s.Turns != 1 || s.NoseDepth < Defaults.MinNoseDepth {
+		t.Errorf("a still picture under turning landmarks: reasons %v, bend %.2f over %d, nose depth %.2f", s.Reasons, s.Bend, s.BentTurns, s.NoseDepth)
+	}
 	// Frames without pictures (none of this package's other tests has
 	// them) are not followed.
 	s, _ = run([]Challenge{TurnLeft}, frame(0), frame(200))

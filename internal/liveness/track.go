@@ -41,6 +41,9 @@ type Track struct {
 	Patch [numTracked][]byte     `json:"patch"`
 	W     int                    `json:"w"` // the frame's size: another size ends the track
 	H     int                    `json:"h"`
+	// Lost: a point could not be found after the movement was followed
+	// far enough; what was measured stands, nothing more is followed.
+	Lost bool `json:"lost,omitempty"`
 }
 
 // MinMatch is the normalised correlation below which a point counts as
