@@ -366,12 +366,18 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			fb.Guidance = GuideLookStraight
 			return fb
 		}
-		s.Neutral = true
+		// A head movement starts only where its profile can be followed.
+		var track *Track
+		if cur := s.Current(); isTurn(cur) || cur == LookUp {
+			var guide string
+			if track, guide = startTrack(o); guide != "" {
+				fb.Guidance = guide
+				return fb
+			}
+		}
+		s.Neutral, s.Track = true, track
 		s.Base = baseline(o)
 		s.ClosedAt = time.Time{}
-		if cur := s.Current(); isTurn(cur) || cur == LookUp {
-			s.Track = startTrack(o)
-		}
 		fb.Guidance = string(s.Current())
 		return fb
 	}
@@ -381,11 +387,11 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	if s.Track != nil && !s.Track.Lost && !s.Track.follow(o) {
 		// The profile was lost (blur, a cut, or the nose hiding the
 		// cheek behind it at the end of a wide turn). Once the movement
-		// was followed two thirds of the way, what was seen stands and
+		// was followed four fifths of the way, what was seen stands and
 		// nothing more is measured; before that, the movement starts
 		// again from a frontal face (a bend read at a small angle is
 		// mostly noise: an attacker could blur a frame early to keep it).
-		if furthest(s.Bends) < 2*s.Task().Target/3 {
+		if furthest(s.Bends) < 0.8*s.Task().Target {
 			s.forget()
 			fb.Guidance = GuideLookStraight
 			return fb
@@ -539,7 +545,7 @@ func median(v []float64) (float64, bool) {
 }
 
 // Bend is one frame's profile bend and how far (degrees) the face engine
-// read it turned or raised from the neutral frame.
+// read it turned or raised from the neutral frame, the way asked.
 type Bend struct {
 	Bend float64 `json:"b"`
 	Deg  float64 `json:"d"`
@@ -594,9 +600,14 @@ func (c Config) sampleDepth(s *State, o Observation) {
 		return
 	}
 	s.Depths = append(s.Depths, noseDepth(&b.Landmarks, &o.Landmarks, axis, deg))
-	if s.Track != nil && !s.Track.Lost {
-		s.Bends = append(s.Bends, Bend{Bend: s.Track.bend(axis, deg), Deg: math.Abs(deg)})
-
+	// The profile counts frames rotated the way asked (a turn left has
+	// the engine's yaw falling).
+	asked := deg
+	if s.Current() == TurnRight {
+		asked = -deg
+	}
+	if s.Track != nil && !s.Track.Lost && asked > 0 {
+		s.Bends = append(s.Bends, Bend{Bend: s.Track.bend(axis, deg), Deg: asked})
 	}
 }
 

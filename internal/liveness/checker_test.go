@@ -1,6 +1,8 @@
 package liveness
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -489,7 +491,7 @@ func TestProfileTrack(t *testing.T) {
 		}
 	}
 	base := frame(200, withGray(texture(1, w, h, 0, 0), 0))
-	tr := startTrack(base)
+	tr, _ := startTrack(base)
 	if tr == nil {
 		t.Fatal("no track")
 	}
@@ -537,17 +539,54 @@ func TestProfileTrack(t *testing.T) {
 	if s.Neutral || s.Track != nil || fbs[3].Guidance != GuideLookStraight || s.Done {
 		t.Errorf("after a cut: neutral %v, track %v, guidance %q, done %v", s.Neutral, s.Track != nil, fbs[3].Guidance, s.Done)
 	}
-	// Lost two thirds of the way into the turn (20° asked): what was seen
-	// stands and the turn goes on. The picture here never moved while the
-	// landmarks turned: its profile did not bend, so the turn is flat.
+	// Lost four fifths of the way into the turn (20° asked): what was
+	// seen stands and the turn goes on. The picture here never moved
+	// while the landmarks turned: its profile did not bend, so the turn is
+	// flat.
 	s, fbs = run([]Challenge{TurnLeft}, frame(0, withGray(g, 0)), frame(200, withGray(g, 0)),
-		frame(350, yaw(-7), withGray(g, 0)), frame(500, yaw(-14), withGray(g, 0)), frame(650, yaw(-17), withGray(blank, 0)))
+		frame(350, yaw(-8), withGray(g, 0)), frame(500, yaw(-17), withGray(g, 0)), frame(650, yaw(-18), withGray(blank, 0)))
 	if !s.Neutral || s.Track == nil || !s.Track.Lost || len(s.Bends) != 1 || fbs[4].Guidance != string(TurnLeft) {
 		t.Fatalf("lost late: neutral %v, track %+v, bends %v, guidance %q", s.Neutral, s.Track != nil, s.Bends, fbs[4].Guidance)
 	}
-	Defaults.Step(s, frame(800, yaw(-22), withGray(blank, 0)))
-	if !slices.Contains(s.Reasons, ReasonFlat) || s.BentTurns != 1 || math.Abs(s.Bend) > 0.05 || s.Turns != 1 || s.NoseDepth < Defaults.MinNoseDepth {
-		t.Errorf("a still picture under turning landmarks: reasons %v, bend %.2f over %d, nose depth %.2f", s.Reasons, s.Bend, s.BentTurns, s.NoseDepth)
+	// The state is sealed between requests: the track survives it.
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again State
+	if err := json.Unmarshal(data, &again); err != nil || again.Track == nil || !again.Track.Lost || !bytes.Equal(again.Track.Patch[trTip], s.Track.Patch[trTip]) ||
+		again.Track.Pos != s.Track.Pos || again.Track.Scale != s.Track.Scale {
+		t.Fatalf("the track after JSON: %+v, %v", again.Track, err)
+	}
+	Defaults.Step(&again, frame(800, yaw(-22), withGray(blank, 0)))
+	if !slices.Contains(again.Reasons, ReasonFlat) || again.BentTurns != 1 || math.Abs(again.Bend) > 0.05 || again.Turns != 1 || again.NoseDepth < Defaults.MinNoseDepth {
+		t.Errorf("a still picture under turning landmarks: reasons %v, bend %.2f over %d, nose depth %.2f", again.Reasons, again.Bend, again.BentTurns, again.NoseDepth)
+	}
+	// A frame whose profile cannot be followed is no start for a
+	// movement: a face too small for its pixels to say anything, a
+	// patch across the frame's edge.
+	small := &raster.Gray{W: 200, H: 150, Pix: texture(1, 200, 150, 0, 0).Pix}
+	s, fbs = run([]Challenge{TurnLeft}, frame(0, withGray(small, 0)), frame(200, withGray(small, 0)))
+	if s.Neutral || fbs[1].Guidance != GuideMoveCloser {
+		t.Errorf("eyes 20 px apart: neutral %v, guidance %q", s.Neutral, fbs[1].Guidance)
+	}
+	cut := &raster.Gray{W: w, H: 140, Pix: texture(1, w, 140, 0, 0).Pix} // the mouth is at y 153
+	s, fbs = run([]Challenge{TurnLeft}, frame(0, withGray(cut, 0)), frame(200, withGray(cut, 0)))
+	if s.Neutral || fbs[1].Guidance != GuideCenterFace {
+		t.Errorf("the mouth off the frame: neutral %v, guidance %q", s.Neutral, fbs[1].Guidance)
+	}
+	// A patch smeared along the rows fits all along them: nothing was
+	// found, rather than a point sliding wherever the search breaks the
+	// tie.
+	smeared := texture(1, w, h, 0, 0)
+	for y := 0; y < h; y++ {
+		for x := 1; x < w; x++ {
+			smeared.Pix[y*w+x] = smeared.Pix[y*w]
+		}
+	}
+	tr, _ = startTrack(frame(200, withGray(smeared, 0)))
+	if tr == nil || tr.follow(frame(400, withGray(smeared, 0))) {
+		t.Errorf("followed a smeared picture to %v", tr.Pos)
 	}
 	// Frames without pictures (none of this package's other tests has
 	// them) are not followed.

@@ -201,8 +201,10 @@ func TestLivenessBentPrint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.BentTurns != 1 || st.Bend >= liveness.Defaults.MinBend {
-		t.Errorf("profile bend %.2f over %d turns, want one under %.2f", st.Bend, st.BentTurns, liveness.Defaults.MinBend)
+	// The landmarks saw depth: the profile is what stopped it.
+	if st.BentTurns != 1 || st.Bend >= liveness.Defaults.MinBend || st.Turns != 1 || st.NoseDepth < liveness.Defaults.MinNoseDepth {
+		t.Errorf("profile bend %.2f over %d turns, want one under %.2f; nose depth %.2f over %d, want one above %.2f",
+			st.Bend, st.BentTurns, liveness.Defaults.MinBend, st.NoseDepth, st.Turns, liveness.Defaults.MinNoseDepth)
 	}
 	t.Logf("a bent print: nose depth %.2f, profile bend %.2f", st.NoseDepth, st.Bend)
 }

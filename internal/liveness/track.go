@@ -41,6 +41,9 @@ type Track struct {
 	Patch [numTracked][]byte     `json:"patch"`
 	W     int                    `json:"w"` // the frame's size: another size ends the track
 	H     int                    `json:"h"`
+	// Scale is the working picture's size over the frame's (positions,
+	// IOD and patches are in its pixels).
+	Scale float64 `json:"scale"`
 	// Lost: a point could not be found after the movement was followed
 	// far enough; what was measured stands, nothing more is followed.
 	Lost bool `json:"lost,omitempty"`
@@ -63,42 +66,71 @@ func profilePoints(lm *[68][2]float64, w float64) [numTracked][2]float64 {
 	}
 }
 
-// startTrack begins following the profile in the movement's neutral frame;
-// nil when the frame has no pixels or landmarks.
-func startTrack(o Observation) *Track {
+// Tracking works on the frame shrunk so that the eyes are at most
+// trackIOD px apart (its cost grows with the fourth power of the face's
+// size), and needs them at least minTrackIOD px apart in the frame (below
+// that a pixel of noise is a large bend).
+const (
+	trackIOD    = 64
+	minTrackIOD = 28
+)
+
+// startTrack begins following the profile in the movement's neutral frame.
+// It returns nil and the guidance to give when it cannot: the face is too
+// small (move_closer) or a patch would cross the frame's edge
+// (center_face); nil and "" when the frame has no pixels (the checker's
+// own tests: the service always gives them).
+func startTrack(o Observation) (*Track, string) {
 	if o.Gray == nil || !o.HasLandmarks {
-		return nil
+		return nil, ""
 	}
-	w := float64(o.Gray.W)
-	t := &Track{At: o.ClientAt, W: o.Gray.W, H: o.Gray.H, IOD: iod(&o.Landmarks) * w}
+	eyes := iod(&o.Landmarks) * float64(o.Gray.W)
+	if eyes < minTrackIOD {
+		return nil, GuideMoveCloser
+	}
+	t := &Track{At: o.ClientAt, W: o.Gray.W, H: o.Gray.H, Scale: math.Min(1, trackIOD/eyes)}
+	g := t.picture(o.Gray)
+	t.IOD = iod(&o.Landmarks) * float64(g.W)
 	t.Half = max(5, int(math.Round(0.18*t.IOD)))
-	t.LM = profilePoints(&o.Landmarks, w)
+	t.LM = profilePoints(&o.Landmarks, float64(g.W))
 	t.Pos, t.Base = t.LM, t.LM
 	for i := range t.Pos {
-		if t.Patch[i] = patch(o.Gray, t.Pos[i], t.Half); t.Patch[i] == nil {
-			return nil
+		if t.Patch[i] = patch(g, t.Pos[i], t.Half); t.Patch[i] == nil {
+			return nil, GuideCenterFace
 		}
 	}
-	return t
+	return t, ""
 }
 
-// follow finds the points again in the frame o; false when one is lost
-// (the movement then has to be made again).
+// picture is the frame's grey picture at the track's scale.
+func (t *Track) picture(g *raster.Gray) *raster.Gray {
+	if t.Scale >= 1 {
+		return g
+	}
+	return g.Shrink(max(1, int(math.Round(float64(g.W)*t.Scale))), max(1, int(math.Round(float64(g.H)*t.Scale))))
+}
+
+// follow finds the points again in the frame o; false when one is lost:
+// not found (correlation under MinMatch), or found in more than one place
+// (a patch smeared along a line matches all along it, and would let the
+// point slide wherever the search breaks the tie).
 func (t *Track) follow(o Observation) bool {
 	if o.Gray == nil || !o.HasLandmarks || o.Gray.W != t.W || o.Gray.H != t.H {
 		return false
 	}
-	lm := profilePoints(&o.Landmarks, float64(t.W))
+	g := t.picture(o.Gray)
+	lm := profilePoints(&o.Landmarks, float64(g.W))
 	radius := max(4, int(math.Round(0.15*t.IOD)))
 	for i := range t.Pos {
 		// Where the landmarks moved the point is the first guess.
 		guess := [2]float64{t.Pos[i][0] + lm[i][0] - t.LM[i][0], t.Pos[i][1] + lm[i][1] - t.LM[i][1]}
-		at, score := match(o.Gray, t.Patch[i], t.Half, guess, radius)
+		at, score := match(g, t.Patch[i], t.Half, guess, radius)
+
 		if score < MinMatch {
 			return false
 		}
 		t.Pos[i] = at
-		if t.Patch[i] = patch(o.Gray, at, t.Half); t.Patch[i] == nil {
+		if t.Patch[i] = patch(g, at, t.Half); t.Patch[i] == nil {
 			return false
 		}
 	}
@@ -142,6 +174,12 @@ func (t *Track) bend(axis int, deg float64) float64 {
 	l := math.Hypot(t.Base[trMouth][0]-t.Base[trNasion][0], t.Base[trMouth][1]-t.Base[trNasion][1])
 	return (a0 - a1) * l / (sin * t.IOD)
 }
+
+// ambiguous is how close (in correlation) a second place may fit before
+// a match counts as not found.
+const ambiguous = 0.01
+
+func abs(v int) int { return max(v, -v) }
 
 // patch copies the square of half side half around p, or nil when it is
 // not wholly inside the picture.
@@ -213,6 +251,16 @@ func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) (
 		return guess, -1
 	}
 	bx, by := bi%side, bi/side
+	// Another place, half the search's reach away or more, that fits as
+	// well: the patch has no texture across some direction (smeared along
+	// a line, it fits all along it); nothing was found. (Nearer places
+	// fit almost as well on any smooth patch.)
+	far := max(3, radius/2)
+	for k, v := range scores {
+		if v >= best-ambiguous && (abs(k%side-bx) >= far || abs(k/side-by) >= far) {
+			return guess, -1
+		}
+	}
 	// A parabola through the best score and its neighbours on each axis.
 	refine := func(l, c, r float64) float64 {
 		d := l - 2*c + r
