@@ -23,7 +23,11 @@ type Actor struct {
 	Lit bool
 	// Strength of the screen's light on a surface facing it; 0.3 when 0.
 	Strength float64
-	Rand     *rand.Rand
+	// Over multiplies the turns and look-ups asked for (0: as asked): an
+	// attacker who learned that a turned picture reads as less turned
+	// than it is.
+	Over float64
+	Rand *rand.Rand
 
 	task   string
 	target float64
@@ -51,15 +55,19 @@ func (a *Actor) Ask(task string, target float64, colors []string, flashMS int, n
 	if task != a.task || target != a.target {
 		a.task, a.target, a.since, a.from = task, target, now, a.pose
 		a.goal = Pose{Distance: 4}
+		angle := target // turns and look-ups
+		if a.Over > 0 {
+			angle *= a.Over
+		}
 		switch task {
 		// People overshoot what they are asked a little; the face engine
 		// also measures a rendered turn about a fifth short.
 		case "turn_left":
-			a.goal.Yaw = 1.25*target + 5 // the face turns towards the image's right
+			a.goal.Yaw = 1.25*angle + 5 // the face turns towards the image's right
 		case "turn_right":
-			a.goal.Yaw = -(1.25*target + 5)
+			a.goal.Yaw = -(1.25*angle + 5)
 		case "look_up":
-			a.goal.Pitch = 1.5*target + 6
+			a.goal.Pitch = 1.5*angle + 6
 		case "come_closer":
 			a.goal.Distance = 4 / (target + 0.12)
 		case "light":

@@ -107,8 +107,8 @@ type Config struct {
 	MinPitchDepth float64
 	// The profile (track.go): over a turn, how far the nose tip, followed
 	// by its pixels, left the line from the nasion to the mouth, over the
-	// sine of the turn, in eye distances (the median over the turned
-	// frames): the nose's depth in front of that line on a head, 0 on a
+	// sine of the turn, in eye distances (the median over the frames
+	// turned furthest: mostTurned): the nose's depth in front of that line on a head, 0 on a
 	// print flat or bent around a vertical axis (MinBend). Under a
 	// look-up, how far it moved along that line (MinBendUp).
 	MinBend   float64
@@ -276,6 +276,10 @@ func (s *State) Progress() float64 {
 // reference exists, then every third frame.
 func (s *State) WantsEmbedding() bool { return s.Reference == nil || s.Frames%3 == 0 }
 
+// WantsPicture says whether the next frame's grey picture is needed: only
+// head movements follow the profile by its pixels (startTrack, follow).
+func (s *State) WantsPicture() bool { return isTurn(s.Current()) || s.Current() == LookUp }
+
 // WantsExpression says whether the next frame needs the expression model.
 func (s *State) WantsExpression() bool { return s.Current() == Smile && s.Neutral }
 
@@ -368,7 +372,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 		}
 		// A head movement starts only where its profile can be followed.
 		var track *Track
-		if cur := s.Current(); isTurn(cur) || cur == LookUp {
+		if s.WantsPicture() {
 			var guide string
 			if track, guide = startTrack(o); guide != "" {
 				fb.Guidance = guide

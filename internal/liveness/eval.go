@@ -76,20 +76,13 @@ type actorPlayer struct {
 	a      *headgen.Actor
 	follow bool            // it does what it is asked (a still photograph does not)
 	screen *headgen.Screen // it is shown on a screen filmed by the camera
-	// over multiplies the angles asked for (an attacker who learned that a
-	// turned picture reads as less turned than it is)
-	over float64
-	r    *rand.Rand
+	r      *rand.Rand
 }
 
 func (p *actorPlayer) frame(t Task, now time.Time) ([]byte, time.Time) {
 	var start time.Time
 	if p.follow {
-		target := t.Target
-		if p.over > 0 && (isTurn(t.Type) || t.Type == LookUp) {
-			target *= p.over
-		}
-		start = p.a.Ask(string(t.Type), target, t.Colors, t.FlashMS, now)
+		start = p.a.Ask(string(t.Type), t.Target, t.Colors, t.FlashMS, now)
 	}
 	img := p.a.Head.Render(p.a.Pose(now), 640, 480)
 	if p.screen != nil {
@@ -158,8 +151,8 @@ func poseSlideshow(sub Subject, same []Subject, r *rand.Rand) player {
 // screen.
 func acting(shape headgen.Shape, sway float64, follow bool, over float64) func(Subject, []Subject, *rand.Rand) player {
 	return func(sub Subject, _ []Subject, r *rand.Rand) player {
-		return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, shape), Sway: sway, Lit: true, Rand: r},
-			follow: follow, over: over, r: r}
+		return &actorPlayer{a: &headgen.Actor{Head: headgen.Build(sub.Image, sub.Face.Landmarks, shape), Sway: sway, Lit: true, Over: over, Rand: r},
+			follow: follow, r: r}
 	}
 }
 

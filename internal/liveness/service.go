@@ -397,6 +397,9 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 		return Progress{}, err
 	}
 	o := observe(img, faces, f, now)
+	if r.st.WantsPicture() && o.HasLandmarks {
+		o.Gray = img.Gray()
+	}
 	fb := r.s.o.Config.Step(r.st, o)
 	r.dirty = true
 	if err := r.keepImages(ctx, f, faces, fb); err != nil {
@@ -437,7 +440,6 @@ func observe(img *raster.Image, faces []*face.Face, f Frame, now time.Time) Obse
 		o.Landmarks[i] = [2]float64{p.X / w, p.Y / w}
 	}
 	o.HasLandmarks = true
-	o.Gray = img.Gray()
 	o.Luma = meanLuma(img, lf.Box)
 	centres, half := RegionCentres(&o.Landmarks)
 	for r, c := range centres {

@@ -192,7 +192,7 @@ func TestLivenessBentPrint(t *testing.T) {
 	f := newFixture(t, liveness.TurnLeft, liveness.LookUp, liveness.ComeCloser, liveness.Light)
 	id := f.start(t)
 	print := testenv.NewPerson(t, engine(t), headgen.Cylinder, 1)
-	print.Over = 1.6
+	print.TurnFurther(1.6)
 	p := f.play(t, id, print, 200)
 	if p.Result == nil || p.Result.Status != liveness.StatusFailed || !slices.Contains(p.Result.Reasons, liveness.ReasonFlat) {
 		t.Fatalf("a bent print: %+v", p.Result)

@@ -2,7 +2,6 @@ package liveness
 
 import (
 	"math"
-	"time"
 
 	"github.com/kycd/kycd/internal/raster"
 )
@@ -30,9 +29,8 @@ const (
 )
 
 // Track follows the profile's points through one head movement. Positions
-// are in the frame's pixels.
+// are in the pixels of the working picture (the frame shrunk by Scale).
 type Track struct {
-	At    time.Time              `json:"at"`
 	Pos   [numTracked][2]float64 `json:"pos"`  // where each point is
 	LM    [numTracked][2]float64 `json:"lm"`   // where the landmarks put it in the same frame
 	Base  [numTracked][2]float64 `json:"base"` // where it was in the neutral frame
@@ -88,7 +86,7 @@ func startTrack(o Observation) (*Track, string) {
 	if eyes < minTrackIOD {
 		return nil, GuideMoveCloser
 	}
-	t := &Track{At: o.ClientAt, W: o.Gray.W, H: o.Gray.H, Scale: math.Min(1, trackIOD/eyes)}
+	t := &Track{W: o.Gray.W, H: o.Gray.H, Scale: math.Min(1, trackIOD/eyes)}
 	g := t.picture(o.Gray)
 	t.IOD = iod(&o.Landmarks) * float64(g.W)
 	t.Half = max(5, int(math.Round(0.18*t.IOD)))
@@ -134,7 +132,7 @@ func (t *Track) follow(o Observation) bool {
 			return false
 		}
 	}
-	t.LM, t.At = lm, o.ClientAt
+	t.LM = lm
 	return true
 }
 

@@ -16,9 +16,6 @@ import (
 // challenge asks and lit by the light challenge's colours.
 type Person struct {
 	a *headgen.Actor
-	// Over multiplies the angles asked for (0: as asked): an attacker who
-	// learned that a turned picture reads as less turned than it is.
-	Over float64
 }
 
 // NewPerson makes a person of shape; seed varies its sway and the camera's
@@ -48,16 +45,16 @@ func Head(t testing.TB, e *face.Engine, photo string, shape headgen.Shape) *head
 // task (the zero Task before the session began), and, during the light
 // challenge, when the page began showing its colours.
 func (p *Person) Frame(task liveness.Task, now time.Time) (jpeg []byte, lightStart time.Time) {
-	target := task.Target
-	if p.Over > 0 && task.Type != liveness.ComeCloser {
-		target *= p.Over
-	}
-	lightStart = p.a.Ask(string(task.Type), target, task.Colors, task.FlashMS, now)
+	lightStart = p.a.Ask(string(task.Type), task.Target, task.Colors, task.FlashMS, now)
 	if task.Type != liveness.Light {
 		lightStart = time.Time{}
 	}
 	return p.a.Frame(now, 640, 480), lightStart
 }
+
+// TurnFurther makes the person (an attacker with a picture) turn and look
+// up k times as far as asked.
+func (p *Person) TurnFurther(k float64) { p.a.Over = k }
 
 // Heard lets the person follow the session's advice to look straight at
 // the camera.
