@@ -113,6 +113,12 @@ type Config struct {
 	// look-up, how far it moved along that line (MinBendUp).
 	MinBend   float64
 	MinBendUp float64
+	// ProfileRetries is how many times in a session a movement whose
+	// profile alone read flat (the landmarks' depth passed) is asked for
+	// again instead of failing the session: a head's low bend is a
+	// one-off (a turn read badly, a patch followed a little off), a
+	// print's is every time (docs/liveness.md).
+	ProfileRetries int
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) may change by at most
 	// ShapeJump eye distances (RMS), the face's brightness by LumaJump
@@ -155,7 +161,7 @@ var Defaults = Config{
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
-	MinBend: 0.14, MinBendUp: math.Inf(-1),
+	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
 	SpikeMin: 0.05, SpikeRatio: 3, SpikeGap: 250 * time.Millisecond,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
@@ -219,9 +225,10 @@ type State struct {
 	BendUp     float64   `json:"bend_up"`          // and over the look-ups (BentNods of them)
 	BentTurns  int       `json:"bent_turns,omitempty"`
 	BentNods   int       `json:"bent_nods,omitempty"`
-	MaxJump    float64   `json:"max_jump"`        // the largest frame-to-frame shape change
-	Break      string    `json:"break,omitempty"` // what broke the continuity: shape, spike, scale or brightness
-	Jumps      []float64 `json:"jumps,omitempty"` // the last two frame-to-frame changes (0 across a gap)
+	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
+	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
+	Break      string    `json:"break,omitempty"`   // what broke the continuity: shape, spike, scale or brightness
+	Jumps      []float64 `json:"jumps,omitempty"`   // the last two frame-to-frame changes (0 across a gap)
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
 	Samples    []LightSample `json:"samples,omitempty"`
@@ -404,7 +411,16 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	}
 	c.sampleDepth(s, o)
 	if c.met(s, o) {
-		if reason := c.depth(s, o); reason != "" {
+		if reason, profileOnly := c.depth(s, o); reason != "" {
+			if profileOnly && s.Retried < c.ProfileRetries {
+				// Once a session: the movement again, from a frontal
+				// face, with its own time.
+				s.Retried++
+				s.forget()
+				s.AskedAt = o.ClientAt
+				fb.Guidance = GuideLookStraight
+				return fb
+			}
 			s.fail(reason)
 			return Feedback{Guidance: GuideDone}
 		}
@@ -501,11 +517,12 @@ const lookUpYaw = 18
 // of the rotation: sideways under a turn, upwards under a look-up. A flat
 // picture has its nose painted between them and moves with them. (A print
 // bent into a cylinder has its painted nose in front of its sides and shows
-// depth both ways: docs/accuracy.md.)
-func (c Config) depth(s *State, o Observation) string {
+// depth both ways: docs/accuracy.md.) profileOnly says that the landmarks'
+// depth passed and only the profile read flat.
+func (c Config) depth(s *State, o Observation) (reason string, profileOnly bool) {
 	cur := s.Current()
 	if !isTurn(cur) && cur != LookUp {
-		return ""
+		return "", false
 	}
 	flat := false
 	// The median over the rotated frames: one frame's landmarks are noisy.
@@ -520,22 +537,23 @@ func (c Config) depth(s *State, o Observation) string {
 		flat = d < floor
 	}
 	// The profile, followed by its pixels, when the frames had them.
+	bentFlat := false
 	if s.Track != nil {
 		if b, ok := mostTurned(s.Bends); !ok {
-			flat = true
+			bentFlat = true
 		} else {
 			smallest, count, floor := &s.Bend, &s.BentTurns, c.MinBend
 			if cur == LookUp {
 				smallest, count, floor = &s.BendUp, &s.BentNods, c.MinBendUp
 			}
 			record(smallest, count, b)
-			flat = flat || b < floor
+			bentFlat = b < floor
 		}
 	}
-	if flat {
-		return ReasonFlat
+	if flat || bentFlat {
+		return ReasonFlat, !flat
 	}
-	return ""
+	return "", false
 }
 
 // median is the median of v; false when v is empty.

@@ -558,9 +558,26 @@ func TestProfileTrack(t *testing.T) {
 		again.Track.Pos != s.Track.Pos || again.Track.Scale != s.Track.Scale {
 		t.Fatalf("the track after JSON: %+v, %v", again.Track, err)
 	}
-	Defaults.Step(&again, frame(800, yaw(-22), withGray(blank, 0)))
-	if !slices.Contains(again.Reasons, ReasonFlat) || again.BentTurns != 1 || math.Abs(again.Bend) > 0.05 || again.Turns != 1 || again.NoseDepth < Defaults.MinNoseDepth {
-		t.Errorf("a still picture under turning landmarks: reasons %v, bend %.2f over %d, nose depth %.2f", again.Reasons, again.Bend, again.BentTurns, again.NoseDepth)
+	// Its landmarks' depth passes and its profile alone is flat: the
+	// turn is asked for once more (ProfileRetries), from a frontal face
+	// and with its own time; flat again, the session fails.
+	twice := again
+	fb := Defaults.Step(&again, frame(800, yaw(-22), withGray(blank, 0)))
+	if again.Done || again.Retried != 1 || again.Neutral || fb.Guidance != GuideLookStraight || !again.AskedAt.Equal(t0.Add(800*time.Millisecond)) ||
+		again.BentTurns != 1 || math.Abs(again.Bend) > 0.05 || again.Turns != 1 || again.NoseDepth < Defaults.MinNoseDepth {
+		t.Errorf("a still picture under turning landmarks, first time: done %v, retried %d, guidance %q, bend %.2f over %d, nose depth %.2f",
+			again.Done, again.Retried, fb.Guidance, again.Bend, again.BentTurns, again.NoseDepth)
+	}
+	twice.Retried = Defaults.ProfileRetries
+	Defaults.Step(&twice, frame(800, yaw(-22), withGray(blank, 0)))
+	if !slices.Contains(twice.Reasons, ReasonFlat) || !twice.Done {
+		t.Errorf("a still picture under turning landmarks, again: reasons %v", twice.Reasons)
+	}
+	// A turn whose landmarks read flat is not asked for again.
+	s, _ = run([]Challenge{TurnLeft}, frame(0, withGray(g, 0)), frame(200, withGray(g, 0)), frame(350, flatYaw(-12), withGray(g, 0)),
+		frame(500, flatYaw(-18), withGray(g, 0)), frame(650, flatYaw(-26), withGray(g, 0)))
+	if !slices.Contains(s.Reasons, ReasonFlat) || s.Retried != 0 {
+		t.Errorf("flat landmarks: reasons %v, retried %d", s.Reasons, s.Retried)
 	}
 	// A frame whose profile cannot be followed is no start for a
 	// movement: a face too small for its pixels to say anything, a
