@@ -209,8 +209,11 @@ type State struct {
 	FirstAt    time.Time `json:"first_at"` // client time of the first frame
 	FirstRecv  time.Time `json:"first_recv"`
 	LastAt     time.Time `json:"last_at"`
-	LastFrame  string    `json:"last_frame,omitempty"` // a digest of the last frame's bytes: a repeat is skipped
-	Reference  []float32 `json:"reference,omitempty"`  // embedding of the first good frontal frame
+	LastFrame  string    `json:"last_frame,omitempty"`  // a digest of the last frame's bytes: a repeat is skipped
+	Reference  []float32 `json:"reference,omitempty"`   // embedding of the first frontal frame, or of the first with open eyes (RefOpen)
+	RefOpen    bool      `json:"ref_open,omitempty"`    // the reference's eyes read open
+	ImageSharp float64   `json:"image_sharp,omitempty"` // the kept reference image's sharpness (the service's)
+	ImageOpen  bool      `json:"image_open,omitempty"`  // and whether its eyes read open
 	MinCos     float64   `json:"min_cos"`
 	Checked    int       `json:"checked"` // frames compared with the reference
 	Prev       *Baseline `json:"prev,omitempty"`
@@ -294,7 +297,7 @@ func (s *State) WantsExpression() bool { return s.Current() == Smile && s.Neutra
 type Feedback struct {
 	Guidance string // a Guide* code or the current challenge
 	Met      bool   // this frame completed a challenge
-	Frontal  bool   // a frontal, neutral, sharp frame: a reference candidate
+	Frontal  bool   // a frontal, neutral frame: a reference candidate (the service prefers open eyes, then sharpness)
 }
 
 // Repeat moves session s on by a frame that repeats the previous one's
@@ -343,9 +346,10 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	s.FaceFrames++
 	s.RealSum += o.Real
 	if o.Embedding != nil {
+		open := o.EyesOpen >= c.EyesOpen
 		if s.Reference == nil {
-			if c.frontal(o) {
-				s.Reference = o.Embedding
+			if c.frontal(s, o) {
+				s.Reference, s.RefOpen = o.Embedding, open
 			}
 		} else {
 			cos := cosine(s.Reference, o.Embedding)
@@ -354,6 +358,13 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			if cos < c.SameFace {
 				s.fail(ReasonFaceChanged)
 				return Feedback{Guidance: GuideDone}
+			}
+			// A reference taken with the eyes read closed (glasses, or a
+			// squint) gives way to the first frontal frame of the same
+			// face with them open: the face match and the duplicate
+			// search compare this embedding.
+			if !s.RefOpen && open && c.frontal(s, o) {
+				s.Reference, s.RefOpen = o.Embedding, true
 			}
 		}
 	}
@@ -371,7 +382,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			return Feedback{Guidance: GuideCenterFace}
 		}
 	}
-	fb := Feedback{Frontal: c.frontal(o)}
+	fb := Feedback{Frontal: c.frontal(s, o)}
 	if !s.Neutral {
 		if !fb.Frontal {
 			fb.Guidance = GuideLookStraight
@@ -459,9 +470,13 @@ func baseline(o Observation) Baseline {
 		Landmarks: o.Landmarks, HasLandmarks: o.HasLandmarks}
 }
 
-// frontal is a face looking at the camera with open eyes.
-func (c Config) frontal(o Observation) bool {
-	return math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch && o.EyesOpen >= c.EyesOpen
+// frontal is a face looking at the camera. Its eyes need not read open:
+// the eye model reads eyes behind glasses, with the screen's glare on
+// them, as closed (0.05–0.2), and a person cannot open them further. Only
+// a blink starts from eyes seen open.
+func (c Config) frontal(s *State, o Observation) bool {
+	facing := math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch
+	return facing && (s.Current() != Blink || o.EyesOpen >= c.EyesOpen)
 }
 
 // met reports whether the frame completes the current task, measured

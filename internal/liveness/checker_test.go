@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/raster"
+	"github.com/kycd/kycd/internal/store"
 )
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -161,6 +163,73 @@ func TestChallengesPass(t *testing.T) {
 				t.Errorf("%s: done %v passed %v reasons %v", tt.name, s.Done, s.Passed, s.Reasons)
 			}
 		})
+	}
+}
+
+// TestGlasses: eyes behind glasses, which the eye model reads as closed,
+// do not keep a person from starting a movement or giving the reference;
+// a blink still starts only from eyes seen open.
+func TestGlasses(t *testing.T) {
+	closed := func(fs []Observation) []Observation {
+		for i := range fs {
+			fs[i].EyesOpen = 0.08
+		}
+		return fs
+	}
+	frames := closed(append([]Observation{frame(0), frame(200)}, turn(400, -26)...))
+	s, fbs := run([]Challenge{TurnLeft}, frames...)
+	if !s.Passed || s.Reference == nil || !fbs[0].Frontal {
+		t.Errorf("a turn with eyes read closed: passed %v, reasons %v, reference %v", s.Passed, s.Reasons, s.Reference != nil)
+	}
+	s, fbs = run([]Challenge{Blink}, closed([]Observation{frame(0), frame(200), frame(400)})...)
+	if s.Neutral || fbs[2].Guidance != GuideLookStraight {
+		t.Errorf("a blink from eyes read closed: neutral %v, guidance %q", s.Neutral, fbs[2].Guidance)
+	}
+	// The identity reference taken with the eyes read closed gives way to
+	// the first frontal frame of the same face with them open (the face
+	// match and the duplicate search use it); not to a turned one.
+	frames = closed([]Observation{frame(0), frame(200)})
+	frames = append(frames, frame(400, yaw(-14), person(0.9, 0.44)), frame(600, person(0.8, 0.6)), frame(800, person(0.6, 0.8)))
+	frames[1].Embedding = nil
+	s, _ = run([]Challenge{TurnLeft}, frames...)
+	if !s.RefOpen || s.Reference[0] != 0.8 || s.Done {
+		t.Errorf("reference %v (eyes open %v), done %v %v; want the first open-eyed frontal frame's", s.Reference, s.RefOpen, s.Done, s.Reasons)
+	}
+}
+
+// TestReferenceImage: the service keeps as the reference image a frontal
+// frame with open eyes before a sharper one without (unless half as
+// sharp), then the sharper one, across the requests of a session.
+func TestReferenceImage(t *testing.T) {
+	st, l := &State{}, &store.LivenessSession{}
+	keep := func(open bool, sharp float64) bool {
+		r := &Run{s: &Service{o: Options{Config: Defaults}}, l: l, st: st} // a request of its own
+		f := &face.Face{EyesOpen: 0.1, Sharpness: sharp}
+		if open {
+			f.EyesOpen = 0.9
+		}
+		if !r.better(f) {
+			return false
+		}
+		l.ReferenceKey, st.ImageOpen, st.ImageSharp = "reference", open, sharp
+		return true
+	}
+	for i, c := range []struct {
+		open  bool
+		sharp float64
+		kept  bool
+	}{
+		{false, 60, true},  // the first frontal frame
+		{false, 61, false}, // not clearly sharper
+		{true, 35, true},   // open eyes, though less sharp
+		{false, 90, false}, // sharper, eyes closed
+		{true, 30, false},
+		{true, 50, true},
+		{true, 20, false},
+	} {
+		if got := keep(c.open, c.sharp); got != c.kept {
+			t.Errorf("frame %d (open %v, sharpness %.0f): kept %v, want %v", i, c.open, c.sharp, got, c.kept)
+		}
 	}
 }
 
@@ -561,7 +630,10 @@ func TestProfileTrack(t *testing.T) {
 	// Its landmarks' depth passes and its profile alone is flat: the
 	// turn is asked for once more (ProfileRetries), from a frontal face
 	// and with its own time; flat again, the session fails.
-	twice := again
+	var twice State // the same state, its own copy
+	if err := json.Unmarshal(data, &twice); err != nil {
+		t.Fatal(err)
+	}
 	fb := Defaults.Step(&again, frame(800, yaw(-22), withGray(blank, 0)))
 	if again.Done || again.Retried != 1 || again.Neutral || fb.Guidance != GuideLookStraight || !again.AskedAt.Equal(t0.Add(800*time.Millisecond)) ||
 		again.BentTurns != 1 || math.Abs(again.Bend) > 0.05 || again.Turns != 1 || again.NoseDepth < Defaults.MinNoseDepth {

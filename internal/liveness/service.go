@@ -285,13 +285,12 @@ type Result struct {
 // Run is a session being fed frames, by one connection or request, which
 // holds the session's lease until Close.
 type Run struct {
-	s         *Service
-	l         *store.LivenessSession
-	st        *State
-	p         *kyc.Principal
-	bestSharp float64
-	last      Progress
-	dirty     bool
+	s     *Service
+	l     *store.LivenessSession
+	st    *State
+	p     *kyc.Principal
+	last  Progress
+	dirty bool
 }
 
 // Begin loads a session to feed it frames and takes its lease: one
@@ -306,7 +305,7 @@ func (s *Service) Begin(ctx context.Context, p *kyc.Principal, id string) (*Run,
 	if !p.Owns(v) {
 		return nil, kyc.Errorf(kyc.Forbidden, "only the case's applicant or the integrator that started it can send frames")
 	}
-	r := &Run{s: s, l: l, st: st, p: p, bestSharp: -1}
+	r := &Run{s: s, l: l, st: st, p: p}
 	switch l.Status {
 	case StatusSucceeded, StatusFailed:
 		return nil, kyc.Errorf(kyc.Conflict, "this liveness session is over: start a new one")
@@ -489,12 +488,26 @@ func meanColour(img *raster.Image, x, y, half float64) [3]float64 {
 	return out
 }
 
+// better says whether a frontal face makes a better reference image than
+// the one kept (by any request of the session): open eyes first (eyes
+// behind glasses may never read open) unless half as sharp, then
+// sharpness.
+func (r *Run) better(f *face.Face) bool {
+	if r.l.ReferenceKey == "" {
+		return true
+	}
+	if open := f.EyesOpen >= r.s.o.Config.EyesOpen; open != r.st.ImageOpen {
+		return open && f.Sharpness >= r.st.ImageSharp/2
+	}
+	return f.Sharpness > r.st.ImageSharp+2
+}
+
 // keepImages stores the sharpest frontal frame as the reference image and,
 // up to four, the frames that started the session and met each challenge.
 func (r *Run) keepImages(ctx context.Context, f Frame, faces []*face.Face, fb Feedback) error {
 	l := r.l
-	if fb.Frontal && len(faces) == 1 && faces[0].Sharpness > r.bestSharp+2 {
-		r.bestSharp = faces[0].Sharpness
+	if fb.Frontal && len(faces) == 1 && r.better(faces[0]) {
+		r.st.ImageOpen, r.st.ImageSharp = faces[0].EyesOpen >= r.s.o.Config.EyesOpen, faces[0].Sharpness
 		l.ReferenceKey = imageKey(l, "reference")
 		if err := r.s.put(ctx, l, l.ReferenceKey, "liveness_reference", f.JPEG); err != nil {
 			return err
@@ -601,7 +614,8 @@ func (r *Run) Save(ctx context.Context) error {
 		r.s.o.Logger.Info("liveness decided", "session", l.ID, "status", l.Status, "reasons", fmt.Sprint(l.Reasons),
 			"index", st.Index, "tasks", len(st.Tasks), "frames", st.Frames, "face_frames", st.FaceFrames,
 			"client_ms", st.LastAt.Sub(st.FirstAt).Milliseconds(),
-			"nose_depth", round2(st.NoseDepth), "pitch_depth", round2(st.PitchDepth), "max_jump", round2(st.MaxJump), "break", st.Break,
+			"nose_depth", round2(st.NoseDepth), "pitch_depth", round2(st.PitchDepth), "bend", round2(st.Bend), "asked_again", st.Retried,
+			"reference_eyes_open", st.RefOpen, "max_jump", round2(st.MaxJump), "break", st.Break,
 			"light_corr", round2(st.LightCorr), "light_ratio", round2(st.LightRatio), "min_cos", round2(st.MinCos))
 	}
 	r.dirty = false
