@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kycd/kycd/internal/blob"
@@ -89,6 +90,15 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	svc := liveness.NewService(db, e, blobs, keyring, liveness.Options{Now: clock.Now, MaxSessions: 1 << 30, Rand: rand.NewChaCha8(chacha)})
 	fmt.Fprintf(stdout, "%d photographs of %d on the %s split; %d sessions per scenario, seed %d\n\n",
 		len(subjects), len(all), split, n, seed)
+	var unread []string
+	for _, s := range subjects {
+		if !s.Readable {
+			unread = append(unread, "`"+s.Path+"`")
+		}
+	}
+	if len(unread) > 0 {
+		fmt.Fprintf(stdout, "Rendered heads the face engine does not read turned and raised at least half as far as rendered (they stay in every scenario): %s\n\n", strings.Join(unread, ", "))
+	}
 	rows, err := svc.Evaluate(ctx, clock, subjects, n, seed, stderr)
 	if err != nil {
 		return err
