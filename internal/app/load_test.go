@@ -111,8 +111,8 @@ func (c *cluster) drive(t *testing.T, clients int, d time.Duration) *loadResult 
 				vid := v["id"].(string)
 				// Each case is a new person: one rendered person reused for
 				// case after case drifts (its sway and its camera's noise go
-				// on) and, at its 15th check in a row, fails the spike rule
-				// even on an idle server (issue 13).
+				// on): at its 15th check in a row it failed the continuity
+				// check even on an idle server (issue 13).
 				person := testenv.NewPerson(t, eng, headgen.Solid, people.Add(1))
 				t0 = time.Now()
 				if err := on().tryLiveness(vid, person); err != nil {

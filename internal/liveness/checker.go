@@ -130,14 +130,6 @@ type Config struct {
 	ShapeJump float64
 	LumaJump  float64
 	ScaleJump float64
-	// A spike: a frame-to-frame change of at least SpikeMin that is more
-	// than SpikeRatio times the changes just before and after it. A head
-	// speeds up and slows down; a slideshow stands still, jumps, and
-	// stands still. Judged only between frames at most SpikeGap apart: at
-	// a few frames a second a head's quick turn looks the same.
-	SpikeMin   float64
-	SpikeRatio float64
-	SpikeGap   time.Duration
 	// Light: the colours' echo on the nose must correlate with the
 	// sequence (MinLightCorr) and be strong enough to measure
 	// (MinLightGain: relative change per colour channel); the sides'
@@ -163,7 +155,6 @@ var Defaults = Config{
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, LumaJump: 0.3, ScaleJump: 0.2,
-	SpikeMin: 0.05, SpikeRatio: 3, SpikeGap: 250 * time.Millisecond,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
 
@@ -230,8 +221,7 @@ type State struct {
 	BentNods   int       `json:"bent_nods,omitempty"`
 	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
 	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
-	Break      string    `json:"break,omitempty"`   // what broke the continuity: shape, spike, scale or brightness
-	Jumps      []float64 `json:"jumps,omitempty"`   // the last two frame-to-frame changes (0 across a gap)
+	Break      string    `json:"break,omitempty"`   // what broke the continuity: shape, scale or brightness
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
 	Samples    []LightSample `json:"samples,omitempty"`
@@ -703,7 +693,6 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	cur := baseline(o)
 	s.Prev = &cur
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
-		s.Jumps = nil
 		if prev != nil && o.ClientAt.Sub(prev.At) > c.MaxGap && s.Current() != Light {
 			s.forget()
 		}
@@ -715,19 +704,6 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	s.MaxJump = math.Max(s.MaxJump, jump)
 	if jump > c.ShapeJump {
 		return "shape"
-	}
-	// Was the previous change a spike between this one and the one before?
-	// (Not under the light challenge: the flashing colours shake the
-	// landmarks a little, and the head is held still there anyway.)
-	if o.ClientAt.Sub(prev.At) > c.SpikeGap {
-		s.Jumps = nil
-	}
-	if n := len(s.Jumps); n == 2 && s.Current() != Light && s.Jumps[1] >= c.SpikeMin && s.Jumps[1] > c.SpikeRatio*math.Max(math.Max(s.Jumps[0], jump), 0.01) {
-		return "spike"
-	}
-	s.Jumps = append(s.Jumps, jump)
-	if len(s.Jumps) > 2 {
-		s.Jumps = s.Jumps[1:]
 	}
 	// The scale by the landmarks' spread, not the detector's box: the box
 	// can jump by a fifth between two frames of a head looking up.
