@@ -2,6 +2,7 @@ package liveness
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -339,14 +340,24 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 	if len(frontal) == 0 {
 		return nil, fmt.Errorf("no frontal photograph to make heads of")
 	}
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	start := clock.T
 	var rows []EvalRow
-	for _, sc := range Scenarios {
+	for k, sc := range Scenarios {
 		if !chosen(sc.Name, os.Getenv("KYCD_EVAL_ONLY")) {
 			continue
 		}
 		row := EvalRow{Scenario: sc.Name, Attack: sc.Attack, Reasons: map[string]int{}, Stuck: map[string]int{}, FailedBy: map[string]int{}}
 		for i := 0; i < n; i++ {
+			// Each session plays from its own seed (the run's, the
+			// scenario's place and the session's number) and starts at
+			// its own time, so that two builds play the same sessions
+			// and differ only where their checks decide differently: a
+			// comparison of builds is paired, session by session. (With
+			// one stream for the run, every session after the first that
+			// played out differently differed too.)
+			r, draws := sessionRand(seed, k, i)
+			s.o.Rand = draws
+			clock.T = maxTime(clock.T, start.Add(time.Duration(k*n+i)*10*time.Minute))
 			sub := frontal[r.IntN(len(frontal))]
 			var same []Subject
 			for _, o := range subjects {
@@ -423,6 +434,24 @@ func chosen(name, only string) bool {
 		}
 	}
 	return false
+}
+
+// sessionRand is session i of scenario k's randomness: r for the subject,
+// the player and the camera, draws for the service's challenges.
+func sessionRand(seed uint64, k, i int) (r *rand.Rand, draws *rand.ChaCha8) {
+	id := uint64(k)<<32 | uint64(i)
+	r = rand.New(rand.NewPCG(seed, id^0x9e3779b97f4a7c15))
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	binary.LittleEndian.PutUint64(key[8:], id)
+	return r, rand.NewChaCha8(key)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // SimClock is the evaluation's clock: sessions are played in simulated
