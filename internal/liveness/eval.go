@@ -328,7 +328,10 @@ func shrink(img *raster.Image, w int) *raster.Image {
 // Evaluate plays n sessions of each scenario with subjects drawn from
 // subjects (frontal photographs: |yaw| under 12° for the heads), seeded
 // with seed, and reports each scenario's outcome. The service must run on
-// clock (the sessions are simulated, not waited for). progress, when not
+// clock (the sessions are simulated, not waited for); Evaluate sets the
+// clock to each session's start (10 simulated minutes apart: a session
+// lasts at most 500 frames of 0.9 s) and draws the service's challenges
+// from each session's seed (it replaces Options.Rand). progress, when not
 // nil, hears about each session.
 func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subject, n int, seed uint64, progress io.Writer) ([]EvalRow, error) {
 	var frontal []Subject
