@@ -6,15 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/liveness"
-	"github.com/kycd/kycd/internal/seal"
-	"github.com/kycd/kycd/internal/store"
 )
 
 // evalLiveness implements `kycd eval liveness --faces LABELS [--sessions N]
@@ -66,25 +62,11 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer os.RemoveAll(dir)
 	clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	db, err := store.Open(ctx, "sqlite://"+filepath.Join(dir, "eval.db"), store.Options{Now: clock.Now})
+	svc, db, err := liveness.EvalService(ctx, dir, e, clock)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	key, _ := seal.ParseKey(seal.GenerateKeyText())
-	keyring := seal.NewKeyring(key)
-	blobs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"), keyring)
-	if err != nil {
-		return err
-	}
-	// The challenges are drawn from the seed too, each session's from its
-	// own (Evaluate), so that a run is reproduced by its seed (crypto/rand
-	// made two runs of one build differ: 3 and 6 of 50 genuine sessions
-	// rejected).
-	svc := liveness.NewService(db, e, blobs, keyring, liveness.Options{Now: clock.Now, MaxSessions: 1 << 30})
 	fmt.Fprintf(stdout, "%d photographs of %d on the %s split; %d sessions per scenario, seed %d\n\n",
 		len(subjects), len(all), split, n, seed)
 	var unread []string

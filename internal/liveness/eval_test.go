@@ -1,18 +1,14 @@
 package liveness_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/kycd/kycd/internal/blob"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/liveness"
-	"github.com/kycd/kycd/internal/seal"
-	"github.com/kycd/kycd/internal/store"
 	"github.com/kycd/kycd/internal/testenv"
 )
 
@@ -35,13 +31,11 @@ func TestEvaluatePaired(t *testing.T) {
 		t.Helper()
 		t.Setenv("KYCD_EVAL_ONLY", only)
 		clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-		db := testenv.OpenDB(t, testenv.DatabaseURL(t, store.SQLite), clock.Now)
-		k, _ := seal.ParseKey(seal.GenerateKeyText())
-		blobs, err := blob.Open(context.Background(), "file://"+t.TempDir(), seal.NewKeyring(k))
+		svc, db, err := liveness.EvalService(t.Context(), t.TempDir(), engine(t), clock)
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := liveness.NewService(db, engine(t), blobs, seal.NewKeyring(k), liveness.Options{Now: clock.Now, MaxSessions: 1 << 30})
+		defer db.Close()
 		rows, err := svc.Evaluate(t.Context(), clock, subjects, 2, seed, nil)
 		if err != nil {
 			t.Fatal(err)
