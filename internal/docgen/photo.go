@@ -17,6 +17,12 @@ type Shot struct {
 	Blur    float64 // Gaussian blur, σ in pixels
 	Quality int     // JPEG quality
 	Margin  float64 // table around the document, as a share of its width
+	// Bend bows the page as an open booklet's page bows: its middle sits
+	// lower than its left and right edges by Bend × its height.
+	Bend float64
+	// Lean is the perspective of a page seen from its left: a feature's
+	// width grows from the left edge to the right by 2 × Lean.
+	Lean float64
 }
 
 // Photograph lays img on a table, turns and blurs it, and encodes it as a
@@ -49,6 +55,9 @@ func Photograph(img *raster.Image, s Shot, r *rand.Rand) ([]byte, error) {
 					// Into the document's frame.
 					dx := (cos*px + sin*py) / scale
 					dy := (-sin*px + cos*py) / scale
+					if s.Lean != 0 || s.Bend != 0 {
+						dx, dy = s.unbend(dx, dy, float64(img.W), float64(img.H))
+					}
 					fx, fy := dx+float64(img.W)/2-0.5, dy+float64(img.H)/2-0.5
 					ix, iy := int(math.Floor(fx)), int(math.Floor(fy))
 					if ix < 0 || iy < 0 || ix+1 >= img.W || iy+1 >= img.H {
@@ -80,6 +89,18 @@ func Photograph(img *raster.Image, s Shot, r *rand.Rand) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// unbend is where on a w×h page (centred coordinates) the point seen at
+// (x, y) lies when the page is bent and leans as s says.
+func (s Shot) unbend(x, y, w, h float64) (float64, float64) {
+	// Seen x = u + Lean·(u² − w²/4)/w for page x u: solve for u.
+	if s.Lean != 0 {
+		a, c := s.Lean/w, -x-s.Lean*w/4
+		x = (-1 + math.Sqrt(1-4*a*c)) / (2 * a)
+	}
+	u := 2 * x / w
+	return x, y - s.Bend*h*(1-u*u)
 }
 
 func blurImage(m *raster.Image, sigma float64) *raster.Image {

@@ -148,6 +148,11 @@ func chains(cs []comp) []*chain {
 		for {
 			h := ch.height
 			c := cs[cur]
+			// The line as its last components run: a photographed page
+			// bends, so the line's far end is followed from where it got to,
+			// not from its start.
+			local := chain{comps: ch.comps[max(0, len(ch.comps)-10):]}
+			local.fit()
 			best, bestGap := -1, math.Inf(1)
 			lo := sort.Search(len(cs), func(k int) bool { return cs[k].x0 >= c.x1-0.4*h })
 			for k := lo; k < len(cs) && cs[k].x0 <= c.x1+1.6*h; k++ {
@@ -159,11 +164,9 @@ func chains(cs []comp) []*chain {
 					continue
 				}
 				p := d.center()
-				var pred float64
+				pred := c.center().y
 				if len(ch.comps) >= 4 {
-					pred = ch.a + ch.b*p.x
-				} else {
-					pred = c.center().y
+					pred = local.a + local.b*p.x
 				}
 				if math.Abs(p.y-pred) > 0.45*h {
 					continue

@@ -168,3 +168,32 @@ func TestHEICPassport(t *testing.T) {
 		t.Errorf("read\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestBentPage: the zone of a page that bows and is seen from the side (a
+// passport photographed open on a table) curves and its pitch grows along
+// the line; its cells follow the print, not a straight, even layout.
+func TestBentPage(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(21, 22))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
+	for i := range 4 {
+		d := docgen.Random(r, docgen.Passport, now)
+		front, _, err := docgen.Render(d, portrait, 12, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.Join(d.MRZ(), "\n")
+		shot := docgen.Shot{Width: 1000, Skew: 2, Quality: 85, Margin: 0.06, Bend: 0.012, Lean: 0.06}
+		if i%2 == 1 {
+			shot.Bend, shot.Lean = -0.012, -0.06
+		}
+		res, err := Read(photographed(t, front, shot, r), Options{Now: now})
+		if err != nil {
+			t.Errorf("passport %d: %v", i, err)
+			continue
+		}
+		if got := strings.Join(res.MRZ.Lines, "\n"); got != want {
+			t.Errorf("passport %d: read\n%s\nwant\n%s", i, got, want)
+		}
+	}
+}

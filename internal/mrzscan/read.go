@@ -48,6 +48,16 @@ func Read(img *raster.Image, o Options) (*Result, error) { return ReadGray(img.G
 // ReadGray finds and reads the MRZ in an image given as its grey picture,
 // for callers that share one between readers.
 func ReadGray(img *raster.Gray, o Options) (*Result, error) {
+	best := readBest(img, o)
+	if best == nil {
+		return nil, ErrNotFound
+	}
+	return best.result(), nil
+}
+
+// readBest finds the zones of an image, reads the likeliest and returns
+// the best reading (nil when none fits the font).
+func readBest(img *raster.Gray, o Options) *candidate {
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
@@ -87,9 +97,9 @@ func ReadGray(img *raster.Gray, o Options) (*Result, error) {
 		}
 	}
 	if best == nil || best.meanScore < 0.45 {
-		return nil, ErrNotFound
+		return nil
 	}
-	return best.result(), nil
+	return best
 }
 
 // workImage takes the grey picture as floats, shrunk so its longer side is at most
@@ -152,6 +162,7 @@ type candidate struct {
 	geoms     []lineGeom           // where each line's cells are
 	n         int                  // cells per line
 	v         point                // the text's downward direction
+	patches   [][][][]float32      // line, cell, placement → the patch read
 }
 
 // better prefers the reading the font fits clearly better (an upside-down
@@ -192,9 +203,17 @@ type lineGeom struct {
 	u      point // reading direction, unit
 	pitch  float64
 	height float64 // cap height
+	// centers, when set, is where each cell's centre is: on a bent or
+	// foreshortened page the line curves and its pitch changes along it.
+	centers []point
 }
 
-func (l lineGeom) cellCenter(i int) point { return l.origin.add(l.u.scale(float64(i) * l.pitch)) }
+func (l lineGeom) cellCenter(i int) point {
+	if l.centers != nil {
+		return l.centers[i]
+	}
+	return l.origin.add(l.u.scale(float64(i) * l.pitch))
+}
 
 // place lays the cells of a zone (chains in the frame's coordinates) out
 // in the image, read in the frame's left-to-right direction or in the
@@ -216,10 +235,14 @@ func place(z []*chain, transposed, flip bool) *candidate {
 		if transposed {
 			lg.origin = point{lg.origin.y, lg.origin.x}
 			lg.u = point{lg.u.y, lg.u.x}
+			for i, p := range lg.centers {
+				lg.centers[i] = point{p.y, p.x}
+			}
 		}
 		if flip {
 			lg.origin = lg.cellCenter(n - 1)
 			lg.u = lg.u.scale(-1)
+			slices.Reverse(lg.centers)
 		}
 		geoms = append(geoms, lg)
 	}
@@ -320,6 +343,7 @@ func (c *candidate) read(g *gray, now time.Time) {
 		c.cells = append(c.cells, row)
 	}
 	c.probs = cellProbs
+	c.patches = shifted
 	c.agree(shifted, cellProbs)
 	c.countries()
 	c.parse(now)
@@ -781,8 +805,68 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 		c0 = (sy - pitch*sx) / cnt
 	}
 	x0 := ch.start() + c0/math.Sqrt(1+ch.b*ch.b)
-	return lineGeom{origin: point{x0, ch.a + ch.b*x0}, u: u, pitch: pitch, height: ch.height}, true
+	lg := lineGeom{origin: point{x0, ch.a + ch.b*x0}, u: u, pitch: pitch, height: ch.height}
+	lg.centers = curve(ch, n, at, c0, pitch)
+	return lg, true
 }
+
+// curve places the n cells of a chain on a photographed page, which bends
+// and is seen in perspective, so that the line curves and its pitch
+// changes along it. The straight, even layout (c0, pitch) assigns the
+// components to cells; each cell is then moved by the mean offset, along
+// and across the line, of the components within bendSpan cells of it,
+// which follows a slow bend and averages out the glyphs' own shapes. It
+// returns nil when the line is straight: no offset reaches a seventh of a
+// cell.
+func curve(ch *chain, n int, at func(point) float64, c0, pitch float64) []point {
+	type placed struct{ k, along, across float64 }
+	var ps []placed
+	for _, c := range ch.comps {
+		if c.w() > 0.9*ch.height {
+			continue // merged characters
+		}
+		p := c.center()
+		t := at(p)
+		k := math.Round((t - c0) / pitch)
+		if k < 0 || k >= float64(n) || math.Abs(t-c0-k*pitch) > 0.3*pitch {
+			continue
+		}
+		ps = append(ps, placed{k, t - c0 - k*pitch, p.y - (ch.a + ch.b*p.x)})
+	}
+	if len(ps) < n/2 {
+		return nil
+	}
+	norm := math.Sqrt(1 + ch.b*ch.b)
+	out := make([]point, n)
+	bent := false
+	for i := range out {
+		var along, across, cnt float64
+		for _, p := range ps {
+			if math.Abs(p.k-float64(i)) <= bendSpan {
+				along, across, cnt = along+p.along, across+p.across, cnt+1
+			}
+		}
+		if cnt >= 3 {
+			along, across = along/cnt, across/cnt
+		} else {
+			along, across = 0, 0
+		}
+		if math.Abs(along) > pitch/7 || math.Abs(across) > ch.height/7 {
+			bent = true
+		}
+		x := ch.start() + (c0+float64(i)*pitch+along)/norm
+		out[i] = point{x, ch.a + ch.b*x + across}
+	}
+	if !bent {
+		return nil
+	}
+	return out
+}
+
+// bendSpan is how many cells on either side of a cell place it on a bent
+// line: enough to average glyphs' shapes out, few enough to follow a page's
+// bend.
+const bendSpan = 4
 
 // readAs reports whether cells were read as s.
 func readAs(cells []cell, s string) bool {
