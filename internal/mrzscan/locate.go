@@ -124,6 +124,18 @@ func (ch *chain) fit() {
 	ch.height = hs[len(hs)*3/4] // the capitals and digits, not the lower <
 }
 
+// tall is the height of a line's tallest characters (the 90th
+// percentile): a names line of a short name is mostly fillers, which are
+// lower than capitals, and its typical height is theirs.
+func (ch *chain) tall() float64 {
+	hs := make([]float64, len(ch.comps))
+	for i, c := range ch.comps {
+		hs[i] = c.h()
+	}
+	slices.Sort(hs)
+	return hs[len(hs)*9/10]
+}
+
 func (ch *chain) start() float64 { return ch.comps[0].x0 }
 func (ch *chain) end() float64   { return ch.comps[len(ch.comps)-1].x1 }
 func (ch *chain) length() float64 {
@@ -207,7 +219,7 @@ func zones(chs []*chain) [][]*chain {
 	sort.Slice(long, func(i, j int) bool { return mid(long[i]) < mid(long[j]) })
 	fits := func(p, q *chain) bool {
 		h := (p.height + q.height) / 2
-		if p.height > 1.3*q.height || q.height > 1.3*p.height {
+		if p.tall() > 1.3*q.tall() || q.tall() > 1.3*p.tall() {
 			return false
 		}
 		if math.Abs(math.Atan(p.b)-math.Atan(q.b)) > 0.05 {

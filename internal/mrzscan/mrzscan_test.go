@@ -197,3 +197,57 @@ func TestBentPage(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternAfterLine: a mark of the background chained onto the end of
+// one line (a template's ruled line) is not taken for its last cell, which
+// would stretch the line's pitch and shift every cell after the first few.
+func TestPatternAfterLine(t *testing.T) {
+	line := func(y float64, extra bool) *chain {
+		ch := &chain{}
+		for i := range 44 {
+			x := 100 + 32.5*float64(i)
+			ch.comps = append(ch.comps, comp{x - 12, y - 15, x + 12, y + 15})
+		}
+		if extra {
+			x := 100 + 32.5*44.4
+			ch.comps = append(ch.comps, comp{x - 8, y + 8, x + 8, y + 11})
+		}
+		ch.fit()
+		return ch
+	}
+	c := place([]*chain{line(100, true), line(180, false)}, false, false)
+	if c == nil {
+		t.Fatal("not placed")
+	}
+	for li, g := range c.geoms {
+		if last := g.cellCenter(43); math.Abs(last.x-(100+32.5*43)) > 3 {
+			t.Errorf("line %d: last cell at x %.1f, printed at %.1f", li, last.x, 100+32.5*43)
+		}
+	}
+}
+
+// TestShortNameLine: a TD3 names line of a short name is mostly fillers,
+// lower and narrower than capitals; it still pairs with the line below it
+// as one zone of 44 cells.
+func TestShortNameLine(t *testing.T) {
+	line := func(y float64, capitals int) *chain {
+		ch := &chain{}
+		for i := range 44 {
+			x := 100 + 32.5*float64(i)
+			h, w := 17.0, 12.0 // a capital's half height and width
+			if i >= capitals {
+				h, w = 12.5, 12.0 // a filler
+			}
+			ch.comps = append(ch.comps, comp{x - w, y - h, x + w, y + h})
+		}
+		ch.fit()
+		return ch
+	}
+	zs := zones([]*chain{line(100, 8), line(185, 44)})
+	if len(zs) != 1 {
+		t.Fatalf("%d zones, want 1", len(zs))
+	}
+	if c := place(zs[0], false, false); c == nil || c.n != 44 {
+		t.Fatalf("placed %+v, want 44 cells", c)
+	}
+}

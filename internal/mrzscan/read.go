@@ -222,12 +222,12 @@ func place(z []*chain, transposed, flip bool) *candidate {
 	n := 30
 	if len(z) == 2 {
 		n = 36
-		if est := cellsEstimate(z[0]); est > 40 {
+		if est := max(cellsEstimate(z[0]), cellsEstimate(z[1])); est > 40 {
 			n = 44
 		}
 	}
 	var geoms []lineGeom
-	for _, ch := range z {
+	for _, ch := range trimmed(z) {
 		lg, ok := lineCells(ch, n)
 		if !ok {
 			return nil
@@ -766,6 +766,35 @@ func medianPitch(ch *chain) float64 {
 	}
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// trimmed cuts from each line of a zone the components whose centres lie
+// beyond where the zone's other lines start and end, by more than half a
+// cell: a background's pattern chained on at a line's end. A zone's lines
+// are equally long.
+func trimmed(z []*chain) []*chain {
+	out := slices.Clone(z)
+	for i, ch := range z {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		for j, o := range z {
+			if j != i {
+				lo, hi = max(lo, o.start()), min(hi, o.end())
+			}
+		}
+		tol := 0.6 * medianPitch(ch)
+		var keep []comp
+		for _, c := range ch.comps {
+			if p := c.center(); p.x >= lo-tol && p.x <= hi+tol {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) < len(ch.comps) && 3*len(keep) >= 2*len(ch.comps) {
+			t := &chain{comps: keep}
+			t.fit()
+			out[i] = t
+		}
+	}
+	return out
 }
 
 // lineCells places n cells on a chain: the pitch and the first cell's

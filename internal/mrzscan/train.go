@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 )
 
 // atlas is the rendered font with its geometry, for training.
@@ -152,11 +153,21 @@ func blur(g *gray, sigma float64) *gray {
 	return out
 }
 
+// realShare is the share of training samples drawn from real glyphs, for
+// the characters that have any.
+const realShare = 0.3
+
 // Train fits the glyph classifier on freshly generated samples (epochs ×
-// perClass per character) with minibatch SGD and momentum, reports the
-// accuracy on a held-out generated set after each epoch, and returns the
-// weights in the embedded format.
-func Train(epochs, perClass int, log io.Writer) []byte {
+// perClass per character) with minibatch SGD and momentum, mixed with real
+// printers' glyphs (Harvest) where there are any, reports the accuracy on
+// a held-out generated set and on held-out real glyphs after each epoch,
+// and returns the weights in the embedded format.
+func Train(epochs, perClass int, real, heldOut []Glyph, log io.Writer) []byte {
+	byClass := make([][]Glyph, nOut)
+	for _, g := range real {
+		k := strings.IndexByte(alphabet, g.Char)
+		byClass[k] = append(byClass[k], g)
+	}
 	a := loadAtlas()
 	m := newMLP(1)
 	r := newRand(7)
@@ -193,7 +204,11 @@ func Train(epochs, perClass int, log io.Writer) []byte {
 		var loss float64
 		for it := 0; it < n; it++ {
 			y := r.intn(nOut)
-			a.sample(r, y, patch)
+			if len(byClass[y]) > 0 && r.float() < realShare {
+				copy(patch, byClass[y][r.intn(len(byClass[y]))].Patch)
+			} else {
+				a.sample(r, y, patch)
+			}
 			for i, v := range patch {
 				x[i] = v * inputScale
 			}
@@ -241,8 +256,7 @@ func Train(epochs, perClass int, log io.Writer) []byte {
 				}
 			}
 		}
-		right := 0
-		for i, v := range val {
+		guess := func(v []float32) int {
 			for j := range v {
 				x[j] = v[j] * inputScale
 			}
@@ -253,11 +267,22 @@ func Train(epochs, perClass int, log io.Writer) []byte {
 					best = k
 				}
 			}
-			if best == valY[i] {
+			return best
+		}
+		right := 0
+		for i, v := range val {
+			if guess(v) == valY[i] {
 				right++
 			}
 		}
-		fmt.Fprintf(log, "epoch %d: loss %.4f, held-out accuracy %.2f%%\n", ep+1, loss/float64(n), 100*float64(right)/float64(len(val)))
+		realRight := 0
+		for _, g := range heldOut {
+			if alphabet[guess(g.Patch)] == g.Char {
+				realRight++
+			}
+		}
+		fmt.Fprintf(log, "epoch %d: loss %.4f, held-out accuracy %.2f%%, held-out real glyphs %.2f%% (%d)\n", ep+1, loss/float64(n),
+			100*float64(right)/float64(len(val)), 100*float64(realRight)/float64(max(1, len(heldOut))), len(heldOut))
 		if ep == epochs*2/3 {
 			lr /= 4
 		}
