@@ -250,3 +250,24 @@ func lookAlikes(c byte) []byte {
 	slices.Sort(out)
 	return out
 }
+
+// TestPrintedWrongCheckDigit: a passport that prints a wrong check digit
+// (Colombia's specimen prints 8 for its personal number's 6, and a
+// composite that the 6 would make pass) is read as printed and fails;
+// rewriting a check digit the classifier was sure of would make it valid.
+func TestPrintedWrongCheckDigit(t *testing.T) {
+	printed := "PPCOLTOBON<RODRIGUEZ<<CLAUDIA<MARCELA<<<<<<<\nCB007001<1COL9806205F3104013CC4364573<<<<<80"
+	sure := map[[2]int]map[byte]float32{{1, 42}: {'8': 0.996, '6': 0.003, '3': 0.001}}
+	c := reading(mrz.TD3, printed, sure)
+	c.parse(now)
+	if got := strings.Join(c.parsed.Lines, "\n"); got != printed || c.parsed.Valid {
+		t.Errorf("read as\n%s\nvalid %v; want it as printed, failing", got, c.parsed.Valid)
+	}
+	// A check digit the classifier doubted is still mended.
+	doubted := map[[2]int]map[byte]float32{{1, 42}: {'8': 0.6, '6': 0.38}}
+	c = reading(mrz.TD3, printed, doubted)
+	c.parse(now)
+	if got := strings.Join(c.parsed.Lines, "\n"); !strings.HasSuffix(got, "<60") || !c.parsed.Valid {
+		t.Errorf("a doubted check digit: read as\n%s\nvalid %v", got, c.parsed.Valid)
+	}
+}

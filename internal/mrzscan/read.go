@@ -508,6 +508,15 @@ func (c *candidate) repair(now time.Time) {
 		ch   byte
 		cost float64 // −log of its odds against the current reading
 	}
+	// A check digit rewritten to fit its data always passes its own check:
+	// only the composite would vouch for it. So a check digit's cell is
+	// changed only to a digit the classifier itself doubted it was
+	// (checkDoubt), never by a look-alike's odds alone: a document that
+	// prints a wrong check digit must not read as valid.
+	checks := map[[2]int]bool{}
+	for _, g := range guards {
+		checks[g.Check] = true
+	}
 	var alts [][]edit
 	seen := map[[2]int]bool{}
 	for _, g := range failing {
@@ -521,13 +530,16 @@ func (c *candidate) repair(now time.Time) {
 			cur := float64(max(pr[now], 1e-6))
 			costs := map[byte]float64{}
 			for ch, q := range pr {
-				if ch != now && q >= 0.001 {
+				if ch != now && q >= 0.001 && (!checks[p] || q >= checkDoubt) {
 					costs[ch] = math.Log(cur / float64(q))
 				}
 			}
 			// The letter–digit look-alikes are always worth a try, at the
 			// odds of a common OCR slip, however sure the classifier was.
 			for _, ch := range mrz.Confusable(now) {
+				if checks[p] {
+					break
+				}
 				if _, allowed := pr[ch]; allowed {
 					if c, ok := costs[ch]; !ok || c > confusionCost {
 						costs[ch] = confusionCost
@@ -720,6 +732,10 @@ func (c *candidate) repair(now time.Time) {
 		}
 	}
 }
+
+// checkDoubt is how likely the classifier must have found another digit
+// in a check digit's cell for a repair to read it so.
+const checkDoubt = 0.05
 
 // confusionCost is −log of the odds given to a letter–digit look-alike
 // (1 in 20).
