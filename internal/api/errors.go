@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kycd/kycd/internal/kyc"
 )
@@ -246,9 +247,18 @@ func wantsJSON(r *http.Request) bool {
 }
 
 // unreachable reports whether err is a dependency that cannot be reached:
-// a refused, reset or dropped connection, or a pool's dead connection.
+// a refused, reset or dropped connection (closed mid-answer: EOF), a
+// pool's dead connection, or PostgreSQL refusing connections or ending
+// them while it shuts down or starts (SQLSTATE classes 08 and 57).
 func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
 	var op *net.OpError
-	return err != nil && (errors.As(err, &op) || errors.Is(err, sqldriver.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE))
+	var connect *pgconn.ConnectError
+	var pg *pgconn.PgError
+	return errors.As(err, &op) || errors.As(err, &connect) || errors.Is(err, sqldriver.ErrBadConn) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57"))
 }
