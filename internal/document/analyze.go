@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"slices"
 	"strings"
@@ -165,7 +166,8 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}, CrossChecks: []CrossCheck{}}
 	var m *mrz.MRZ
 	var card *aamva.Card
-	turns := map[string]int{} // side → clockwise turn that makes it upright (from its MRZ, else its face)
+	turns := map[string]int{}            // side → clockwise turn that makes it upright (from its MRZ, else its face)
+	zones := map[string][4]image.Point{} // side → where its MRZ is
 	for _, d := range imgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -182,6 +184,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				an.MRZ = mrzReport(r, d.name)
 				// The text's direction says how the photo is turned.
 				turns[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
+				zones[d.name] = r.Zone
 			}
 		}
 	}
@@ -213,7 +216,11 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var seen printed
 	if card == nil && !a.SkipText {
 		for _, d := range imgs {
-			t, err := printedText(d.gray.Turn(turns[d.name]))
+			var zone *[4]image.Point
+			if z, ok := zones[d.name]; ok {
+				zone = &z
+			}
+			t, err := printedText(ocrPage(d.gray, turns[d.name], zone))
 			if err != nil {
 				return nil, fmt.Errorf("reading the printed text: %w", err)
 			}

@@ -15,19 +15,7 @@ import (
 // the per-document latency of POST /v1/documents/analyze without HTTP.
 func BenchmarkAnalyze(b *testing.B) {
 	e := testenv.FaceEngine(b)
-	dir := generated(b)
-	cases, err := docgen.ReadSet(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var docs [][]Side
-	for _, c := range cases {
-		sides, err := readSides(dir, c.Front, c.Back)
-		if err != nil {
-			b.Fatal(err)
-		}
-		docs = append(docs, sides)
-	}
+	docs := benchDocs(b)
 	a := &Analyzer{Faces: e}
 	i := 0
 	testenv.Measure(b, func() {
@@ -36,6 +24,40 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 		i++
 	})
+}
+
+// benchDocs is what BenchmarkAnalyze reads: the generated documents, or
+// with KYCD_BENCH_DOCS=DIR the images of a labelled set (labels.json, as
+// kycd eval documents reads it), e.g. large real scans to profile.
+func benchDocs(b *testing.B) [][]Side {
+	var docs [][]Side
+	if dir := os.Getenv("KYCD_BENCH_DOCS"); dir != "" {
+		labels, err := readSetLabels(dir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, l := range labels {
+			sides, err := readSides(dir, l.File)
+			if err != nil {
+				b.Fatal(err)
+			}
+			docs = append(docs, sides)
+		}
+		return docs
+	}
+	dir := generated(b)
+	cases, err := docgen.ReadSet(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range cases {
+		sides, err := readSides(dir, c.Front, c.Back)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, sides)
+	}
+	return docs
 }
 
 // generated makes (once per test binary) a small set of documents.

@@ -154,7 +154,8 @@ type specimenLabel struct {
 	MRZ  *string `json:"mrz"`
 }
 
-func evalSpecimens(ctx context.Context, a *Analyzer, dir string, progress io.Writer) (*EvalResult, error) {
+// readSetLabels reads a labelled set's labels.json.
+func readSetLabels(dir string) ([]specimenLabel, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "labels.json"))
 	if err != nil {
 		return nil, err
@@ -162,6 +163,14 @@ func evalSpecimens(ctx context.Context, a *Analyzer, dir string, progress io.Wri
 	var labels []specimenLabel
 	if err := json.Unmarshal(b, &labels); err != nil {
 		return nil, fmt.Errorf("labels.json: %w", err)
+	}
+	return labels, nil
+}
+
+func evalSpecimens(ctx context.Context, a *Analyzer, dir string, progress io.Writer) (*EvalResult, error) {
+	labels, err := readSetLabels(dir)
+	if err != nil {
+		return nil, err
 	}
 	r := newResult("specimens")
 	for i, l := range labels {

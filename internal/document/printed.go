@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"image"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -30,6 +32,15 @@ func withOCR(fn func(c *gosseract.Client) error) error {
 			return err
 		}
 		c.SetPageSegMode(gosseract.PSM_AUTO)
+		// Tesseract reads every line it is unsure of a second time,
+		// inverted, in case it is light print on a dark band. On a photo
+		// of a document that is most lines (guilloche, the table behind
+		// it), and the second reading cost a quarter of the page's time
+		// (docs/benchmarks.md) without changing a field or a type read.
+		if err := c.SetVariable("tessedit_do_invert", "0"); err != nil {
+			c.Close()
+			return err
+		}
 	}
 	err := fn(c)
 	select {
@@ -45,16 +56,56 @@ func withOCR(fn func(c *gosseract.Client) error) error {
 // hundred milliseconds instead of seconds.
 const ocrWidth = 1400
 
-// printedText reads the text of a grey page (upright), shrunk to ocrWidth.
-func printedText(page *raster.Gray) (string, error) {
-	w := min(page.W, ocrWidth)
-	h := page.H * w / page.W
-	// Leptonica reads PGM without any decoding work.
-	g := page
-	if w != page.W {
-		g = page.Shrink(w, h)
+// ocrPage is the picture Tesseract reads of a side: turned upright (turn
+// degrees clockwise), shrunk to ocrWidth, with the MRZ at zone (when
+// known, in the side's pixels) painted over in the paper's colour: the zone
+// has its own reader, and Tesseract spent a fifth of a passport's time
+// reading it again (docs/benchmarks.md). The side's picture is not changed.
+func ocrPage(side *raster.Gray, turn int, zone *[4]image.Point) *raster.Gray {
+	upright := side.W // the width once turned
+	if turn%180 != 0 {
+		upright = side.H
 	}
-	pgm := append(fmt.Appendf(nil, "P5\n%d %d\n255\n", w, h), g.Pix...)
+	scale := min(1, float64(ocrWidth)/float64(upright))
+	g := side
+	if scale < 1 {
+		g = side.Shrink(max(1, int(float64(side.W)*scale)), max(1, int(float64(side.H)*scale)))
+	}
+	if zone != nil {
+		if g == side {
+			g = side.Clone()
+		}
+		var z [4]image.Point
+		for i, p := range zone {
+			z[i] = image.Pt(int(math.Round(float64(p.X)*scale)), int(math.Round(float64(p.Y)*scale)))
+		}
+		paintOver(g, z)
+	}
+	return g.Turn(turn)
+}
+
+// paintOver paints the zone in the paper's colour: the brighter part of
+// it, as the characters cover less than a third of it.
+func paintOver(g *raster.Gray, zone [4]image.Point) {
+	hist := g.Histogram(zone)
+	n := 0
+	for _, c := range hist {
+		n += c
+	}
+	paper, seen := uint8(255), 0
+	for v, c := range hist {
+		if seen += c; 10*seen >= 8*n {
+			paper = uint8(v)
+			break
+		}
+	}
+	g.Fill(zone, paper)
+}
+
+// printedText reads the text of a page as ocrPage gives it.
+func printedText(g *raster.Gray) (string, error) {
+	// Leptonica reads PGM without any decoding work.
+	pgm := append(fmt.Appendf(nil, "P5\n%d %d\n255\n", g.W, g.H), g.Pix...)
 	var text string
 	err := withOCR(func(c *gosseract.Client) error {
 		if err := c.SetImageFromBytes(pgm); err != nil {

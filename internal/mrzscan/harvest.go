@@ -25,7 +25,7 @@ func Harvest(img *raster.Gray, text string) []Glyph {
 		return nil
 	}
 	lines := strings.Split(strings.TrimSpace(text), "\n")
-	if len(lines) != len(c.cells) || len(lines[0]) != c.n {
+	if len(lines) != len(c.cells) {
 		return nil
 	}
 	right, total := 0, 0

@@ -18,10 +18,10 @@ func (c comp) h() float64    { return c.y1 - c.y0 }
 func (c comp) center() point { return point{(c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2} }
 func (c comp) swap() comp    { return comp{c.y0, c.x0, c.y1, c.x1} }
 
-// binarize marks pixels darker than their neighbourhood (Bradley's
-// adaptive threshold over an integral image), which copes with uneven
-// light and coloured backgrounds.
-func binarize(g *gray) []bool {
+// binarize marks pixels darker than dark times their neighbourhood's mean
+// (Bradley's adaptive threshold over an integral image), which copes with
+// uneven light and coloured backgrounds.
+func binarize(g *gray, dark float64) []bool {
 	w, h := g.w, g.h
 	integral := make([]float64, (w+1)*(h+1))
 	for y := 0; y < h; y++ {
@@ -39,7 +39,7 @@ func binarize(g *gray) []bool {
 			x0, x1 := max(0, x-r), min(w, x+r+1)
 			sum := integral[y1*(w+1)+x1] - integral[y0*(w+1)+x1] - integral[y1*(w+1)+x0] + integral[y0*(w+1)+x0]
 			mean := sum / float64((x1-x0)*(y1-y0))
-			out[y*w+x] = float64(g.pix[y*w+x]) < mean*0.82 && g.pix[y*w+x] < 200
+			out[y*w+x] = float64(g.pix[y*w+x]) < mean*dark && g.pix[y*w+x] < 200
 		}
 	}
 	return out
@@ -100,6 +100,17 @@ type chain struct {
 }
 
 func (ch *chain) fit() {
+	ch.fitLine()
+	hs := make([]float64, len(ch.comps))
+	for i, c := range ch.comps {
+		hs[i] = c.h()
+	}
+	slices.Sort(hs)
+	ch.height = hs[len(hs)*3/4] // the capitals and digits, not the lower <
+}
+
+// fitLine fits the straight line through the components' centres.
+func (ch *chain) fitLine() {
 	n := float64(len(ch.comps))
 	var sx, sy, sxx, sxy float64
 	for _, c := range ch.comps {
@@ -116,12 +127,6 @@ func (ch *chain) fit() {
 		ch.b = (n*sxy - sx*sy) / den
 		ch.a = (sy - ch.b*sx) / n
 	}
-	hs := make([]float64, len(ch.comps))
-	for i, c := range ch.comps {
-		hs[i] = c.h()
-	}
-	slices.Sort(hs)
-	ch.height = hs[len(hs)*3/4] // the capitals and digits, not the lower <
 }
 
 // tall is the height of a line's tallest characters (the 90th
@@ -163,8 +168,11 @@ func chains(cs []comp) []*chain {
 			// The line as its last components run: a photographed page
 			// bends, so the line's far end is followed from where it got to,
 			// not from its start.
-			local := chain{comps: ch.comps[max(0, len(ch.comps)-10):]}
-			local.fit()
+			var local chain
+			if len(ch.comps) >= 4 {
+				local.comps = ch.comps[max(0, len(ch.comps)-10):]
+				local.fitLine()
+			}
 			best, bestGap := -1, math.Inf(1)
 			lo := sort.Search(len(cs), func(k int) bool { return cs[k].x0 >= c.x1-0.4*h })
 			for k := lo; k < len(cs) && cs[k].x0 <= c.x1+1.6*h; k++ {

@@ -107,6 +107,17 @@ func TestTurnsAndSkew(t *testing.T) {
 				if diff > 15 && diff < 345 {
 					t.Errorf("%s turned %d, skew %.0f: angle %.1f", kind, turn, skew, res.Angle)
 				}
+				// The zone's top edge runs the way the text reads, and
+				// painted over it leaves no zone to read.
+				z := res.Zone
+				if a := math.Atan2(float64(z[1].Y-z[0].Y), float64(z[1].X-z[0].X)) * 180 / math.Pi; math.Abs(math.Remainder(a-res.Angle, 360)) > 3 {
+					t.Errorf("%s turned %d, skew %.0f: the zone's top edge runs at %.1f°, the text at %.1f°", kind, turn, skew, a, res.Angle)
+				}
+				blank := img.Gray()
+				blank.Fill(z, 255)
+				if res, err := ReadGray(blank, Options{Now: now}); err == nil {
+					t.Errorf("%s turned %d, skew %.0f: with its zone %v painted over, read\n%s", kind, turn, skew, z, strings.Join(res.MRZ.Lines, "\n"))
+				}
 			}
 		}
 	}
@@ -249,5 +260,131 @@ func TestShortNameLine(t *testing.T) {
 	}
 	if c := place(zs[0], false, false); c == nil || c.n != 44 {
 		t.Fatalf("placed %+v, want 44 cells", c)
+	}
+}
+
+// TestHarvest: a zone read right gives every cell's placements labelled
+// with the printed characters; a text that does not match what the page
+// shows (another document's zone, or another number of lines) gives
+// nothing, so no glyph is ever trained under a wrong label.
+func TestHarvest(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(21, 22))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
+	d := docgen.Random(r, docgen.Passport, now)
+	front, _, err := docgen.Render(d, portrait, 12, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := photographed(t, front, docgen.Shot{Width: 1400, Skew: 3, Quality: 85, Margin: 0.08}, r).Gray()
+	lines := d.MRZ()
+	gs := Harvest(img, strings.Join(lines, "\n"))
+	if len(gs) == 0 {
+		t.Fatal("no glyphs from a passport read right")
+	}
+	cells := len(lines) * len(lines[0])
+	if len(gs)%cells != 0 {
+		t.Errorf("%d glyphs: not a whole number of placements of %d cells", len(gs), cells)
+	}
+	per := len(gs) / cells
+	for i, g := range gs {
+		li, ci := i/per/len(lines[0]), i/per%len(lines[0])
+		if g.Char != lines[li][ci] {
+			t.Fatalf("glyph %d labelled %q, the page prints %q", i, g.Char, lines[li][ci])
+		}
+		if len(g.Patch) == 0 {
+			t.Fatalf("glyph %d has no patch", i)
+		}
+	}
+	if a := Accuracy(gs); a < 0.9 {
+		t.Errorf("the classifier reads %.2f of a clean passport's glyphs", a)
+	}
+
+	other := docgen.Random(r, docgen.Passport, now)
+	if gs := Harvest(img, strings.Join(other.MRZ(), "\n")); gs != nil {
+		t.Errorf("another passport's zone gave %d glyphs", len(gs))
+	}
+	if gs := Harvest(img, lines[1]); gs != nil {
+		t.Errorf("one line of a two-line zone gave %d glyphs", len(gs))
+	}
+}
+
+// TestZoneAtAnyScale: the zone is given in the picture's own pixels, which
+// the reader enlarges when small and shrinks when large.
+func TestZoneAtAnyScale(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(31, 32))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
+	d := docgen.Random(r, docgen.Passport, now)
+	front, _, err := docgen.Render(d, portrait, 12, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{800, 1400, 2600} {
+		img := photographed(t, front, docgen.Shot{Width: width, Skew: 5, Quality: 85, Margin: 0.08}, r).Gray()
+		res, err := ReadGray(img, Options{Now: now})
+		if err != nil {
+			t.Errorf("%d px: %v", width, err)
+			continue
+		}
+		z := res.Zone
+		for _, p := range z {
+			if p.X < 0 || p.Y < 0 || p.X > img.W || p.Y > img.H {
+				t.Errorf("%d px: zone %v reaches outside the %dx%d picture", width, z, img.W, img.H)
+			}
+		}
+		// The zone spans nearly the page's width (a passport page's 125 mm
+		// hold 44 cells of 2.54 mm), the page the photo's width less its
+		// margins: about 94% of it, whatever the reader's working scale.
+		top := math.Hypot(float64(z[1].X-z[0].X), float64(z[1].Y-z[0].Y))
+		if page := float64(width) * 0.84; top < 0.85*page || top > 1.02*page {
+			t.Errorf("%d px: the zone's top edge is %.0f px long, the page about %.0f", width, top, page)
+		}
+		img.Fill(z, 255)
+		if res, err := ReadGray(img, Options{Now: now}); err == nil {
+			t.Errorf("%d px: with its zone %v painted over, read\n%s", width, z, strings.Join(res.MRZ.Lines, "\n"))
+		}
+	}
+}
+
+// TestColouredGuilloche: fine blue lines waving through the zone (as on
+// Romania's 2024 passport) are darker than the paper around them and join
+// the characters of a zone found by its print into shapes no character
+// has; the zone is then found by its black ink alone.
+func TestColouredGuilloche(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(41, 42))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
+	for i := range 2 {
+		d := docgen.Random(r, docgen.Passport, now)
+		front, _, err := docgen.Render(d, portrait, 12, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Lines 0.5 mm apart, 0.15 mm wide, over the page's lowest
+		// quarter, where the zone is.
+		for y0 := front.H * 3 / 4; y0 < front.H; y0 += 6 {
+			for x := range front.W {
+				y := y0 + int(math.Round(3*math.Sin(float64(x)/40+float64(y0)/30)))
+				for dy := range 2 {
+					if yy := y + dy; yy >= 0 && yy < front.H {
+						p := front.Pix[3*(yy*front.W+x):]
+						p[0], p[1], p[2] = min(p[0], 90), min(p[1], 150), min(p[2], 210)
+					}
+				}
+			}
+		}
+		img := photographed(t, front, docgen.Shot{Width: 1400, Skew: 2, Quality: 90, Margin: 0.06}, r).Gray()
+		if c := readAt(workImage(img), Options{Now: now}, darkPrint); c.passes() {
+			t.Errorf("passport %d: the lines do not hide the zone from the usual threshold: the test shows nothing", i)
+		}
+		res, err := ReadGray(img, Options{Now: now})
+		if err != nil {
+			t.Errorf("passport %d: %v", i, err)
+			continue
+		}
+		if got, want := strings.Join(res.MRZ.Lines, "\n"), strings.Join(d.MRZ(), "\n"); got != want || !res.MRZ.Valid {
+			t.Errorf("passport %d: read\n%s\nwant\n%s", i, got, want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ package mrzscan
 
 import (
 	"errors"
+	"image"
 	"maps"
 	"math"
 	"slices"
@@ -31,6 +32,10 @@ type Result struct {
 	Text       string  // the lines as the classifier read them, before any repair, joined by newlines
 	Confidence float64 // 0–100: how well the cells match the glyphs, lowered by failing checks
 	Angle      float64 // the text's reading direction in degrees, clockwise from →
+	// Zone is where the lines are in the picture read: its corners as the
+	// text reads (top left, top right, bottom right, bottom left), a
+	// character's width and most of a line's height beyond the cells.
+	Zone [4]image.Point
 }
 
 // Options tune Read.
@@ -62,7 +67,34 @@ func readBest(img *raster.Gray, o Options) *candidate {
 		o.Now = time.Now()
 	}
 	g := workImage(img)
-	bin := binarize(g)
+	best := readAt(g, o, darkPrint)
+	if !best.passes() {
+		// Fine lines of a coloured guilloche through the zone, darker
+		// than the paper around them, join its characters into shapes no
+		// character has; the black ink alone still shows them apart.
+		if c := readAt(g, o, blackInk); c.passes() {
+			best = c
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	best.scale = float64(img.W) / float64(g.w)
+	return best
+}
+
+// How much darker than its neighbourhood a pixel of a character is: any
+// print (darkPrint), or only the MRZ's black ink (blackInk), which a
+// coloured background's lines never are.
+const (
+	darkPrint = 0.82
+	blackInk  = 0.5
+)
+
+// readAt reads the working image with the characters told from the page
+// by the threshold dark (see binarize).
+func readAt(g *gray, o Options, dark float64) *candidate {
+	bin := binarize(g, dark)
 	cs := components(bin, g.w, g.h, 5, float64(max(g.w, g.h))/8)
 	// Place every plausible zone in both reading directions, rank the
 	// placements by how well the clean font fits their cells, and read
@@ -163,7 +195,11 @@ type candidate struct {
 	n         int                  // cells per line
 	v         point                // the text's downward direction
 	patches   [][][][]float32      // line, cell, placement → the patch read
+	scale     float64              // the picture's pixels per working image's pixel
 }
+
+// passes says whether the reading passes every check of its format.
+func (c *candidate) passes() bool { return c != nil && c.parsed != nil && c.parsed.Valid }
 
 // better prefers the reading the font fits clearly better (an upside-down
 // or misplaced reading fits poorly), and between close ones the reading
@@ -194,7 +230,26 @@ func (c *candidate) result() *Result {
 		conf *= 0.6
 	}
 	r.Confidence = math.Round(conf*10) / 10
+	r.Zone = c.zone()
 	return r
+}
+
+// zone is the corners of the zone in the picture read.
+func (c *candidate) zone() [4]image.Point {
+	top, bottom := c.geoms[0], c.geoms[len(c.geoms)-1]
+	u := top.u
+	along, across := u.scale(top.pitch), c.v.scale(0.8*top.height)
+	ps := [4]point{
+		top.cellCenter(0).add(along.scale(-1)).add(across.scale(-1)),
+		top.cellCenter(c.n - 1).add(along).add(across.scale(-1)),
+		bottom.cellCenter(c.n - 1).add(along).add(across),
+		bottom.cellCenter(0).add(along.scale(-1)).add(across),
+	}
+	var out [4]image.Point
+	for i, p := range ps {
+		out[i] = image.Pt(int(math.Round(p.x*c.scale)), int(math.Round(p.y*c.scale)))
+	}
+	return out
 }
 
 // lineGeom is where one MRZ line's cells are, in image coordinates.
@@ -827,21 +882,13 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 	c0 := first
 	for iter := 0; iter < 3; iter++ {
 		var sx, sy, sxx, sxy, cnt float64
-		for _, c := range ch.comps {
-			if c.w() > 0.9*ch.height {
-				continue // merged characters
-			}
-			t := at(c.center())
-			k := math.Round((t - c0) / pitch)
-			if k < 0 || k >= float64(n) || math.Abs(t-c0-k*pitch) > 0.3*pitch {
-				continue
-			}
+		eachInCell(ch, n, at, c0, pitch, func(_ comp, k, t float64) {
 			sx += k
 			sy += t
 			sxx += k * k
 			sxy += k * t
 			cnt++
-		}
+		})
 		den := cnt*sxx - sx*sx
 		if cnt < 5 || den == 0 {
 			break
@@ -855,6 +902,25 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 	return lg, true
 }
 
+// eachInCell calls f with each single-character component of a chain that
+// lies within 0.3 of the pitch of one of the n cells of the straight, even
+// layout (the first cell's centre c0 and the pitch, measured by at along
+// the line), with that cell's index k and the component's position t.
+// Merged characters are skipped.
+func eachInCell(ch *chain, n int, at func(point) float64, c0, pitch float64, f func(c comp, k, t float64)) {
+	for _, c := range ch.comps {
+		if c.w() > 0.9*ch.height {
+			continue // merged characters
+		}
+		t := at(c.center())
+		k := math.Round((t - c0) / pitch)
+		if k < 0 || k >= float64(n) || math.Abs(t-c0-k*pitch) > 0.3*pitch {
+			continue
+		}
+		f(c, k, t)
+	}
+}
+
 // curve places the n cells of a chain on a photographed page, which bends
 // and is seen in perspective, so that the line curves and its pitch
 // changes along it. The straight, even layout (c0, pitch) assigns the
@@ -866,18 +932,10 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 func curve(ch *chain, n int, at func(point) float64, c0, pitch float64) []point {
 	type placed struct{ k, along, across float64 }
 	var ps []placed
-	for _, c := range ch.comps {
-		if c.w() > 0.9*ch.height {
-			continue // merged characters
-		}
+	eachInCell(ch, n, at, c0, pitch, func(c comp, k, t float64) {
 		p := c.center()
-		t := at(p)
-		k := math.Round((t - c0) / pitch)
-		if k < 0 || k >= float64(n) || math.Abs(t-c0-k*pitch) > 0.3*pitch {
-			continue
-		}
 		ps = append(ps, placed{k, t - c0 - k*pitch, p.y - (ch.a + ch.b*p.x)})
-	}
+	})
 	if len(ps) < n/2 {
 		return nil
 	}

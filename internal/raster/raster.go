@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/gen2brain/heic"
 	"golang.org/x/image/bmp"
@@ -515,6 +516,54 @@ func (g *Gray) Shrink(w, h int) *Gray {
 		}
 	}
 	return out
+}
+
+// Clone returns a copy of the picture.
+func (g *Gray) Clone() *Gray {
+	return &Gray{W: g.W, H: g.H, Pix: slices.Clone(g.Pix)}
+}
+
+// Fill paints the convex quadrilateral q (corners in order, either way
+// round) with the value v.
+func (g *Gray) Fill(q [4]image.Point, v uint8) {
+	g.eachIn(q, func(i int) { g.Pix[i] = v })
+}
+
+// Histogram counts the values inside the convex quadrilateral q.
+func (g *Gray) Histogram(q [4]image.Point) [256]int {
+	var h [256]int
+	g.eachIn(q, func(i int) { h[g.Pix[i]]++ })
+	return h
+}
+
+// eachIn calls f with the index of each pixel inside the convex
+// quadrilateral q.
+func (g *Gray) eachIn(q [4]image.Point, f func(i int)) {
+	r := image.Rectangle{q[0], q[0].Add(image.Pt(1, 1))}
+	for _, p := range q[1:] {
+		r = r.Union(image.Rectangle{p, p.Add(image.Pt(1, 1))})
+	}
+	r = r.Intersect(image.Rect(0, 0, g.W, g.H))
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if inQuad(q, image.Pt(x, y)) {
+				f(y*g.W + x)
+			}
+		}
+	}
+}
+
+// inQuad says whether p is inside the convex quadrilateral q: on the same
+// side of all four edges.
+func inQuad(q [4]image.Point, p image.Point) bool {
+	var pos, neg bool
+	for i := range q {
+		a, b := q[i], q[(i+1)%4]
+		cross := (b.X-a.X)*(p.Y-a.Y) - (b.Y-a.Y)*(p.X-a.X)
+		pos = pos || cross > 0
+		neg = neg || cross < 0
+	}
+	return !(pos && neg)
 }
 
 // Turn returns the picture turned deg degrees clockwise (a right angle).

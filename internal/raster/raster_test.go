@@ -242,3 +242,43 @@ func (m *Image) minLuma(x0, y0, x1, y1 int) float64 {
 	}
 	return low
 }
+
+// TestFillQuad paints a diamond: the pixels within it and only those,
+// whichever way round its corners are given, partly outside the picture
+// too; Histogram counts the same pixels, and Clone keeps the original.
+func TestFillQuad(t *testing.T) {
+	g := &Gray{W: 20, H: 20, Pix: make([]uint8, 400)}
+	diamond := [4]image.Point{{10, 2}, {18, 10}, {10, 18}, {2, 10}}
+	c := g.Clone()
+	c.Fill(diamond, 200)
+	n := 0
+	for y := range 20 {
+		for x := range 20 {
+			inside := abs(x-10)+abs(y-10) <= 8
+			if got := c.Pix[y*20+x] == 200; got != inside {
+				t.Fatalf("(%d,%d) painted %v, inside %v", x, y, got, inside)
+			}
+			if inside {
+				n++
+			}
+		}
+	}
+	if g.Pix[10*20+10] != 0 {
+		t.Error("Fill on a clone changed the original")
+	}
+	if h := c.Histogram(diamond); h[200] != n || h[0] != 0 {
+		t.Errorf("Histogram = %d at 200 and %d at 0, want %d and 0", h[200], h[0], n)
+	}
+	back := [4]image.Point{diamond[3], diamond[2], diamond[1], diamond[0]}
+	if h := c.Histogram(back); h[200] != n {
+		t.Errorf("the corners the other way round count %d, want %d", h[200], n)
+	}
+	off := [4]image.Point{{-5, -5}, {5, -5}, {5, 5}, {-5, 5}}
+	d := g.Clone()
+	d.Fill(off, 1)
+	if h := d.Histogram([4]image.Point{{0, 0}, {19, 0}, {19, 19}, {0, 19}}); h[1] != 36 {
+		t.Errorf("a square partly outside painted %d pixels, want 36", h[1])
+	}
+}
+
+func abs(x int) int { return max(x, -x) }
