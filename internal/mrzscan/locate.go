@@ -18,38 +18,37 @@ func (c comp) h() float64    { return c.y1 - c.y0 }
 func (c comp) center() point { return point{(c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2} }
 func (c comp) swap() comp    { return comp{c.y0, c.x0, c.y1, c.x1} }
 
-// localMeans is each pixel's neighbourhood mean (a square a 20th of the
-// picture's longer side across, from an integral image), for binarize.
-func localMeans(g *gray) []float64 {
+// integral is a picture's integral image (each entry the sum of the
+// pixels above and to the left of it), for binarize's neighbourhood means.
+func integral(g *gray) []float64 {
 	w, h := g.w, g.h
-	integral := make([]float64, (w+1)*(h+1))
+	sums := make([]float64, (w+1)*(h+1))
 	for y := 0; y < h; y++ {
 		var row float64
 		for x := 0; x < w; x++ {
 			row += float64(g.pix[y*w+x])
-			integral[(y+1)*(w+1)+x+1] = integral[y*(w+1)+x+1] + row
+			sums[(y+1)*(w+1)+x+1] = sums[y*(w+1)+x+1] + row
 		}
 	}
+	return sums
+}
+
+// binarize marks pixels darker than dark times their neighbourhood's mean
+// (Bradley's adaptive threshold; the neighbourhood a square a 20th of the
+// picture's longer side across, summed from its integral image), which
+// copes with uneven light and coloured backgrounds.
+func binarize(g *gray, sums []float64, dark float64) []bool {
+	w, h := g.w, g.h
 	r := max(8, max(w, h)/40)
-	means := make([]float64, w*h)
+	out := make([]bool, w*h)
 	for y := 0; y < h; y++ {
 		y0, y1 := max(0, y-r), min(h, y+r+1)
 		for x := 0; x < w; x++ {
 			x0, x1 := max(0, x-r), min(w, x+r+1)
-			sum := integral[y1*(w+1)+x1] - integral[y0*(w+1)+x1] - integral[y1*(w+1)+x0] + integral[y0*(w+1)+x0]
-			means[y*w+x] = sum / float64((x1-x0)*(y1-y0))
+			sum := sums[y1*(w+1)+x1] - sums[y0*(w+1)+x1] - sums[y1*(w+1)+x0] + sums[y0*(w+1)+x0]
+			mean := sum / float64((x1-x0)*(y1-y0))
+			out[y*w+x] = float64(g.pix[y*w+x]) < mean*dark && g.pix[y*w+x] < 200
 		}
-	}
-	return means
-}
-
-// binarize marks pixels darker than dark times their neighbourhood's mean
-// (Bradley's adaptive threshold), which copes with uneven light and
-// coloured backgrounds.
-func binarize(g *gray, means []float64, dark float64) []bool {
-	out := make([]bool, len(g.pix))
-	for i, p := range g.pix {
-		out[i] = float64(p) < means[i]*dark && p < 200
 	}
 	return out
 }

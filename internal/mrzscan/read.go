@@ -67,13 +67,13 @@ func readBest(img *raster.Gray, o Options) *candidate {
 		o.Now = time.Now()
 	}
 	g := workImage(img)
-	means := localMeans(g)
-	best := readAt(g, means, o, darkPrint)
+	sums := integral(g)
+	best := readAt(g, sums, o, darkPrint)
 	if !best.passes() {
 		// Fine lines of a coloured guilloche through the zone, darker
 		// than the paper around them, join its characters into shapes no
 		// character has; the black ink alone still shows them apart.
-		if c := readAt(g, means, o, blackInk); c.passes() {
+		if c := readAt(g, sums, o, blackInk); c.passes() {
 			best = c
 		}
 	}
@@ -94,8 +94,8 @@ const (
 
 // readAt reads the working image with the characters told from the page
 // by the threshold dark (see binarize).
-func readAt(g *gray, means []float64, o Options, dark float64) *candidate {
-	bin := binarize(g, means, dark)
+func readAt(g *gray, sums []float64, o Options, dark float64) *candidate {
+	bin := binarize(g, sums, dark)
 	cs := components(bin, g.w, g.h, 5, float64(max(g.w, g.h))/8)
 	// Place every plausible zone in both reading directions, rank the
 	// placements by how well the clean font fits their cells, and read
