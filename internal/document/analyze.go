@@ -184,7 +184,11 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				an.MRZ = mrzReport(r, d.name)
 				// The text's direction says how the photo is turned.
 				turns[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
-				zones[d.name] = r.Zone
+				if r.MRZ.Valid {
+					// Painted over for Tesseract: only where it is sure
+					// to be (a misplaced zone would hide printed fields).
+					zones[d.name] = r.Zone
+				}
 			}
 		}
 	}

@@ -43,6 +43,9 @@ func benchDocs(b *testing.B) [][]Side {
 			}
 			docs = append(docs, sides)
 		}
+		if len(docs) == 0 {
+			b.Fatalf("%s: no documents in labels.json", dir)
+		}
 		return docs
 	}
 	dir := generated(b)

@@ -33,8 +33,8 @@ type Result struct {
 	Confidence float64 // 0–100: how well the cells match the glyphs, lowered by failing checks
 	Angle      float64 // the text's reading direction in degrees, clockwise from →
 	// Zone is where the lines are in the picture read: its corners as the
-	// text reads (top left, top right, bottom right, bottom left), a
-	// character's width and most of a line's height beyond the cells.
+	// text reads (top left, top right, bottom right, bottom left), half a
+	// character beyond the print on every side.
 	Zone [4]image.Point
 }
 
@@ -73,7 +73,10 @@ func readBest(img *raster.Gray, o Options) *candidate {
 		// Fine lines of a coloured guilloche through the zone, darker
 		// than the paper around them, join its characters into shapes no
 		// character has; the black ink alone still shows them apart.
-		if c := readAt(g, sums, o, blackInk); c.passes() {
+		// The second reading replaces the first only when it passes every
+		// check and the font fits it about as well or better: a zone that
+		// prints a wrong check digit also comes here.
+		if c := readAt(g, sums, o, blackInk); c.passes() && (best == nil || c.meanScore >= best.meanScore-0.05) {
 			best = c
 		}
 	}
@@ -235,22 +238,29 @@ func (c *candidate) result() *Result {
 	return r
 }
 
-// zone is the corners of the zone in the picture read.
+// zone is the corners of the zone in the picture read: the rectangle,
+// along the first line and across it, that holds every cell's centre
+// (on a bent page the middle of a line sags below its ends), widened by a
+// cell's width along the lines and a capital's height across them, which
+// is half a character beyond the print on every side.
 func (c *candidate) zone() [4]image.Point {
-	top, bottom := c.geoms[0], c.geoms[len(c.geoms)-1]
-	u := top.u
-	along, across := u.scale(top.pitch), c.v.scale(0.8*top.height)
-	ps := [4]point{
-		top.cellCenter(0).add(along.scale(-1)).add(across.scale(-1)),
-		top.cellCenter(c.n - 1).add(along).add(across.scale(-1)),
-		bottom.cellCenter(c.n - 1).add(along).add(across),
-		bottom.cellCenter(0).add(along.scale(-1)).add(across),
+	u, v := c.geoms[0].u, c.v
+	o := c.geoms[0].origin
+	lo, hi := point{math.Inf(1), math.Inf(1)}, point{math.Inf(-1), math.Inf(-1)}
+	for _, lg := range c.geoms {
+		for i := range c.n {
+			d := lg.cellCenter(i).add(o.scale(-1))
+			a, b := d.dot(u), d.dot(v)
+			lo, hi = point{min(lo.x, a), min(lo.y, b)}, point{max(hi.x, a), max(hi.y, b)}
+		}
 	}
-	var out [4]image.Point
-	for i, p := range ps {
-		out[i] = image.Pt(int(math.Round(p.x*c.scale)), int(math.Round(p.y*c.scale)))
+	pitch, height := c.geoms[0].pitch, c.geoms[0].height
+	lo, hi = lo.add(point{-pitch, -height}), hi.add(point{pitch, height})
+	corner := func(a, b float64) image.Point {
+		p := o.add(u.scale(a)).add(v.scale(b)).scale(c.scale)
+		return image.Pt(int(math.Round(p.x)), int(math.Round(p.y)))
 	}
-	return out
+	return [4]image.Point{corner(lo.x, lo.y), corner(hi.x, lo.y), corner(hi.x, hi.y), corner(lo.x, hi.y)}
 }
 
 // lineGeom is where one MRZ line's cells are, in image coordinates.
