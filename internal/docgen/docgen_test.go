@@ -16,15 +16,7 @@ import (
 )
 
 func portrait(t testing.TB) *raster.Image {
-	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := raster.Decode(b, raster.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return testenv.Image(t, "faces", "deepface", "img1.jpg")
 }
 
 func writePNG(t testing.TB, path string, img *raster.Image) {

@@ -3,8 +3,6 @@ package document
 import (
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -93,14 +91,7 @@ func FuzzReadLabels(f *testing.F) {
 // on it), at any turn and scale; the side's own picture is not changed.
 func TestOCRPage(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
-	b, err := os.ReadFile(filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	portrait, err := raster.Decode(b, raster.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	portrait := testenv.Image(t, "faces", "deepface", "img1.jpg")
 	d := docgen.Random(r, docgen.Passport, testNow)
 	front, _, err := docgen.Render(d, portrait, 12, r)
 	if err != nil {

@@ -85,7 +85,13 @@ func FaceEngine(t testing.TB) *face.Engine {
 // Photo decodes a test photograph of faces/face_recognition.
 func Photo(t testing.TB, name string) *raster.Image {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(TestData(t), "faces", "face_recognition", name))
+	return Image(t, "faces", "face_recognition", name)
+}
+
+// Image decodes a test image, its path given inside the shared test data.
+func Image(t testing.TB, path ...string) *raster.Image {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(append([]string{TestData(t)}, path...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
