@@ -166,8 +166,8 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}, CrossChecks: []CrossCheck{}}
 	var m *mrz.MRZ
 	var card *aamva.Card
-	turns := map[string]int{}            // side → clockwise turn that makes it upright (from its MRZ, else its face)
-	zones := map[string][4]image.Point{} // side → where its MRZ is
+	turns := map[string]int{}             // side → clockwise turn that makes it upright (from its MRZ, else its face)
+	zones := map[string]*[4]image.Point{} // side → where its MRZ is
 	for _, d := range imgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -182,12 +182,11 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			if r, err := mrzscan.ReadGray(d.gray, mrzscan.Options{Now: now}); err == nil {
 				m = r.MRZ
 				an.MRZ = mrzReport(r, d.name)
-				// The text's direction says how the photo is turned.
-				turns[d.name] = (360 - 90*int(math.Round(r.Angle/90))%360) % 360
+				turns[d.name] = uprightTurn(r.Angle)
 				if r.MRZ.Valid {
 					// Painted over for Tesseract: only where it is sure
 					// to be (a misplaced zone would hide printed fields).
-					zones[d.name] = r.Zone
+					zones[d.name] = &r.Zone
 				}
 			}
 		}
@@ -220,11 +219,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var seen printed
 	if card == nil && !a.SkipText {
 		for _, d := range imgs {
-			var zone *[4]image.Point
-			if z, ok := zones[d.name]; ok {
-				zone = &z
-			}
-			t, err := printedText(ocrPage(d.gray, turns[d.name], zone))
+			t, err := printedText(ocrPage(d.gray, turns[d.name], zones[d.name]))
 			if err != nil {
 				return nil, fmt.Errorf("reading the printed text: %w", err)
 			}

@@ -56,6 +56,12 @@ func withOCR(fn func(c *gosseract.Client) error) error {
 // hundred milliseconds instead of seconds.
 const ocrWidth = 1400
 
+// uprightTurn is the clockwise turn, a right angle, that makes a side
+// upright, from its text's reading direction (degrees clockwise from →).
+func uprightTurn(angle float64) int {
+	return (360 - 90*int(math.Round(angle/90))%360) % 360
+}
+
 // ocrPage is the picture Tesseract reads of a side: turned upright (turn
 // degrees clockwise), shrunk to ocrWidth, with the MRZ at zone (when
 // known, in the side's pixels) painted over in the paper's colour: the zone

@@ -1,7 +1,6 @@
 package document
 
 import (
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -112,7 +111,7 @@ func TestOCRPage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%d px turned %d: %v", width, turned, err)
 			}
-			turn := (360 - 90*int(math.Round(res.Angle/90))%360) % 360
+			turn := uprightTurn(res.Angle)
 			before := slices.Clone(side.Pix)
 			full, rest := ocrPage(side, turn, nil), ocrPage(side, turn, &res.Zone)
 			if !slices.Equal(side.Pix, before) {
