@@ -1,6 +1,7 @@
 package mrzscan
 
 import (
+	"bytes"
 	"encoding/json"
 	"image"
 	"math"
@@ -416,4 +417,33 @@ func renderedPassport(t *testing.T, r *rand.Rand, now time.Time) (docgen.Doc, *r
 		t.Fatal(err)
 	}
 	return d, front
+}
+
+// TestShrink checks the working image's shrink is the mean of the picture
+// under each pixel, partly covered pixels weighed by the part covered.
+func TestShrink(t *testing.T) {
+	img := &raster.Gray{W: 5, H: 4, Pix: []uint8{
+		10, 20, 30, 40, 50,
+		10, 20, 30, 40, 50,
+		90, 90, 90, 90, 90,
+		90, 90, 90, 90, 90,
+	}}
+	g := shrink(img, 0.4) // 2×1: each pixel covers 2.5 columns and 2.5 rows
+	if g.w != 2 || g.h != 1 {
+		t.Fatalf("shrunk to %d×%d, want 2×1", g.w, g.h)
+	}
+	// Left: columns 10, 20 and half of 30 (mean 18), rows 2 of the first
+	// kind and half of the 90s.
+	want := []float32{(18*2 + 90*0.5) / 2.5, (42*2 + 90*0.5) / 2.5}
+	for i, v := range g.pix {
+		if math.Abs(float64(v-want[i])) > 1e-3 {
+			t.Errorf("pixel %d = %.3f, want %.3f", i, v, want[i])
+		}
+	}
+	flat := &raster.Gray{W: 997, H: 613, Pix: bytes.Repeat([]byte{137}, 997*613)}
+	for _, v := range shrink(flat, 0.37).pix {
+		if math.Abs(float64(v)-137) > 1e-3 {
+			t.Fatalf("a flat picture shrinks to %.3f, want 137", v)
+		}
+	}
 }

@@ -143,39 +143,81 @@ func readAt(g *gray, sums []float64, o Options, dark float64) *candidate {
 // the characters of low-resolution scans apart.
 func workImage(img *raster.Gray) *gray {
 	long := max(img.W, img.H)
-	scale := 1.0
-	switch {
-	case long > maxWork:
-		scale = float64(maxWork) / float64(long)
-	case long < 900:
-		scale = 2
+	if long > maxWork {
+		return shrink(img, float64(maxWork)/float64(long))
 	}
-	w, h := max(1, int(float64(img.W)*scale)), max(1, int(float64(img.H)*scale))
-	g := &gray{w: w, h: h, pix: make([]float32, w*h)}
 	src := &gray{w: img.W, h: img.H, pix: make([]float32, img.W*img.H)}
 	for i, p := range img.Pix {
 		src.pix[i] = float32(p)
 	}
-	if scale == 1 {
+	if long >= 900 {
 		return src
 	}
-	k := int(math.Ceil(1 / scale))
+	const scale = 2
+	w, h := img.W*scale, img.H*scale
+	g := &gray{w: w, h: h, pix: make([]float32, w*h)}
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			if scale > 1 {
-				g.pix[y*w+x] = src.bilinear((float64(x)+0.5)/scale, (float64(y)+0.5)/scale)
-				continue
-			}
-			var sum float32
-			for sy := 0; sy < k; sy++ {
-				for sx := 0; sx < k; sx++ {
-					sum += src.bilinear((float64(x)+(float64(sx)+0.5)/float64(k))/scale, (float64(y)+(float64(sy)+0.5)/float64(k))/scale)
-				}
-			}
-			g.pix[y*w+x] = sum / float32(k*k)
+			g.pix[y*w+x] = src.bilinear((float64(x)+0.5)/scale, (float64(y)+0.5)/scale)
 		}
 	}
 	return g
+}
+
+// shrink scales img by scale (under 1): each pixel is the mean of the
+// picture under it, partly covered pixels weighed by the part covered.
+// Each source row is averaged across once, when the first shrunk row
+// that covers it needs it, and the rows so averaged are then summed down.
+func shrink(img *raster.Gray, scale float64) *gray {
+	w, h := max(1, int(float64(img.W)*scale)), max(1, int(float64(img.H)*scale))
+	across, down := areaTaps(img.W, w, scale), areaTaps(img.H, h, scale)
+	row, rowY := make([]float32, w), -1
+	averaged := func(y int) []float32 {
+		if y != rowY {
+			src := img.Pix[y*img.W : (y+1)*img.W]
+			for x, t := range across {
+				var sum float32
+				for j, wt := range t.weights {
+					sum += float32(src[t.first+j]) * wt
+				}
+				row[x] = sum
+			}
+			rowY = y
+		}
+		return row
+	}
+	g := &gray{w: w, h: h, pix: make([]float32, w*h)}
+	for y, t := range down {
+		dst := g.pix[y*w : (y+1)*w]
+		for j, wt := range t.weights {
+			for x, v := range averaged(t.first + j) {
+				dst[x] += v * wt
+			}
+		}
+	}
+	return g
+}
+
+// taps are the source pixels one shrunk pixel covers along one axis:
+// the first, and each one's share of the shrunk pixel.
+type taps struct {
+	first   int
+	weights []float32
+}
+
+// areaTaps gives the taps of each of n pixels that cover src pixels
+// scaled by scale (under 1).
+func areaTaps(src, n int, scale float64) []taps {
+	ts := make([]taps, n)
+	for i := range ts {
+		a, b := float64(i)/scale, min(float64(i+1)/scale, float64(src))
+		ts[i].first = int(a)
+		for j := int(a); float64(j) < b; j++ {
+			part := min(b, float64(j+1)) - max(a, float64(j))
+			ts[i].weights = append(ts[i].weights, float32(part/(b-a)))
+		}
+	}
+	return ts
 }
 
 // cell is one read character with its best and second-best reading.
