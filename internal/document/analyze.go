@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"math"
 	"slices"
 	"strings"
@@ -167,7 +166,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var m *mrz.MRZ
 	var card *aamva.Card
 	turns := map[string]int{}             // side → clockwise turn that makes it upright (from its MRZ, else its face)
-	zones := map[string]*[4]image.Point{} // side → where its MRZ is
+	reads := map[string]*mrzscan.Result{} // side → its MRZ, when it passes every check
 	for _, d := range imgs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -184,9 +183,10 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				an.MRZ = mrzReport(r, d.name)
 				turns[d.name] = uprightTurn(r.Angle)
 				if r.MRZ.Valid {
-					// Painted over for Tesseract: only where it is sure
-					// to be (a misplaced zone would hide printed fields).
-					zones[d.name] = &r.Zone
+					// Painted over, and its page cut out, for Tesseract:
+					// only where it is sure to be (a misplaced zone would
+					// hide printed fields).
+					reads[d.name] = r
 				}
 			}
 		}
@@ -219,7 +219,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	var seen printed
 	if card == nil && !a.SkipText {
 		for _, d := range imgs {
-			t, err := printedText(ocrPage(d.gray, turns[d.name], zones[d.name]))
+			t, err := printedText(ocrPage(d.gray, turns[d.name], reads[d.name]))
 			if err != nil {
 				return nil, fmt.Errorf("reading the printed text: %w", err)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/kycd/kycd/internal/mrzscan"
 	"github.com/kycd/kycd/internal/raster"
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/text/unicode/norm"
@@ -63,29 +64,35 @@ func uprightTurn(angle float64) int {
 }
 
 // ocrPage is the picture Tesseract reads of a side: turned upright (turn
-// degrees clockwise), shrunk to ocrWidth, with the MRZ at zone (when
-// known, in the side's pixels) painted over in the paper's colour: the zone
-// has its own reader, and Tesseract spent a fifth of a passport's time
-// reading it again (docs/benchmarks.md). The side's picture is not changed.
-func ocrPage(side *raster.Gray, turn int, zone *[4]image.Point) *raster.Gray {
-	upright := side.W // the width once turned
+// degrees clockwise) and shrunk to ocrWidth. When the side's MRZ was read
+// (read, in the side's pixels), only its page is read, and the zone is
+// painted over in the paper's colour: the zone has its own reader, and
+// Tesseract spent a fifth of a passport's time reading it again, and half
+// of a passport's open spread reading the page facing it, which holds no
+// field (docs/benchmarks.md). The side's picture is not changed.
+func ocrPage(side *raster.Gray, turn int, read *mrzscan.Result) *raster.Gray {
+	g := side
+	var zone [4]image.Point
+	if read != nil {
+		box := raster.Bounds(read.Page).Intersect(image.Rect(0, 0, side.W, side.H))
+		g = side.Crop(box)
+		for i, p := range read.Zone {
+			zone[i] = p.Sub(box.Min)
+		}
+	}
+	upright := g.W // the width once turned
 	if turn%180 != 0 {
-		upright = side.H
+		upright = g.H
 	}
 	scale := min(1, float64(ocrWidth)/float64(upright))
-	g := side
 	if scale < 1 {
-		g = side.Shrink(max(1, int(float64(side.W)*scale)), max(1, int(float64(side.H)*scale)))
+		g = g.Shrink(max(1, int(float64(g.W)*scale)), max(1, int(float64(g.H)*scale)))
 	}
-	if zone != nil {
-		if g == side {
-			g = side.Clone()
-		}
-		var z [4]image.Point
+	if read != nil {
 		for i, p := range zone {
-			z[i] = image.Pt(int(math.Round(float64(p.X)*scale)), int(math.Round(float64(p.Y)*scale)))
+			zone[i] = image.Pt(int(math.Round(float64(p.X)*scale)), int(math.Round(float64(p.Y)*scale)))
 		}
-		paintOver(g, z)
+		paintOver(g, zone)
 	}
 	return g.Turn(turn)
 }

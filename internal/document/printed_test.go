@@ -1,6 +1,7 @@
 package document
 
 import (
+	"image"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -86,8 +87,9 @@ func FuzzReadLabels(f *testing.F) {
 }
 
 // TestOCRPage: the page Tesseract reads is turned upright, no wider than
-// ocrWidth, and has the MRZ painted over (the MRZ reader finds none left
-// on it), at any turn and scale; the side's own picture is not changed.
+// ocrWidth, cut to the document's page when its MRZ was read, and has the
+// MRZ painted over (the MRZ reader finds none left on it), at any turn and
+// scale; the side's own picture is not changed.
 func TestOCRPage(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	portrait := testenv.Image(t, "faces", "deepface", "img1.jpg")
@@ -97,7 +99,8 @@ func TestOCRPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, width := range []int{1000, 2200} {
-		jpg, err := docgen.Photograph(front, docgen.Shot{Width: width, Skew: 3, Quality: 85, Margin: 0.06}, r)
+		// The passport fills half the photo's width: the rest is table.
+		jpg, err := docgen.Photograph(front, docgen.Shot{Width: width, Skew: 3, Quality: 85, Margin: 0.25}, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +116,10 @@ func TestOCRPage(t *testing.T) {
 			}
 			turn := uprightTurn(res.Angle)
 			before := slices.Clone(side.Pix)
-			full, rest := ocrPage(side, turn, nil), ocrPage(side, turn, &res.Zone)
+			// The page given as the whole side: the zone painted over alone.
+			whole := *res
+			whole.Page = [4]image.Point{{0, 0}, {side.W, 0}, {side.W, side.H}, {0, side.H}}
+			full, rest, page := ocrPage(side, turn, nil), ocrPage(side, turn, &whole), ocrPage(side, turn, res)
 			if !slices.Equal(side.Pix, before) {
 				t.Fatalf("%d px turned %d: ocrPage changed the side's picture", width, turned)
 			}
@@ -130,11 +136,21 @@ func TestOCRPage(t *testing.T) {
 			if changed == 0 || changed > len(full.Pix)/6 {
 				t.Errorf("%d px turned %d: %d of %d pixels painted over", width, turned, changed, len(full.Pix))
 			}
+			// The passport is two thirds of the photo's width and height;
+			// its page, three characters beyond it on every side and
+			// skewed, about 78% and 73% (both read at the photo's scale
+			// when it is small).
+			small := width <= ocrWidth && (page.W > full.W*85/100 || page.H > full.H*80/100)
+			if small || page.W > ocrWidth || page.H > page.W {
+				t.Errorf("%d px turned %d: a page of %dx%d of a %dx%d side", width, turned, page.W, page.H, full.W, full.H)
+			}
 			if _, err := mrzscan.ReadGray(full, mrzscan.Options{Now: testNow}); err != nil {
 				t.Errorf("%d px turned %d: no zone on the whole page: %v", width, turned, err)
 			}
-			if _, err := mrzscan.ReadGray(rest, mrzscan.Options{Now: testNow}); err == nil {
-				t.Errorf("%d px turned %d: a zone is read with the zone painted over", width, turned)
+			for name, g := range map[string]*raster.Gray{"side": rest, "page": page} {
+				if _, err := mrzscan.ReadGray(g, mrzscan.Options{Now: testNow}); err == nil {
+					t.Errorf("%d px turned %d: a zone is read on the %s with the zone painted over", width, turned, name)
+				}
 			}
 		}
 	}

@@ -447,3 +447,60 @@ func TestShrink(t *testing.T) {
 		}
 	}
 }
+
+// TestPage: the page given for a read zone holds the whole document, a
+// passport's data page or a card's back, and not much more, at any turn.
+func TestPage(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(61, 62))
+	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
+	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
+		d := docgen.Random(r, kind, now)
+		front, back, err := docgen.Render(d, portrait, 10, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := front
+		if kind == docgen.IDCard {
+			doc = back
+		}
+		// The document on a grey table twice its size.
+		table := &raster.Image{W: 2 * doc.W, H: 2 * doc.H, Pix: bytes.Repeat([]byte{120}, 12*doc.W*doc.H)}
+		at := image.Pt(doc.W/3, doc.H/2)
+		for y := range doc.H {
+			copy(table.Pix[3*((at.Y+y)*table.W+at.X):], doc.Pix[3*y*doc.W:3*(y+1)*doc.W])
+		}
+		pitch := 2.54 * 10 // pixels per character at 10 px/mm
+		for _, turn := range []int{0, 90, 180, 270} {
+			g := table.Gray().Turn(turn)
+			res, err := ReadGray(g, Options{Now: now})
+			if err != nil {
+				t.Fatalf("%s turned %d: %v", kind, turn, err)
+			}
+			got := raster.Bounds(res.Page)
+			want := turnRect(image.Rectangle{at, at.Add(image.Pt(doc.W, doc.H))}, table.W, table.H, turn)
+			if !want.In(got) {
+				t.Errorf("%s turned %d: page %v does not hold the document at %v", kind, turn, got, want)
+			}
+			// Three characters of margin, and one for the rest.
+			if slack := 4 * pitch; float64(want.Min.X-got.Min.X) > slack || float64(want.Min.Y-got.Min.Y) > slack ||
+				float64(got.Max.X-want.Max.X) > slack || float64(got.Max.Y-want.Max.Y) > slack {
+				t.Errorf("%s turned %d: page %v reaches far beyond the document at %v", kind, turn, got, want)
+			}
+		}
+	}
+}
+
+// turnRect is where r of a w×h picture is once the picture is turned deg
+// degrees clockwise, as raster.Gray.Turn turns it.
+func turnRect(r image.Rectangle, w, h, deg int) image.Rectangle {
+	switch deg {
+	case 90:
+		return image.Rect(h-r.Max.Y, r.Min.X, h-r.Min.Y, r.Max.X)
+	case 180:
+		return image.Rect(w-r.Max.X, h-r.Max.Y, w-r.Min.X, h-r.Min.Y)
+	case 270:
+		return image.Rect(r.Min.Y, w-r.Max.X, r.Max.Y, w-r.Min.X)
+	}
+	return r
+}

@@ -36,6 +36,11 @@ type Result struct {
 	// text reads (top left, top right, bottom right, bottom left), half a
 	// character beyond the print on every side.
 	Zone [4]image.Point
+	// Page is where the document's page is, at most: its size for the
+	// format (ICAO 9303) laid around the zone, three characters wider on
+	// every side; corners in the same order as Zone's, and they may be
+	// outside the picture.
+	Page [4]image.Point
 }
 
 // Options tune Read.
@@ -276,7 +281,7 @@ func (c *candidate) result() *Result {
 		conf *= 0.6
 	}
 	r.Confidence = math.Round(conf*10) / 10
-	r.Zone = c.zone()
+	r.Zone, r.Page = c.zone(), c.page()
 	return r
 }
 
@@ -286,9 +291,42 @@ func (c *candidate) result() *Result {
 // cell's width along the lines and a capital's height across them, which
 // is half a character beyond the print on every side.
 func (c *candidate) zone() [4]image.Point {
+	lo, hi := c.extent()
+	pitch, height := c.geoms[0].pitch, c.geoms[0].height
+	return c.rect(lo.add(point{-pitch, -height}), hi.add(point{pitch, height}))
+}
+
+// pageSize is each format's document size in millimetres, width and
+// height (ICAO 9303 parts 4 to 7; the old French card is an ID-1 card).
+var pageSize = map[mrz.Format][2]float64{
+	mrz.TD1: {85.6, 54}, mrz.FRID: {85.6, 54},
+	mrz.TD2: {105, 74}, mrz.MRVB: {105, 74},
+	mrz.TD3: {125, 88}, mrz.MRVA: {120, 80},
+}
+
+// pitchMM is the MRZ's character pitch: ten characters to the inch.
+const pitchMM = 25.4 / 10
+
+// page is where the document's page is: its size for the format, centred
+// on the zone across, its foot two and a half characters below the centre
+// of the zone's last line (as on passports and cards of many countries),
+// all in character pitches, with three characters more on every side for
+// the documents that differ and a page photographed at an angle.
+func (c *candidate) page() [4]image.Point {
+	lo, hi := c.extent()
+	size := pageSize[c.format]
+	pitch := c.geoms[0].pitch
+	w, h := size[0]/pitchMM*pitch, size[1]/pitchMM*pitch
+	mid, foot, margin := (lo.x+hi.x)/2, hi.y+2.5*pitch, 3*pitch
+	return c.rect(point{mid - w/2 - margin, foot - h - margin}, point{mid + w/2 + margin, foot + margin})
+}
+
+// extent is the smallest rectangle along the first line and across it
+// that holds every cell's centre, relative to the first cell's centre.
+func (c *candidate) extent() (lo, hi point) {
 	u, v := c.geoms[0].u, c.v
 	o := c.geoms[0].origin
-	lo, hi := point{math.Inf(1), math.Inf(1)}, point{math.Inf(-1), math.Inf(-1)}
+	lo, hi = point{math.Inf(1), math.Inf(1)}, point{math.Inf(-1), math.Inf(-1)}
 	for _, lg := range c.geoms {
 		for i := range c.n {
 			d := lg.cellCenter(i).add(o.scale(-1))
@@ -296,8 +334,15 @@ func (c *candidate) zone() [4]image.Point {
 			lo, hi = point{min(lo.x, a), min(lo.y, b)}, point{max(hi.x, a), max(hi.y, b)}
 		}
 	}
-	pitch, height := c.geoms[0].pitch, c.geoms[0].height
-	lo, hi = lo.add(point{-pitch, -height}), hi.add(point{pitch, height})
+	return lo, hi
+}
+
+// rect is the corners, in the picture read, of the rectangle from lo to hi
+// along the first line and across it, relative to its first cell's
+// centre: top left, top right, bottom right, bottom left as the text reads.
+func (c *candidate) rect(lo, hi point) [4]image.Point {
+	u, v := c.geoms[0].u, c.v
+	o := c.geoms[0].origin
 	corner := func(a, b float64) image.Point {
 		p := o.add(u.scale(a)).add(v.scale(b)).scale(c.scale)
 		return image.Pt(int(math.Round(p.x)), int(math.Round(p.y)))

@@ -518,6 +518,20 @@ func (g *Gray) Shrink(w, h int) *Gray {
 	return out
 }
 
+// Crop returns the part of the picture inside r (clipped to the picture),
+// or nil when nothing of r is inside.
+func (g *Gray) Crop(r image.Rectangle) *Gray {
+	r = r.Intersect(image.Rect(0, 0, g.W, g.H))
+	if r.Empty() {
+		return nil
+	}
+	c := &Gray{W: r.Dx(), H: r.Dy(), Pix: make([]uint8, r.Dx()*r.Dy())}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		copy(c.Pix[(y-r.Min.Y)*c.W:(y-r.Min.Y+1)*c.W], g.Pix[y*g.W+r.Min.X:y*g.W+r.Max.X])
+	}
+	return c
+}
+
 // Clone returns a copy of the picture.
 func (g *Gray) Clone() *Gray {
 	return &Gray{W: g.W, H: g.H, Pix: slices.Clone(g.Pix)}
@@ -539,10 +553,8 @@ func (g *Gray) Histogram(q [4]image.Point) [256]int {
 // eachIn calls f with the index of each pixel inside the convex
 // quadrilateral q.
 func (g *Gray) eachIn(q [4]image.Point, f func(i int)) {
-	r := image.Rectangle{q[0], q[0].Add(image.Pt(1, 1))}
-	for _, p := range q[1:] {
-		r = r.Union(image.Rectangle{p, p.Add(image.Pt(1, 1))})
-	}
+	r := Bounds(q)
+	r.Max = r.Max.Add(image.Pt(1, 1)) // a corner's own pixel too
 	r = r.Intersect(image.Rect(0, 0, g.W, g.H))
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
@@ -551,6 +563,16 @@ func (g *Gray) eachIn(q [4]image.Point, f func(i int)) {
 			}
 		}
 	}
+}
+
+// Bounds is the smallest rectangle that holds the quadrilateral q.
+func Bounds(q [4]image.Point) image.Rectangle {
+	r := image.Rectangle{q[0], q[0]}
+	for _, p := range q[1:] {
+		r.Min = image.Pt(min(r.Min.X, p.X), min(r.Min.Y, p.Y))
+		r.Max = image.Pt(max(r.Max.X, p.X), max(r.Max.Y, p.Y))
+	}
+	return r
 }
 
 // inQuad says whether p is inside the convex quadrilateral q: on the same
