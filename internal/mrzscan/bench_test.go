@@ -32,3 +32,13 @@ func BenchmarkRead(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWorkImage shrinks a 12-megapixel phone photo's grey picture to
+// the reader's working size.
+func BenchmarkWorkImage(b *testing.B) {
+	img := &raster.Gray{W: 4032, H: 3024, Pix: make([]uint8, 4032*3024)}
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	testenv.Measure(b, func() { workImage(img) })
+}
