@@ -71,13 +71,12 @@ func uprightTurn(angle float64) int {
 // of a passport's open spread reading the page facing it, which holds no
 // field (docs/benchmarks.md). The side's picture is not changed.
 func ocrPage(side *raster.Gray, turn int, read *mrzscan.Result) *raster.Gray {
-	g := side
-	var zone [4]image.Point
+	g, box := side, image.Rect(0, 0, side.W, side.H)
 	if read != nil {
-		box := raster.Bounds(read.Page).Intersect(image.Rect(0, 0, side.W, side.H))
-		g = side.Crop(box)
-		for i, p := range read.Zone {
-			zone[i] = p.Sub(box.Min)
+		// The page holds the zone, which is in the picture: a page
+		// outside it would be a reader's bug, and the side is read whole.
+		if c := side.Crop(raster.Bounds(read.Page)); c != nil {
+			g, box = c, raster.Bounds(read.Page).Intersect(box)
 		}
 	}
 	upright := g.W // the width once turned
@@ -89,7 +88,9 @@ func ocrPage(side *raster.Gray, turn int, read *mrzscan.Result) *raster.Gray {
 		g = g.Shrink(max(1, int(float64(g.W)*scale)), max(1, int(float64(g.H)*scale)))
 	}
 	if read != nil {
-		for i, p := range zone {
+		var zone [4]image.Point
+		for i, p := range read.Zone {
+			p = p.Sub(box.Min)
 			zone[i] = image.Pt(int(math.Round(float64(p.X)*scale)), int(math.Round(float64(p.Y)*scale)))
 		}
 		paintOver(g, zone)

@@ -440,6 +440,36 @@ func TestShrink(t *testing.T) {
 			t.Errorf("pixel %d = %.3f, want %.3f", i, v, want[i])
 		}
 	}
+	// Any size and scale: each pixel is the mean of the square of the
+	// picture under it, each source pixel weighed by its area inside.
+	r := rand.New(rand.NewPCG(71, 72))
+	overlap := func(a0, a1 float64, i int) float64 {
+		return max(0, min(a1, float64(i+1))-max(a0, float64(i)))
+	}
+	for range 20 {
+		img := &raster.Gray{W: 5 + r.IntN(60), H: 5 + r.IntN(60)}
+		img.Pix = make([]uint8, img.W*img.H)
+		for i := range img.Pix {
+			img.Pix[i] = uint8(r.IntN(256))
+		}
+		scale := 0.1 + 0.85*r.Float64()
+		g := shrink(img, scale)
+		for y := range g.h {
+			for x := range g.w {
+				x0, x1 := float64(x)/scale, min(float64(x+1)/scale, float64(img.W))
+				y0, y1 := float64(y)/scale, min(float64(y+1)/scale, float64(img.H))
+				var sum float64
+				for sy := range img.H {
+					for sx := range img.W {
+						sum += float64(img.Pix[sy*img.W+sx]) * overlap(x0, x1, sx) * overlap(y0, y1, sy)
+					}
+				}
+				if want := sum / ((x1 - x0) * (y1 - y0)); math.Abs(float64(g.pix[y*g.w+x])-want) > 0.01 {
+					t.Fatalf("%dx%d at %.3f: pixel (%d, %d) = %.3f, the picture under it %.3f", img.W, img.H, scale, x, y, g.pix[y*g.w+x], want)
+				}
+			}
+		}
+	}
 	flat := &raster.Gray{W: 997, H: 613, Pix: bytes.Repeat([]byte{137}, 997*613)}
 	for _, v := range shrink(flat, 0.37).pix {
 		if math.Abs(float64(v)-137) > 1e-3 {
@@ -449,8 +479,14 @@ func TestShrink(t *testing.T) {
 }
 
 // TestPage: the page given for a read zone holds the whole document, a
-// passport's data page or a card's back, and not much more, at any turn.
+// passport's data page or a card's back, and not much more, at any turn;
+// every format has a page size.
 func TestPage(t *testing.T) {
+	for _, f := range []mrz.Format{mrz.TD1, mrz.TD2, mrz.TD3, mrz.MRVA, mrz.MRVB, mrz.FRID} {
+		if s, ok := pageSize[f]; !ok || s[0] < s[1] {
+			t.Errorf("%s: page size %v", f, s)
+		}
+	}
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(61, 62))
 	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))

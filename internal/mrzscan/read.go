@@ -297,10 +297,11 @@ func (c *candidate) zone() [4]image.Point {
 }
 
 // pageSize is each format's document size in millimetres, width and
-// height (ICAO 9303 parts 4 to 7; the old French card is an ID-1 card).
+// height (ICAO 9303 parts 4 to 7; the old French card, 1988–2021, is an
+// ID-2 card like TD2, its MRZ on the front with the printed fields).
 var pageSize = map[mrz.Format][2]float64{
-	mrz.TD1: {85.6, 54}, mrz.FRID: {85.6, 54},
-	mrz.TD2: {105, 74}, mrz.MRVB: {105, 74},
+	mrz.TD1: {85.6, 54},
+	mrz.TD2: {105, 74}, mrz.MRVB: {105, 74}, mrz.FRID: {105, 74},
 	mrz.TD3: {125, 88}, mrz.MRVA: {120, 80},
 }
 

@@ -565,7 +565,9 @@ func (g *Gray) eachIn(q [4]image.Point, f func(i int)) {
 	}
 }
 
-// Bounds is the smallest rectangle that holds the quadrilateral q.
+// Bounds is the smallest rectangle whose corners hold the quadrilateral
+// q's: its Max is q's largest x and y, so as an image.Rectangle it leaves
+// out the pixels on those two edges.
 func Bounds(q [4]image.Point) image.Rectangle {
 	r := image.Rectangle{q[0], q[0]}
 	for _, p := range q[1:] {
