@@ -75,8 +75,8 @@ func ocrPage(side *raster.Gray, turn int, read *mrzscan.Result) *raster.Gray {
 	if read != nil {
 		// The page holds the zone, which is in the picture: a page
 		// outside it would be a reader's bug, and the side is read whole.
-		if c := side.Crop(raster.Bounds(read.Page)); c != nil {
-			g, box = c, raster.Bounds(read.Page).Intersect(box)
+		if page := raster.Bounds(read.Page).Intersect(box); !page.Empty() {
+			g, box = side.Crop(page), page
 		}
 	}
 	upright := g.W // the width once turned

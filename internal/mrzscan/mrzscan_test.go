@@ -81,17 +81,8 @@ func TestSpecimens(t *testing.T) {
 func TestTurnsAndSkew(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(11, 12))
-	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
 	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
-		d := docgen.Random(r, kind, now)
-		front, back, err := docgen.Render(d, portrait, 12, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		side := front
-		if back != nil {
-			side = back
-		}
+		d, side := renderedZoneSide(t, r, kind, 12, now)
 		want := strings.Join(d.MRZ(), "\n")
 		for _, turn := range []int{0, 90, 180, 270} {
 			for _, skew := range []float64{-7, 4} {
@@ -189,7 +180,7 @@ func TestBentPage(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(21, 22))
 	for i := range 4 {
-		d, front := renderedPassport(t, r, now)
+		d, front := renderedZoneSide(t, r, docgen.Passport, 12, now)
 		want := strings.Join(d.MRZ(), "\n")
 		shot := docgen.Shot{Width: 1000, Skew: 2, Quality: 85, Margin: 0.06, Bend: 0.012, Lean: 0.06}
 		if i%2 == 1 {
@@ -298,7 +289,7 @@ func TestShortNameLine(t *testing.T) {
 func TestHarvest(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(21, 22))
-	d, front := renderedPassport(t, r, now)
+	d, front := renderedZoneSide(t, r, docgen.Passport, 12, now)
 	img := photographed(t, front, docgen.Shot{Width: 1400, Skew: 3, Quality: 85, Margin: 0.08}, r).Gray()
 	lines := d.MRZ()
 	gs := Harvest(img, strings.Join(lines, "\n"))
@@ -337,7 +328,7 @@ func TestHarvest(t *testing.T) {
 func TestZoneAtAnyScale(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(31, 32))
-	d, front := renderedPassport(t, r, now)
+	d, front := renderedZoneSide(t, r, docgen.Passport, 12, now)
 	for _, width := range []int{800, 1400, 2600} {
 		img := photographed(t, front, docgen.Shot{Width: width, Skew: 5, Quality: 85, Margin: 0.08}, r).Gray()
 		res, err := ReadGray(img, Options{Now: now})
@@ -376,7 +367,7 @@ func TestColouredGuilloche(t *testing.T) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(41, 42))
 	for i := range 2 {
-		d, front := renderedPassport(t, r, now)
+		d, front := renderedZoneSide(t, r, docgen.Passport, 12, now)
 		// Lines 0.5 mm apart, 0.15 mm wide, over the page's lowest
 		// quarter, where the zone is.
 		for y0 := front.H * 3 / 4; y0 < front.H; y0 += 6 {
@@ -406,15 +397,19 @@ func TestColouredGuilloche(t *testing.T) {
 	}
 }
 
-// renderedPassport renders a random passport's data page with a real
-// face as its portrait.
-func renderedPassport(t *testing.T, r *rand.Rand, now time.Time) (docgen.Doc, *raster.Image) {
+// renderedZoneSide renders a random document of the kind, with a real
+// face as its portrait, at ppm pixels per millimetre, and returns the side
+// that carries its MRZ: a passport's data page, a card's back.
+func renderedZoneSide(t *testing.T, r *rand.Rand, kind docgen.Kind, ppm float64, now time.Time) (docgen.Doc, *raster.Image) {
 	t.Helper()
 	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
-	d := docgen.Random(r, docgen.Passport, now)
-	front, _, err := docgen.Render(d, portrait, 12, r)
+	d := docgen.Random(r, kind, now)
+	front, back, err := docgen.Render(d, portrait, ppm, r)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if back != nil {
+		return d, back
 	}
 	return d, front
 }
@@ -489,17 +484,8 @@ func TestPage(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(61, 62))
-	portrait := loadImage(t, filepath.Join(testenv.TestData(t), "faces", "deepface", "img1.jpg"))
 	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
-		d := docgen.Random(r, kind, now)
-		front, back, err := docgen.Render(d, portrait, 10, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := front
-		if kind == docgen.IDCard {
-			doc = back
-		}
+		_, doc := renderedZoneSide(t, r, kind, 10, now)
 		// The document on a grey table twice its size.
 		table := &raster.Image{W: 2 * doc.W, H: 2 * doc.H, Pix: bytes.Repeat([]byte{120}, 12*doc.W*doc.H)}
 		at := image.Pt(doc.W/3, doc.H/2)

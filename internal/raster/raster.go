@@ -479,11 +479,18 @@ func (m *Image) Crop(r image.Rectangle) *Image {
 	if r.Empty() {
 		return nil
 	}
-	c := &Image{W: r.Dx(), H: r.Dy(), Pix: make([]uint8, 3*r.Dx()*r.Dy())}
+	return &Image{W: r.Dx(), H: r.Dy(), Pix: cropRows(m.Pix, m.W, 3, r)}
+}
+
+// cropRows copies the rectangle r, inside a picture w pixels wide of bpp
+// bytes per pixel, row by row.
+func cropRows(pix []uint8, w, bpp int, r image.Rectangle) []uint8 {
+	row := bpp * r.Dx()
+	out := make([]uint8, row*r.Dy())
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copy(c.Pix[3*(y-r.Min.Y)*c.W:3*(y-r.Min.Y+1)*c.W], m.Pix[3*(y*m.W+r.Min.X):3*(y*m.W+r.Max.X)])
+		copy(out[(y-r.Min.Y)*row:(y-r.Min.Y+1)*row], pix[bpp*(y*w+r.Min.X):bpp*(y*w+r.Max.X)])
 	}
-	return c
+	return out
 }
 
 // EncodeJPEG encodes the image as a JPEG of the given quality (1–100).
@@ -525,11 +532,7 @@ func (g *Gray) Crop(r image.Rectangle) *Gray {
 	if r.Empty() {
 		return nil
 	}
-	c := &Gray{W: r.Dx(), H: r.Dy(), Pix: make([]uint8, r.Dx()*r.Dy())}
-	for y := r.Min.Y; y < r.Max.Y; y++ {
-		copy(c.Pix[(y-r.Min.Y)*c.W:(y-r.Min.Y+1)*c.W], g.Pix[y*g.W+r.Min.X:y*g.W+r.Max.X])
-	}
-	return c
+	return &Gray{W: r.Dx(), H: r.Dy(), Pix: cropRows(g.Pix, g.W, 1, r)}
 }
 
 // Clone returns a copy of the picture.
