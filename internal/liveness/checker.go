@@ -122,17 +122,22 @@ type Config struct {
 	// Continuity: between frames at most MaxGap apart, the landmarks' shape
 	// (after removing position, scale and rotation) plus the pose's change
 	// may change by at most ShapeJump eye distances (RMS), PoseScale
-	// degrees of yaw or pitch weighing as one eye distance; the face's
+	// degrees of yaw or pitch weighing as one eye distance, and the pose's
+	// change counting for at most PoseCredit times the shape's (a head
+	// that really turns changes its outline as it turns; the pose model's
+	// reading of a head turned 35° or more jumps by tens of degrees on its
+	// own, between two frames whose landmarks hardly moved); the face's
 	// brightness by LumaJump (ratio) and its width by ScaleJump (ratio)
 	// per frame. Across a longer gap nothing can be said, so a head
 	// movement must be seen again from a neutral face: a movement counts
 	// only through frames at most MaxGap apart (an attacker who sends
 	// frames slowly gets no free cuts).
-	MaxGap    time.Duration
-	ShapeJump float64
-	PoseScale float64
-	LumaJump  float64
-	ScaleJump float64
+	MaxGap     time.Duration
+	ShapeJump  float64
+	PoseScale  float64
+	PoseCredit float64
+	LumaJump   float64
+	ScaleJump  float64
 	// Light: the colours' echo on the nose must correlate with the
 	// sequence (MinLightCorr) and be strong enough to measure
 	// (MinLightGain: relative change per colour channel); the sides'
@@ -157,7 +162,7 @@ var Defaults = Config{
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
-	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, PoseScale: 200, LumaJump: 0.3, ScaleJump: 0.2,
+	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
 
@@ -702,8 +707,11 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 		return ""
 	}
 	// The change: the shape's, and the turn's (a slideshow of photos of
-	// one pose to another changes both at once).
-	jump := shapeChange(&prev.Landmarks, &o.Landmarks) + (math.Abs(o.Yaw-prev.Yaw)+math.Abs(o.Pitch-prev.Pitch))/c.PoseScale
+	// one pose to another changes both at once), the turn counted only as
+	// far as the shape bears it out: the pose model alone misreads.
+	shape := shapeChange(&prev.Landmarks, &o.Landmarks)
+	turn := (math.Abs(o.Yaw-prev.Yaw) + math.Abs(o.Pitch-prev.Pitch)) / c.PoseScale
+	jump := shape + math.Min(turn, c.PoseCredit*shape)
 	s.MaxJump = math.Max(s.MaxJump, jump)
 	if jump > c.ShapeJump {
 		return "shape"
