@@ -36,6 +36,8 @@ Commands:
   eval faces       face verification accuracy: --pairs FILE [--portrait-width PX] [--mirror small|always|off] [--refine false]
   eval documents   document reading accuracy and latency: DIR (a generated set or the specimens)
   eval liveness    liveness APCER per attack and BPCER: --faces FILE [--sessions N] [--split tune|report]
+                   or on real recordings: --clips MANIFEST [--clips-dir DIR] [--split tune|report|all]
+                   [--sessions N] [--phases N] [--pace MS] [--trace CLIP]
   gen-docs         synthetic documents with ground truth: --out DIR --faces DIR [--count N]
   audit verify     check the audit trail's hash chain; fails on tampering
   keys rotate      re-wrap every stored secret under a new master key: --new-key-file F

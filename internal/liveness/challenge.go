@@ -153,20 +153,11 @@ func Draw(r io.Reader, n int) ([]Task, error) {
 		if missing := b2i(!hasTurn) + b2i(!hasUp); n >= 2 && missing > n-1-len(out) {
 			continue
 		}
-		step, err := pick(11)
+		step, err := pick(TargetSteps)
 		if err != nil {
 			return nil, err
 		}
-		t := Task{Type: c}
-		switch c {
-		case TurnLeft, TurnRight:
-			t.Target = 20 + float64(step) // 20–30°
-		case LookUp:
-			t.Target = 12 + 0.6*float64(step) // 12–18°
-		case ComeCloser:
-			t.Target = 1.25 + 0.02*float64(step) // 1.25–1.45 times wider
-		}
-		out = append(out, t)
+		out = append(out, Task{Type: c, Target: Target(c, step)})
 	}
 	light := Task{Type: Light, FlashMS: FlashMS}
 	for {
@@ -186,6 +177,23 @@ func Draw(r io.Reader, n int) ([]Task, error) {
 		}
 	}
 	return append(out, light), nil
+}
+
+// TargetSteps is how many targets a movement is drawn from.
+const TargetSteps = 11
+
+// Target is a drawn movement's target at step (0 to TargetSteps−1): a
+// turn's 20–30°, a look-up's 12–18°, coming 1.25–1.45 times closer.
+func Target(c Challenge, step int) float64 {
+	switch c {
+	case TurnLeft, TurnRight:
+		return 20 + float64(step)
+	case LookUp:
+		return 12 + 0.6*float64(step)
+	case ComeCloser:
+		return 1.25 + 0.02*float64(step)
+	}
+	return 0
 }
 
 func b2i(b bool) int {

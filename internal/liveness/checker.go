@@ -153,7 +153,7 @@ type Config struct {
 // Defaults are the thresholds kycd ships with (docs/liveness.md).
 var Defaults = Config{
 	ChallengeTimeout: 12 * time.Second,
-	NeutralYaw:       10, NeutralPitch: 12,
+	NeutralYaw:       15, NeutralPitch: 20,
 	EyesClosed: 0.3, EyesOpen: 0.7, BlinkWindow: 1500 * time.Millisecond,
 	SmileWiden: 1.10, SmileHappy: 0.8,
 	MinFace: 0.12, Centre: 0.3,
@@ -229,6 +229,7 @@ type State struct {
 	BentNods   int       `json:"bent_nods,omitempty"`
 	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
 	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
+	MaxSpeed   float64   `json:"max_speed"`         // and the fastest turn or nod between two compared frames, °/s
 	Break      string    `json:"break,omitempty"`   // what broke the continuity: shape, scale or brightness
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
@@ -713,6 +714,9 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	turn := (math.Abs(o.Yaw-prev.Yaw) + math.Abs(o.Pitch-prev.Pitch)) / c.PoseScale
 	jump := shape + math.Min(turn, c.PoseCredit*shape)
 	s.MaxJump = math.Max(s.MaxJump, jump)
+	if dt := o.ClientAt.Sub(prev.At).Seconds(); dt > 0 {
+		s.MaxSpeed = math.Max(s.MaxSpeed, math.Hypot(o.Yaw-prev.Yaw, o.Pitch-prev.Pitch)/dt)
+	}
 	if jump > c.ShapeJump {
 		return "shape"
 	}

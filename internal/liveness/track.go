@@ -122,8 +122,15 @@ func (t *Track) follow(o Observation) bool {
 	for i := range t.Pos {
 		// Where the landmarks moved the point is the first guess.
 		guess := [2]float64{t.Pos[i][0] + lm[i][0] - t.LM[i][0], t.Pos[i][1] + lm[i][1] - t.LM[i][1]}
-		at, score := match(g, t.Patch[i], t.Half, guess, radius)
-
+		at, score, flat := match(g, t.Patch[i], t.Half, guess, radius)
+		if flat && i != trTip {
+			// The skin between the eyes, or closed lips, can be too
+			// smooth to be found in one place: the landmarks, which find
+			// a nasion and a mouth where they are drawn on a print as on
+			// a face, place it. The tip is what the check is about: it
+			// is followed by its pixels or lost.
+			at, score = guess, 1
+		}
 		if score < MinMatch {
 			return false
 		}
@@ -196,8 +203,9 @@ func patch(g *raster.Gray, p [2]float64, half int) []byte {
 
 // match finds the template tpl (a patch of half side half) in g within
 // radius px of guess, by normalised cross-correlation; it returns the best
-// place (refined below the pixel) and its score (−1 when nowhere fits).
-func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) ([2]float64, float64) {
+// place (refined below the pixel) and its score (−1 when nowhere fits or
+// when it fits more than one place: then flat is true).
+func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) (at [2]float64, score float64, flat bool) {
 	n := 2*half + 1
 	var tm float64
 	for _, v := range tpl {
@@ -246,7 +254,7 @@ func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) (
 		}
 	}
 	if bi < 0 {
-		return guess, -1
+		return guess, -1, false
 	}
 	bx, by := bi%side, bi/side
 	// Another place, half the search's reach away or more, that fits as
@@ -256,7 +264,7 @@ func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) (
 	far := max(3, radius/2)
 	for k, v := range scores {
 		if v >= best-ambiguous && (abs(k%side-bx) >= far || abs(k/side-by) >= far) {
-			return guess, -1
+			return guess, -1, true
 		}
 	}
 	// A parabola through the best score and its neighbours on each axis.
@@ -274,5 +282,5 @@ func match(g *raster.Gray, tpl []byte, half int, guess [2]float64, radius int) (
 	if by > 0 && by < side-1 {
 		oy = refine(scores[bi-side], best, scores[bi+side])
 	}
-	return [2]float64{float64(gx+bx-radius) + ox, float64(gy+by-radius) + oy}, best
+	return [2]float64{float64(gx+bx-radius) + ox, float64(gy+by-radius) + oy}, best, false
 }
