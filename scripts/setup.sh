@@ -57,6 +57,12 @@ if [ "$want_test" = 1 ]; then
     GOBIN="$tools" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
     echo v1.8.0 >"$tools/versitygw.version"
   fi
+  # staticcheck, run by the tests' script (built once, cached).
+  if [ ! -x "$tools/staticcheck" ] || [ "$(cat "$tools/staticcheck.version" 2>/dev/null)" != v0.8.2 ]; then
+    say "building staticcheck v0.8.2 into $tools (once)"
+    GOBIN="$tools" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+    echo v0.8.2 >"$tools/staticcheck.version"
+  fi
   # Redocly's CLI lints the served OpenAPI document (installed once, cached).
   redocly="$tools/redocly"
   if [ ! -x "$redocly/node_modules/.bin/redocly" ] || [ "$(cat "$redocly/version" 2>/dev/null)" != 2.77.0 ]; then

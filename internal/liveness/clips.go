@@ -157,28 +157,19 @@ func LoadFootage(ctx context.Context, e *face.Engine, m *ClipManifest, dir, spli
 			if len(imgs) < 3 {
 				return nil, fmt.Errorf("clip %s: window %.1f–%.1f s gave %d frames", c.ID, w.From, w.To, len(imgs))
 			}
-			reach, err := measureReach(ctx, e, imgs, w.Move)
+			f, err := NewFootage(ctx, e, c, w, imgs, false)
 			if err != nil {
-				return nil, err
-			}
-			f := &Footage{Clip: c, Window: w, Move: w.Move, Reach: reach}
-			if f.Frames, err = encodeFrames(imgs); err != nil {
 				return nil, err
 			}
 			out = append(out, f)
 			if !isTurn(w.Move) {
 				continue
 			}
-			// The face engine does not read a mirrored face quite as
-			// the face: its reach is measured again.
 			for k, img := range imgs {
 				imgs[k] = img.Mirror()
 			}
-			mirror := &Footage{Clip: c, Window: w, Move: opposite(w.Move), Mirrored: true}
-			if mirror.Reach, err = measureReach(ctx, e, imgs, mirror.Move); err != nil {
-				return nil, err
-			}
-			if mirror.Frames, err = encodeFrames(imgs); err != nil {
+			mirror, err := NewFootage(ctx, e, c, w, imgs, true)
+			if err != nil {
 				return nil, err
 			}
 			out = append(out, mirror)
@@ -190,16 +181,26 @@ func LoadFootage(ctx context.Context, e *face.Engine, m *ClipManifest, dir, spli
 	return out, nil
 }
 
-// encodeFrames encodes frames as the capture page does (JPEG, 0.85).
-func encodeFrames(imgs []*raster.Image) ([][]byte, error) {
-	out := make([][]byte, len(imgs))
+// NewFootage makes footage of window w of clip c from its frames
+// (clipFPS a second, in playing order; mirrored: flipped, which shows the
+// other turn), encoded as the capture page does (JPEG, 0.85), with its
+// reach measured by the face engine (which does not read a mirrored face
+// quite as the face: a mirror's reach is its own).
+func NewFootage(ctx context.Context, e *face.Engine, c *Clip, w Window, imgs []*raster.Image, mirrored bool) (*Footage, error) {
+	f := &Footage{Clip: c, Window: w, Move: w.Move, Mirrored: mirrored, Frames: make([][]byte, len(imgs))}
+	if mirrored {
+		f.Move = opposite(w.Move)
+	}
+	var err error
+	if f.Reach, err = measureReach(ctx, e, imgs, f.Move); err != nil {
+		return nil, err
+	}
 	for k, img := range imgs {
-		var err error
-		if out[k], err = img.EncodeJPEG(85); err != nil {
+		if f.Frames[k], err = img.EncodeJPEG(85); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return f, nil
 }
 
 func opposite(c Challenge) Challenge {
@@ -479,6 +480,7 @@ type clipPlayer struct {
 	pos      time.Duration // into cur
 	back     bool          // playing backwards
 	next     *Footage      // after the way back
+	fresh    bool          // cur is new: its first frame is still to show
 	last     time.Time
 	quietTil time.Time
 }
@@ -486,6 +488,7 @@ type clipPlayer struct {
 func (p *clipPlayer) frame(t Task, now time.Time) []byte {
 	if p.cur == nil {
 		p.cur, p.task, p.pos, p.last = p.pick(t), t, p.phase, now
+		return p.cur.at(p.pos)
 	}
 	step := now.Sub(p.last)
 	p.last = now
@@ -495,6 +498,10 @@ func (p *clipPlayer) frame(t Task, now time.Time) []byte {
 	}
 	if now.Before(p.quietTil) {
 		return nil
+	}
+	if p.fresh {
+		p.fresh = false // the new footage starts at its frontal moment
+		return p.cur.at(p.pos)
 	}
 	if p.back {
 		p.pos -= step
@@ -507,9 +514,10 @@ func (p *clipPlayer) frame(t Task, now time.Time) []byte {
 	if p.pos <= 0 {
 		p.pos, p.back = -p.pos, false
 		if p.next != nil {
-			p.cur, p.next, p.pos = p.next, nil, 0
+			frontal := p.cur.at(0)
+			p.cur, p.next, p.pos, p.fresh = p.next, nil, 0, true
 			p.quietTil = now.Add(Defaults.MaxGap + 100*time.Millisecond)
-			return nil
+			return frontal
 		}
 	}
 	return p.cur.at(p.pos)
