@@ -84,18 +84,25 @@ type Config struct {
 	ChallengeTimeout time.Duration // to meet each movement once it is asked for
 	NeutralYaw       float64       // |yaw| of a frontal frame, degrees
 	NeutralPitch     float64
-	EyesClosed       float64 // p(open) below which eyes count as closed
-	EyesOpen         float64 // and above which as open
-	BlinkWindow      time.Duration
-	SmileWiden       float64 // mouth width over the neutral frame's
-	SmileHappy       float64 // p(happy) at the smile's peak
-	MinFace          float64 // face width / frame width below which: move closer
-	Centre           float64 // how far (ratio) the face centre may be from the frame centre
-	SameFace         float64 // cosine every checked frame must keep with the reference
-	MinReal          float64 // mean passive p(live) over the frames (Defaults: 0, docs/liveness.md)
-	MinFrameGap      time.Duration
-	ClockSlack       time.Duration // how far the client's timeline may run ahead of the server's
-	MaxFrames        int
+	// A movement also starts from a face read up to StillYaw turned or
+	// StillPitch raised or lowered when it holds still (its pose moved at
+	// most StillDeg since the frame before): the pose model reads some
+	// people's frontal face 10–15° turned, and a phone held low reads
+	// −12 to −18° of pitch; a head still on its way back from the last
+	// movement is not such a face.
+	StillYaw, StillPitch, StillDeg float64
+	EyesClosed                     float64 // p(open) below which eyes count as closed
+	EyesOpen                       float64 // and above which as open
+	BlinkWindow                    time.Duration
+	SmileWiden                     float64 // mouth width over the neutral frame's
+	SmileHappy                     float64 // p(happy) at the smile's peak
+	MinFace                        float64 // face width / frame width below which: move closer
+	Centre                         float64 // how far (ratio) the face centre may be from the frame centre
+	SameFace                       float64 // cosine every checked frame must keep with the reference
+	MinReal                        float64 // mean passive p(live) over the frames (Defaults: 0, docs/liveness.md)
+	MinFrameGap                    time.Duration
+	ClockSlack                     time.Duration // how far the client's timeline may run ahead of the server's
+	MaxFrames                      int
 	// 3-D: over a turn, the nose tip's sideways parallax against the eyes
 	// and the mouth's corners, over the sine of the turn, in eye distances:
 	// the nose's depth in front of them (the median over the turned frames).
@@ -153,7 +160,8 @@ type Config struct {
 // Defaults are the thresholds kycd ships with (docs/liveness.md).
 var Defaults = Config{
 	ChallengeTimeout: 12 * time.Second,
-	NeutralYaw:       15, NeutralPitch: 20,
+	NeutralYaw:       10, NeutralPitch: 12,
+	StillYaw: 15, StillPitch: 20, StillDeg: 3,
 	EyesClosed: 0.3, EyesOpen: 0.7, BlinkWindow: 1500 * time.Millisecond,
 	SmileWiden: 1.10, SmileHappy: 0.8,
 	MinFace: 0.12, Centre: 0.3,
@@ -367,6 +375,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			}
 		}
 	}
+	last := s.Prev
 	if s.Break = c.continuous(s, o); s.Break != "" {
 		s.fail(ReasonJump)
 		return Feedback{Guidance: GuideDone}
@@ -383,7 +392,7 @@ func (c Config) Step(s *State, o Observation) Feedback {
 	}
 	fb := Feedback{Frontal: c.frontal(s, o)}
 	if !s.Neutral {
-		if !fb.Frontal {
+		if !fb.Frontal && !c.still(s, last, o) {
 			fb.Guidance = GuideLookStraight
 			return fb
 		}
@@ -476,6 +485,16 @@ func baseline(o Observation) Baseline {
 func (c Config) frontal(s *State, o Observation) bool {
 	facing := math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch
 	return facing && (s.Current() != Blink || o.EyesOpen >= c.EyesOpen)
+}
+
+// still is a face near enough to frontal that holds still: a start for
+// a movement (StillYaw), not a reference (frontal).
+func (c Config) still(s *State, last *Baseline, o Observation) bool {
+	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || s.Current() == Blink {
+		return false
+	}
+	near := math.Abs(o.Yaw) < c.StillYaw && math.Abs(o.Pitch) < c.StillPitch
+	return near && math.Abs(o.Yaw-last.Yaw) <= c.StillDeg && math.Abs(o.Pitch-last.Pitch) <= c.StillDeg
 }
 
 // met reports whether the frame completes the current task, measured

@@ -189,7 +189,7 @@ func TestGlasses(t *testing.T) {
 	// the first frontal frame of the same face with them open (the face
 	// match and the duplicate search use it); not to a turned one.
 	frames = closed([]Observation{frame(0), frame(200)})
-	frames = append(frames, frame(400, yaw(-18), person(0.9, 0.44)), frame(600, person(0.8, 0.6)), frame(800, person(0.6, 0.8)))
+	frames = append(frames, frame(400, yaw(-14), person(0.9, 0.44)), frame(600, person(0.8, 0.6)), frame(800, person(0.6, 0.8)))
 	frames[1].Embedding = nil
 	s, _ = run([]Challenge{TurnLeft}, frames...)
 	if !s.RefOpen || s.Reference[0] != 0.8 || s.Done {
@@ -752,5 +752,39 @@ func TestProfileTrackSmoothSkin(t *testing.T) {
 	tr, _ = startTrack(frame(200, with(tip(texture(1, w, h, 0, 0), 0), 0)))
 	if tr == nil || tr.follow(frame(400, with(tip(texture(1, w, h, 3, -2), -2), 1))) {
 		t.Errorf("followed a smooth tip to %v", tr.Pos)
+	}
+}
+
+// TestStillStart: a face the pose model reads 10–15° turned, or a phone
+// held low (pitch −12 to −18°), starts a movement when it holds still;
+// a head on its way back from the last movement through the same angles
+// does not, and it is no reference for the face match either.
+func TestStillStart(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		pose  []func(*Observation)
+		start bool
+	}{
+		{"read 13° turned, still", []func(*Observation){yaw(13), yaw(13.5)}, true},
+		{"phone held low, still", []func(*Observation){pitch(-16), pitch(-15)}, true},
+		{"on its way back", []func(*Observation){yaw(19), yaw(13)}, false},
+		{"read 17° turned, still", []func(*Observation){yaw(17), yaw(17)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, fbs := run([]Challenge{TurnLeft}, frame(0, tt.pose[0]), frame(150, tt.pose[1]))
+			if s.Neutral != tt.start || (fbs[1].Guidance == string(TurnLeft)) != tt.start {
+				t.Errorf("neutral %v, guidance %q; want a start: %v", s.Neutral, fbs[1].Guidance, tt.start)
+			}
+			if fbs[1].Frontal || s.Reference != nil {
+				t.Errorf("a reference from a face read turned: frontal %v", fbs[1].Frontal)
+			}
+		})
+	}
+	// From a still face read 13° turned, the turn is measured from there.
+	frames := append([]Observation{frame(0, yaw(13)), frame(150, yaw(13)), frame(300, yaw(0))}, turn(450, -14)...)
+	frames = append(frames, frame(1200, yaw(-16)))
+	s, _ := run([]Challenge{TurnLeft}, frames...)
+	if !s.Done || !s.Passed {
+		t.Errorf("a 29° turn from a still face read 13° turned: done %v, passed %v, reasons %v", s.Done, s.Passed, s.Reasons)
 	}
 }
