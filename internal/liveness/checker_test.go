@@ -565,16 +565,18 @@ func texture(seed uint64, w, h, dx, dy int) *raster.Gray {
 // TestProfileTrack: the profile's points are followed by their pixels;
 // a frame where they cannot be found loses them and the movement starts
 // again; the bend is the tip's move off the nasion–mouth line.
-func TestProfileTrack(t *testing.T) {
-	const w, h = 320, 240
-	withGray := func(g *raster.Gray, dx float64) func(*Observation) {
-		return func(o *Observation) {
-			o.Gray = g
-			for i := range o.Landmarks {
-				o.Landmarks[i][0] += dx / w
-			}
+// withGray gives a frame its picture, and moves its landmarks dx px right.
+func withGray(g *raster.Gray, dx float64) func(*Observation) {
+	return func(o *Observation) {
+		o.Gray = g
+		for i := range o.Landmarks {
+			o.Landmarks[i][0] += dx / float64(g.W)
 		}
 	}
+}
+
+func TestProfileTrack(t *testing.T) {
+	const w, h = 320, 240
 	base := frame(200, withGray(texture(1, w, h, 0, 0), 0))
 	tr, _ := startTrack(base)
 	if tr == nil {
@@ -708,14 +710,7 @@ func TestProfileTrack(t *testing.T) {
 // about, is followed by its pixels or lost.
 func TestProfileTrackSmoothSkin(t *testing.T) {
 	const w, h = 320, 240
-	with := func(g *raster.Gray, dx float64) func(*Observation) {
-		return func(o *Observation) {
-			o.Gray = g
-			for i := range o.Landmarks {
-				o.Landmarks[i][0] += dx / w
-			}
-		}
-	}
+	with := withGray
 	tr, _ := startTrack(frame(200, with(texture(1, w, h, 0, 0), 0)))
 	if tr == nil {
 		t.Fatal("no track")

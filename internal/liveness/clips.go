@@ -21,7 +21,6 @@ import (
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
 	"github.com/kycd/kycd/internal/raster"
-	"github.com/kycd/kycd/internal/store"
 )
 
 // The evaluation on real recordings: clips of real people, each with the
@@ -34,6 +33,7 @@ import (
 // ClipManifest lists recordings and where they show each movement
 // (docs/data/liveness-clips.json).
 type ClipManifest struct {
+	About string `json:"about,omitempty"`
 	Clips []Clip `json:"clips"`
 }
 
@@ -526,24 +526,8 @@ func (p *clipPlayer) frame(t Task, now time.Time) []byte {
 // playClip plays one clip session: tasks are the movements asked (the
 // light is never reached by a recording).
 func (s *Service) playClip(ctx context.Context, clock *SimClock, tasks []Task, pl *clipPlayer, pace time.Duration, r *rand.Rand) (*State, error) {
-	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_eval"}
-	if err := s.db.CreateVerification(ctx, v); err != nil {
-		return nil, err
-	}
-	p := &kyc.Principal{UserID: v.UserID, Roles: []kyc.Role{kyc.RoleApplicant}}
-	l, st, err := s.Start(ctx, p, v.ID)
-	if err != nil {
-		return nil, err
-	}
 	// The movements to play, then the drawn light (never reached).
-	st.Tasks = append(slices.Clone(tasks), st.Tasks[len(st.Tasks)-1])
-	if l.State, err = s.seal(l.ID, st); err != nil {
-		return nil, err
-	}
-	if err := s.db.SaveLiveness(ctx, l); err != nil {
-		return nil, err
-	}
-	run, err := s.Begin(ctx, p, l.ID)
+	run, v, err := s.evalSession(ctx, func(ts []Task) []Task { return append(slices.Clone(tasks), ts[len(ts)-1]) })
 	if err != nil {
 		return nil, err
 	}
@@ -568,16 +552,13 @@ func (s *Service) playClip(ctx context.Context, clock *SimClock, tasks []Task, p
 			fmt.Printf("  %6.2f s %-14s yaw %6.1f pitch %6.1f\n", client.Sub(start).Seconds(), prog.Guidance, prog.Face.Yaw, prog.Face.Pitch)
 		}
 	}
-	if err := run.Close(ctx); err != nil && kyc.ErrorCode(err) == kyc.Internal {
-		return nil, err
-	}
 	clock.T = client.Add(time.Minute)
 	if verbose {
 		fmt.Printf("clip %-30s tasks %v index %d reasons %v %s depth %.2f (%d) lift %.2f (%d) bend %.2f (%d) again %d jump %.2f speed %.0f\n", "",
 			taskNames(run.st.Tasks), run.st.Index, run.st.Reasons, run.st.Break, run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods,
 			run.st.Bend, run.st.BentTurns, run.st.Retried, run.st.MaxJump, run.st.MaxSpeed)
 	}
-	if err := s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) }); err != nil {
+	if err := s.endEvalSession(ctx, run, v); err != nil {
 		return nil, err
 	}
 	return run.st, nil

@@ -494,30 +494,15 @@ func (c *SimClock) Now() time.Time { return c.T }
 
 // simulate plays one session.
 func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl player, r *rand.Rand) (*State, error) {
-	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_eval"}
-	if err := s.db.CreateVerification(ctx, v); err != nil {
-		return nil, err
-	}
-	p := &kyc.Principal{UserID: v.UserID, Roles: []kyc.Role{kyc.RoleApplicant}}
-	l, st, err := s.Start(ctx, p, v.ID)
-	if err != nil {
-		return nil, err
-	}
+	var retask func([]Task) []Task
 	if sc.lightOnly {
-		// Replace the drawn tasks by the drawn light alone, in the sealed state.
-		st.Tasks = st.Tasks[len(st.Tasks)-1:]
-		if l.State, err = s.seal(l.ID, st); err != nil {
-			return nil, err
-		}
-		if err := s.db.SaveLiveness(ctx, l); err != nil {
-			return nil, err
-		}
+		retask = func(ts []Task) []Task { return ts[len(ts)-1:] } // the drawn light alone
 	}
-	run, err := s.Begin(ctx, p, l.ID)
+	run, v, err := s.evalSession(ctx, retask)
 	if err != nil {
 		return nil, err
 	}
-	task := st.Task()
+	task := run.st.Task()
 	client := clock.T
 	guidance := map[string]int{}
 	for i := 0; i < 500 && !run.Done(); i++ {
@@ -543,18 +528,49 @@ func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl
 			task = *prog.Task
 		}
 	}
-	if err := run.Close(ctx); err != nil && kyc.ErrorCode(err) == kyc.Internal {
-		return nil, err
-	}
 	clock.T = client.Add(time.Minute)
 	if verbose {
 		fmt.Printf("%-22s tasks %v index %d reasons %v %s real %.2f depth %.2f (%d) lift %.2f (%d) bend %.2f (%d) up %.2f (%d) again %d light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
 			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealSum/float64(max(run.st.FaceFrames, 1)), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.Bend, run.st.BentTurns, run.st.BendUp, run.st.BentNods, run.st.Retried, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
 	}
-	if err := s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) }); err != nil {
+	if err := s.endEvalSession(ctx, run, v); err != nil {
 		return nil, err
 	}
 	return run.st, nil
+}
+
+// evalSession starts an evaluation's session for a new verification of
+// its own; retask, when not nil, replaces the drawn tasks in the sealed
+// state.
+func (s *Service) evalSession(ctx context.Context, retask func([]Task) []Task) (*Run, *kyc.Verification, error) {
+	v := &kyc.Verification{ID: kyc.NewID(nil, "ver"), UserID: "usr_eval"}
+	if err := s.db.CreateVerification(ctx, v); err != nil {
+		return nil, nil, err
+	}
+	p := &kyc.Principal{UserID: v.UserID, Roles: []kyc.Role{kyc.RoleApplicant}}
+	l, st, err := s.Start(ctx, p, v.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if retask != nil {
+		st.Tasks = retask(st.Tasks)
+		if l.State, err = s.seal(l.ID, st); err != nil {
+			return nil, nil, err
+		}
+		if err := s.db.SaveLiveness(ctx, l); err != nil {
+			return nil, nil, err
+		}
+	}
+	run, err := s.Begin(ctx, p, l.ID)
+	return run, v, err
+}
+
+// endEvalSession closes an evaluation's run and forgets its session.
+func (s *Service) endEvalSession(ctx context.Context, run *Run, v *kyc.Verification) error {
+	if err := run.Close(ctx); err != nil && kyc.ErrorCode(err) == kyc.Internal {
+		return err
+	}
+	return s.db.InTx(ctx, "forget evaluated session", func(tx *store.Tx) error { return tx.DeleteLivenessSessions(ctx, v.ID) })
 }
 
 var verbose = os.Getenv("KYCD_EVAL_VERBOSE") != ""
