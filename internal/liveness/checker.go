@@ -139,8 +139,12 @@ type Config struct {
 	// movement must be seen again from a neutral face: a movement counts
 	// only through frames at most MaxGap apart (an attacker who sends
 	// frames slowly gets no free cuts).
-	MaxGap     time.Duration
-	ShapeJump  float64
+	MaxGap    time.Duration
+	ShapeJump float64
+	// SlowJump: a frame whose change passes this share of ShapeJump asks
+	// the person to move more slowly (guidance only: the limit is
+	// ShapeJump).
+	SlowJump   float64
 	PoseScale  float64
 	PoseCredit float64
 	LumaJump   float64
@@ -170,7 +174,7 @@ var Defaults = Config{
 	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
-	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
+	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, SlowJump: 0.7, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
 	MinLightCorr: 0.5, MinLightGain: 0.03, MaxLightRatio: 0.86, LightGuard: 120 * time.Millisecond,
 }
 
@@ -197,6 +201,7 @@ const (
 	GuideCenterFace    = "center_face"
 	GuideLookStraight  = "look_straight" // back to a frontal, neutral face before the next challenge
 	GuideHoldStill     = "hold_still"
+	GuideSlowDown      = "slow_down" // the head moved between two frames more than SlowJump of the continuity limit: slower, before a cut is read
 	GuideDone          = "done"
 )
 
@@ -238,6 +243,7 @@ type State struct {
 	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
 	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
 	MaxSpeed   float64   `json:"max_speed"`         // and the fastest turn or nod between two compared frames, °/s
+	Jump       float64   `json:"-"`                 // the last frame's change (for guidance)
 	Break      string    `json:"break,omitempty"`   // what broke the continuity: shape, scale or brightness
 	// The light challenge.
 	LightStart time.Time     `json:"light_start"`
@@ -452,6 +458,9 @@ func (c Config) Step(s *State, o Observation) Feedback {
 		return fb
 	}
 	fb.Guidance = string(s.Current())
+	if c.SlowJump > 0 && s.Jump > c.SlowJump*c.ShapeJump {
+		fb.Guidance = GuideSlowDown
+	}
 	return fb
 }
 
@@ -719,7 +728,7 @@ func iod(lm *[68][2]float64) float64 {
 func (c Config) continuous(s *State, o Observation) (broken string) {
 	prev := s.Prev
 	cur := baseline(o)
-	s.Prev = &cur
+	s.Prev, s.Jump = &cur, 0
 	if prev == nil || !prev.HasLandmarks || !o.HasLandmarks || o.ClientAt.Sub(prev.At) > c.MaxGap {
 		if prev != nil && o.ClientAt.Sub(prev.At) > c.MaxGap && s.Current() != Light {
 			s.forget()
@@ -732,7 +741,7 @@ func (c Config) continuous(s *State, o Observation) (broken string) {
 	shape := shapeChange(&prev.Landmarks, &o.Landmarks)
 	turn := (math.Abs(o.Yaw-prev.Yaw) + math.Abs(o.Pitch-prev.Pitch)) / c.PoseScale
 	jump := shape + math.Min(turn, c.PoseCredit*shape)
-	s.MaxJump = math.Max(s.MaxJump, jump)
+	s.MaxJump, s.Jump = math.Max(s.MaxJump, jump), jump
 	if dt := o.ClientAt.Sub(prev.At).Seconds(); dt > 0 {
 		s.MaxSpeed = math.Max(s.MaxSpeed, math.Hypot(o.Yaw-prev.Yaw, o.Pitch-prev.Pitch)/dt)
 	}

@@ -783,3 +783,37 @@ func TestStillStart(t *testing.T) {
 		t.Errorf("a 29° turn from a still face read 13° turned: done %v, passed %v, reasons %v", s.Done, s.Passed, s.Reasons)
 	}
 }
+
+// TestSlowDown: a turn that changes the face between two frames by more
+// than SlowJump of the continuity limit is told to slow down (guidance
+// only); a slower one hears the challenge, and one past the limit is a cut.
+func TestSlowDown(t *testing.T) {
+	start := []Observation{frame(0), frame(150)}
+	jumpOf := func(deg float64) float64 {
+		a, b := project(-1, 0, 0.1, false), project(-1-deg, 0, 0.1, false)
+		return shapeChange(&a, &b) + math.Min(deg/Defaults.PoseScale, Defaults.PoseCredit*shapeChange(&a, &b))
+	}
+	limit, slow := Defaults.ShapeJump, Defaults.SlowJump*Defaults.ShapeJump
+	var brisk, easy float64
+	for d := 1.0; d < 40; d += 0.5 {
+		switch j := jumpOf(d); {
+		case j < 0.8*slow:
+			easy = d
+		case j > 1.05*slow && j < 0.95*limit && brisk == 0:
+			brisk = d
+		}
+	}
+	if brisk == 0 || easy == 0 || brisk >= 19 {
+		t.Fatalf("no step between %.3f and %.3f (or under it)", slow, limit)
+	}
+	for _, tt := range []struct {
+		step float64
+		want string
+	}{{easy, string(TurnLeft)}, {brisk, GuideSlowDown}} {
+		// Short of the 20° the fixed turn asks for: not met yet.
+		s, fbs := run([]Challenge{TurnLeft}, append(start, frame(300, yaw(-1)), frame(450, yaw(-1-tt.step)))...)
+		if got := fbs[3].Guidance; got != tt.want || s.Done {
+			t.Errorf("a step of %.1f° (change %.3f): guidance %q, want %q (done %v %v)", tt.step, jumpOf(tt.step), got, tt.want, s.Done, s.Reasons)
+		}
+	}
+}

@@ -261,7 +261,7 @@ type Progress struct {
 	ChallengeIndex int       `json:"challenge_index"`
 	Challenge      string    `json:"challenge,omitempty"`
 	Task           *Task     `json:"task,omitempty" doc:"the current challenge with its target (and, for light, its colours); the next one is revealed when it is met"`
-	Guidance       string    `json:"guidance" doc:"no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, done, or the current challenge"`
+	Guidance       string    `json:"guidance" doc:"no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, slow_down (the head moved fast between two frames: slower, keep going), done, or the current challenge"`
 	Instruction    string    `json:"instruction"`
 	Progress       float64   `json:"progress" doc:"share of challenges met, 0–1"`
 	Face           *FaceInfo `json:"face,omitempty"`
@@ -639,6 +639,8 @@ func GuidanceText(code string) string {
 		return "Look straight at the camera"
 	case GuideHoldStill:
 		return "Hold still"
+	case GuideSlowDown:
+		return "A little slower"
 	case GuideDone:
 		return "Done"
 	}

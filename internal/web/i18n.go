@@ -56,6 +56,7 @@ var english = map[string]string{
 	"guide.center_face":           "Center your face in the oval",
 	"guide.look_straight":         "Look straight at the camera",
 	"guide.hold_still":            "Hold still",
+	"guide.slow_down":             "A little slower",
 	"guide.done":                  "Done",
 	"guide.turn_left":             "Turn your head slowly to your left",
 	"guide.turn_right":            "Turn your head slowly to your right",
