@@ -1308,7 +1308,7 @@ type Progress struct {
 	ChallengeIndex int64     `json:"challenge_index"`
 	Face           *FaceInfo `json:"face,omitempty"`
 
-	// Guidance no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, done, or the current challenge
+	// Guidance no_face, multiple_faces, move_closer, center_face, look_straight, hold_still, slow_down (the head moved fast between two frames: slower, keep going), done, or the current challenge
 	Guidance    string `json:"guidance"`
 	Instruction string `json:"instruction"`
 
