@@ -84,6 +84,18 @@ type Config struct {
 	ChallengeTimeout time.Duration // to meet each movement once it is asked for
 	NeutralYaw       float64       // |yaw| of a frontal frame, degrees
 	NeutralPitch     float64
+	EyesClosed       float64 // p(open) below which eyes count as closed
+	EyesOpen         float64 // and above which as open
+	BlinkWindow      time.Duration
+	SmileWiden       float64 // mouth width over the neutral frame's
+	SmileHappy       float64 // p(happy) at the smile's peak
+	MinFace          float64 // face width / frame width below which: move closer
+	Centre           float64 // how far (ratio) the face centre may be from the frame centre
+	SameFace         float64 // cosine every checked frame must keep with the reference
+	MinReal          float64 // mean passive p(live) over the frames (Defaults: 0, docs/liveness.md)
+	MinFrameGap      time.Duration
+	ClockSlack       time.Duration // how far the client's timeline may run ahead of the server's
+	MaxFrames        int
 	// A movement also starts from a face read up to StillYaw turned or
 	// StillPitch raised or lowered when it holds still (its pose moved at
 	// most StillDeg since the frame before): the pose model reads some
@@ -91,18 +103,6 @@ type Config struct {
 	// −12 to −18° of pitch; a head still on its way back from the last
 	// movement is not such a face.
 	StillYaw, StillPitch, StillDeg float64
-	EyesClosed                     float64 // p(open) below which eyes count as closed
-	EyesOpen                       float64 // and above which as open
-	BlinkWindow                    time.Duration
-	SmileWiden                     float64 // mouth width over the neutral frame's
-	SmileHappy                     float64 // p(happy) at the smile's peak
-	MinFace                        float64 // face width / frame width below which: move closer
-	Centre                         float64 // how far (ratio) the face centre may be from the frame centre
-	SameFace                       float64 // cosine every checked frame must keep with the reference
-	MinReal                        float64 // mean passive p(live) over the frames (Defaults: 0, docs/liveness.md)
-	MinFrameGap                    time.Duration
-	ClockSlack                     time.Duration // how far the client's timeline may run ahead of the server's
-	MaxFrames                      int
 	// 3-D: over a turn, the nose tip's sideways parallax against the eyes
 	// and the mouth's corners, over the sine of the turn, in eye distances:
 	// the nose's depth in front of them (the median over the turned frames).
