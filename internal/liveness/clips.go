@@ -309,8 +309,7 @@ type ClipRow struct {
 	Met      int // that met every movement asked
 	Reasons  map[string]int
 	Mirrored int // of the tries, on mirrored footage
-	// The measures at the decision, over the tries that reached them.
-	NoseDepth, PitchDepth, Bend, MaxJump, Speed []float64
+	Measures     // at the decision, over the tries that reached them
 	// Failed tries by clip and window (clip@from–to).
 	FailedBy map[string]int
 	// Sessions whose drawn movements had no footage (not played).
@@ -352,17 +351,7 @@ func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []
 			rw.Reasons[reasons]++
 			rw.FailedBy[what+" "+reasons]++
 		}
-		if st.Turns > 0 {
-			rw.NoseDepth = append(rw.NoseDepth, st.NoseDepth)
-		}
-		if st.Nods > 0 {
-			rw.PitchDepth = append(rw.PitchDepth, st.PitchDepth)
-		}
-		if st.BentTurns > 0 {
-			rw.Bend = append(rw.Bend, st.Bend)
-		}
-		rw.MaxJump = append(rw.MaxJump, st.MaxJump)
-		rw.Speed = append(rw.Speed, st.MaxSpeed)
+		rw.add(st)
 	}
 	start := clock.T
 	played := 0

@@ -208,18 +208,43 @@ type EvalRow struct {
 	Passed   int
 	Reasons  map[string]int
 	Stuck    map[string]int // timed-out sessions by the challenge they were at
-	// The measures the thresholds act on, over the sessions that got to
-	// them: the nose's depth over the turns, the light's correlation and
-	// side-to-centre ratio, the largest frame-to-frame shape change.
-	NoseDepth, PitchDepth, LightCorr, LightRatio, MaxJump []float64
-	// The profile's bends (the nose tip followed by its pixels) over the
-	// turns and the look-ups.
-	Bend, BendUp []float64
+	Measures
 	// Genuine scenarios: the failed sessions by photograph, and the
 	// sessions and failures on heads the face engine reads moving
 	// (Subject.Readable).
 	FailedBy                 map[string]int
 	ReadSessions, ReadFailed int
+}
+
+// Measures are the measures the thresholds act on, one per session that
+// got to them: the nose's depth over the turns and the look-ups, the
+// profile's bends (the nose tip followed by its pixels) over both, the
+// light's correlation and side-to-centre ratio, the largest frame-to-frame
+// change and the fastest turn or nod (°/s).
+type Measures struct {
+	NoseDepth, PitchDepth, Bend, BendUp, LightCorr, LightRatio, MaxJump, Speed []float64
+}
+
+// add records a finished session's measures.
+func (m *Measures) add(st *State) {
+	if st.Turns > 0 {
+		m.NoseDepth = append(m.NoseDepth, st.NoseDepth)
+	}
+	if st.Nods > 0 {
+		m.PitchDepth = append(m.PitchDepth, st.PitchDepth)
+	}
+	if st.BentTurns > 0 {
+		m.Bend = append(m.Bend, st.Bend)
+	}
+	if st.BentNods > 0 {
+		m.BendUp = append(m.BendUp, st.BendUp)
+	}
+	if st.LightRatio != 0 {
+		m.LightCorr = append(m.LightCorr, st.LightCorr)
+		m.LightRatio = append(m.LightRatio, st.LightRatio)
+	}
+	m.MaxJump = append(m.MaxJump, st.MaxJump)
+	m.Speed = append(m.Speed, st.MaxSpeed)
 }
 
 // Rate is APCER for an attack (the share passed), BPCER for genuine
@@ -396,23 +421,7 @@ func (s *Service) Evaluate(ctx context.Context, clock *SimClock, subjects []Subj
 					row.Stuck[string(st.Current())]++
 				}
 			}
-			if st.Turns > 0 {
-				row.NoseDepth = append(row.NoseDepth, st.NoseDepth)
-			}
-			if st.Nods > 0 {
-				row.PitchDepth = append(row.PitchDepth, st.PitchDepth)
-			}
-			if st.BentTurns > 0 {
-				row.Bend = append(row.Bend, st.Bend)
-			}
-			if st.BentNods > 0 {
-				row.BendUp = append(row.BendUp, st.BendUp)
-			}
-			if st.LightRatio != 0 {
-				row.LightCorr = append(row.LightCorr, st.LightCorr)
-				row.LightRatio = append(row.LightRatio, st.LightRatio)
-			}
-			row.MaxJump = append(row.MaxJump, st.MaxJump)
+			row.add(st)
 			if progress != nil {
 				fmt.Fprintf(progress, "\r%-15s %3d/%d ", sc.Name, i+1, n)
 			}
