@@ -497,13 +497,18 @@ func (c Config) frontal(s *State, o Observation) bool {
 }
 
 // still is a face near enough to frontal that holds still: a start for
-// a movement (StillYaw), not a reference (frontal).
+// a head movement (StillYaw), not for the light (whose echo is measured
+// on a face turned to the screen) nor a reference (frontal). A head still
+// coming back towards the camera (its yaw or pitch shrinking by more than
+// half a degree) is on its way to a frontal start, not still.
 func (c Config) still(s *State, last *Baseline, o Observation) bool {
-	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || s.Current() == Blink {
+	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || (s.Current() != ComeCloser && s.Current() != LookUp && !isTurn(s.Current())) {
 		return false
 	}
 	near := math.Abs(o.Yaw) < c.StillYaw && math.Abs(o.Pitch) < c.StillPitch
-	return near && math.Abs(o.Yaw-last.Yaw) <= c.StillDeg && math.Abs(o.Pitch-last.Pitch) <= c.StillDeg
+	steady := math.Abs(o.Yaw-last.Yaw) <= c.StillDeg && math.Abs(o.Pitch-last.Pitch) <= c.StillDeg
+	returning := math.Abs(last.Yaw)-math.Abs(o.Yaw) > 0.5 || math.Abs(last.Pitch)-math.Abs(o.Pitch) > 0.5
+	return near && steady && !returning
 }
 
 // met reports whether the frame completes the current task, measured
