@@ -36,12 +36,9 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	split := own["split"]
-	if split == "" {
-		split = "report"
-	}
-	if split != "tune" && split != "report" && split != "all" {
-		return errors.New("--split must be tune, report or all")
+	split, err := evalSplit(own)
+	if err != nil {
+		return err
 	}
 	_, samples, err := face.ReadPairs(own["faces"])
 	if err != nil {
@@ -115,12 +112,9 @@ func evalLivenessClips(ctx context.Context, own map[string]string, rest []string
 		}
 		pace = time.Duration(ms) * time.Millisecond
 	}
-	split := own["split"]
-	if split == "" {
-		split = "report"
-	}
-	if split != "tune" && split != "report" && split != "all" {
-		return errors.New("--split must be tune, report or all")
+	split, err := evalSplit(own)
+	if err != nil {
+		return err
 	}
 	m, err := liveness.ReadClipManifest(own["clips"])
 	if err != nil {
@@ -178,4 +172,16 @@ func countMirrored(fs []*liveness.Footage) int {
 		}
 	}
 	return n
+}
+
+// evalSplit is --split: the half of the data a liveness evaluation runs
+// on, "report" when absent.
+func evalSplit(own map[string]string) (string, error) {
+	switch split := own["split"]; split {
+	case "":
+		return "report", nil
+	case "tune", "report", "all":
+		return split, nil
+	}
+	return "", errors.New("--split must be tune, report or all")
 }

@@ -502,7 +502,7 @@ func (c Config) frontal(s *State, o Observation) bool {
 // coming back towards the camera (its yaw or pitch shrinking by more than
 // half a degree) is on its way to a frontal start, not still.
 func (c Config) still(s *State, last *Baseline, o Observation) bool {
-	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || (s.Current() != ComeCloser && s.Current() != LookUp && !isTurn(s.Current())) {
+	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || !slices.Contains(Drawn, s.Current()) {
 		return false
 	}
 	near := math.Abs(o.Yaw) < c.StillYaw && math.Abs(o.Pitch) < c.StillPitch

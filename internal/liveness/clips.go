@@ -150,7 +150,7 @@ func LoadFootage(ctx context.Context, e *face.Engine, m *ClipManifest, dir, spli
 			if progress != nil {
 				fmt.Fprintf(progress, "\rdecoding %-6s %5.1f–%5.1f s ", c.ID, w.From, w.To)
 			}
-			imgs, err := decodeWindow(ctx, path, c.Crop, w)
+			imgs, err := decodeWindow(ctx, path, c.Crop, w, clipFPS)
 			if err != nil {
 				return nil, fmt.Errorf("clip %s: %w", c.ID, err)
 			}
@@ -213,17 +213,17 @@ func opposite(c Challenge) Challenge {
 	return c
 }
 
-// decodeWindow decodes a window's frames at clipFPS, cropped and scaled to
-// at most 640 pixels on the long side (the capture page asks the camera
-// for 640×480), in the order the window plays.
-func decodeWindow(ctx context.Context, path string, crop []float64, w Window) ([]*raster.Image, error) {
+// decodeWindow decodes a window's frames at fps frames a second, cropped
+// and scaled to at most 640 pixels on the long side (the capture page asks
+// the camera for 640×480), in the order the window plays.
+func decodeWindow(ctx context.Context, path string, crop []float64, w Window, fps int) ([]*raster.Image, error) {
 	tmp, err := os.MkdirTemp("", "kycd-clip-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
 	start, end := math.Min(w.From, w.To), math.Max(w.From, w.To)
-	filters := []string{fmt.Sprintf("fps=%d", clipFPS)}
+	filters := []string{fmt.Sprintf("fps=%d", fps)}
 	if crop != nil {
 		filters = append(filters, fmt.Sprintf("crop=iw*%g:ih*%g:iw*%g:ih*%g", crop[2], crop[3], crop[0], crop[1]))
 	}
@@ -290,15 +290,16 @@ func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, mov
 	return reach, nil
 }
 
-// reachMargin is how far footage must reach past a target to answer it:
-// the face engine reads a pose a few degrees differently from one frame
-// to the next, and a try that falls short by that much tells nothing about
-// the checks.
-func reachMargin(c Challenge) float64 {
-	if c == ComeCloser {
-		return 0.03
+// reaches says whether the footage goes far enough past target to answer
+// it: the face engine reads a pose a few degrees (a face's width a few
+// hundredths) differently from one frame to the next, and a try that falls
+// short by that much tells nothing about the checks.
+func (f *Footage) reaches(target float64) bool {
+	margin := 2.0
+	if f.Move == ComeCloser {
+		margin = 0.03
 	}
-	return 2
+	return target+margin <= f.Reach
 }
 
 // ClipRow is the outcome of one kind of clip session: one movement, or a
@@ -353,14 +354,19 @@ func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []
 		}
 		rw.add(st)
 	}
-	start := clock.T
-	played := 0
+	// Each session starts 10 simulated minutes after the last one's start
+	// or a minute after its end, whichever is later.
+	start, played := clock.T, 0
+	next := func() {
+		clock.T = maxTime(clock.T, start.Add(time.Duration(played)*10*time.Minute))
+		played++
+	}
 	// Each movement on its own.
 	for i, f := range footage {
 		for ph := 0; ph < phases; ph++ {
 			var steps []int
 			for k := 0; k < TargetSteps; k++ {
-				if Target(f.Move, k)+reachMargin(f.Move) <= f.Reach {
+				if f.reaches(Target(f.Move, k)) {
 					steps = append(steps, k)
 				}
 			}
@@ -370,8 +376,7 @@ func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []
 				continue
 			}
 			task := Task{Type: f.Move, Target: Target(f.Move, steps[r.IntN(len(steps))])}
-			clock.T = maxTime(clock.T, start.Add(time.Duration(played)*10*time.Minute))
-			played++
+			next()
 			pl := &clipPlayer{pick: func(Task) *Footage { return f }, phase: time.Duration(ph) * pace / time.Duration(phases)}
 			st, err := s.playClip(ctx, clock, []Task{task}, pl, pace, r)
 			if err != nil {
@@ -406,7 +411,7 @@ func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []
 			choose := func(t Task) *Footage {
 				var fit []*Footage
 				for _, f := range mine {
-					if f.Move == t.Type && f.Reach >= t.Target+reachMargin(f.Move) {
+					if f.Move == t.Type && f.reaches(t.Target) {
 						fit = append(fit, f)
 					}
 				}
@@ -423,8 +428,7 @@ func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []
 				rw.NoFootage++
 				continue
 			}
-			clock.T = maxTime(clock.T, start.Add(time.Duration(played)*10*time.Minute))
-			played++
+			next()
 			pl := &clipPlayer{pick: choose, phase: time.Duration(r.IntN(int(pace)))}
 			st, err := s.playClip(ctx, clock, moves, pl, pace, r)
 			if err != nil {
@@ -558,12 +562,7 @@ func FormatClips(w io.Writer, rows []ClipRow) {
 	fmt.Fprintln(w, "| movement | tries | met | rate | mirrored tries | not played (no footage reaches the target) | what rejected the rest |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, r := range rows {
-		var reasons []string
-		for k, v := range r.Reasons {
-			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
-		}
-		sort.Strings(reasons)
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %s |\n", r.Name, r.Tries, r.Met, 100*r.Rate(), r.Mirrored, r.NoFootage, strings.Join(reasons, ", "))
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f%% | %d | %d | %s |\n", r.Name, r.Tries, r.Met, 100*r.Rate(), r.Mirrored, r.NoFootage, strings.Join(tally(r.Reasons, "%s %d"), ", "))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "The measures at the decision (min / median / max):")
@@ -578,12 +577,7 @@ func FormatClips(w io.Writer, rows []ClipRow) {
 		if len(r.FailedBy) == 0 {
 			continue
 		}
-		var by []string
-		for k, v := range r.FailedBy {
-			by = append(by, fmt.Sprintf("`%s` %d", k, v))
-		}
-		sort.Strings(by)
-		fmt.Fprintf(w, "%s, failed tries: %s\n\n", r.Name, strings.Join(by, ", "))
+		fmt.Fprintf(w, "%s, failed tries: %s\n\n", r.Name, strings.Join(tally(r.FailedBy, "`%s` %d"), ", "))
 	}
 }
 
@@ -596,22 +590,28 @@ func TraceClip(ctx context.Context, e *face.Engine, m *ClipManifest, dir, id str
 		return fmt.Errorf("no clip %q in the manifest", id)
 	}
 	c := m.Clips[i]
-	imgs, err := decodeWindow(ctx, filepath.Join(dir, c.File), c.Crop, Window{From: 0, To: 3600})
+	// Decoded at the rate it is read: a long clip at clipFPS would hold
+	// three times the frames in memory for nothing.
+	const fps = 10
+	imgs, err := decodeWindow(ctx, filepath.Join(dir, c.File), c.Crop, Window{From: 0, To: 3600}, fps)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%s: %d frames at %d a second, %s\n", c.ID, len(imgs), clipFPS, imgs[0])
-	for k := 0; k < len(imgs); k += clipFPS / 10 {
+	if len(imgs) == 0 {
+		return fmt.Errorf("clip %s: ffmpeg gave no frames", c.ID)
+	}
+	fmt.Fprintf(w, "%s: %d frames read at %d a second, %s\n", c.ID, len(imgs), fps, imgs[0])
+	for k := range imgs {
 		fs, err := e.Detect(ctx, imgs[k], face.AttrPose)
 		if err != nil {
 			return err
 		}
 		f := face.Largest(fs)
 		if f == nil || f.Pose == nil {
-			fmt.Fprintf(w, "%6.2f  no face\n", float64(k)/clipFPS)
+			fmt.Fprintf(w, "%6.2f  no face\n", float64(k)/fps)
 			continue
 		}
-		fmt.Fprintf(w, "%6.2f  faces %d  yaw %6.1f  pitch %6.1f  width %.2f\n", float64(k)/clipFPS, len(fs), f.Pose.Yaw, f.Pose.Pitch, f.Box.W/float64(imgs[k].W))
+		fmt.Fprintf(w, "%6.2f  faces %d  yaw %6.1f  pitch %6.1f  width %.2f\n", float64(k)/fps, len(fs), f.Pose.Yaw, f.Pose.Pitch, f.Box.W/float64(imgs[k].W))
 	}
 	return nil
 }

@@ -601,17 +601,8 @@ func FormatEval(w io.Writer, rows []EvalRow) {
 		if !r.Attack {
 			measure = "BPCER"
 		}
-		var reasons []string
-		for k, v := range r.Reasons {
-			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
-		}
-		sort.Strings(reasons)
-		var stuck []string
-		for k, v := range r.Stuck {
-			stuck = append(stuck, fmt.Sprintf("%s %d", k, v))
-		}
-		sort.Strings(stuck)
-		if len(stuck) > 0 {
+		reasons := tally(r.Reasons, "%s %d")
+		if stuck := tally(r.Stuck, "%s %d"); len(stuck) > 0 {
 			reasons = append(reasons, "(timed out at: "+strings.Join(stuck, ", ")+")")
 		}
 		fmt.Fprintf(w, "| %s | %d | %d | %s %.1f%% | %s |\n", r.Scenario, r.Sessions, r.Passed, measure, 100*r.Rate(), strings.Join(reasons, ", "))
@@ -621,11 +612,7 @@ func FormatEval(w io.Writer, rows []EvalRow) {
 		if r.Attack || r.Sessions == r.Passed {
 			continue
 		}
-		var by []string
-		for k, v := range r.FailedBy {
-			by = append(by, fmt.Sprintf("`%s` %d", k, v))
-		}
-		sort.Strings(by)
+		by := tally(r.FailedBy, "`%s` %d")
 		fmt.Fprintf(w, "%s: failed sessions by photograph: %s. On heads the face engine reads turned and raised at least half as far as rendered: BPCER %.1f%% (%d of %d sessions).\n\n",
 			r.Scenario, strings.Join(by, ", "), 100*float64(r.ReadFailed)/float64(max(r.ReadSessions, 1)), r.ReadFailed, r.ReadSessions)
 	}
@@ -637,6 +624,17 @@ func FormatEval(w io.Writer, rows []EvalRow) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Scenario, stats(r.NoseDepth), stats(r.PitchDepth), stats(r.Bend), stats(r.BendUp),
 			stats(r.LightCorr), stats(r.LightRatio), stats(r.MaxJump))
 	}
+}
+
+// tally writes each key of counts with its count by format (a %s and a
+// %d), sorted.
+func tally(counts map[string]int, format string) []string {
+	var out []string
+	for k, v := range counts {
+		out = append(out, fmt.Sprintf(format, k, v))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // stats is the minimum, median and maximum of v.
