@@ -59,17 +59,11 @@ func evalLiveness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			subjects = append(subjects, s)
 		}
 	}
-	dir, err := os.MkdirTemp("", "kycd-eval-liveness-")
+	svc, clock, done, err := evalLivenessService(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	svc, db, err := liveness.EvalService(ctx, dir, e, clock)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer done()
 	fmt.Fprintf(stdout, "%d photographs of %d on the %s split; %d sessions per scenario, seed %d\n\n",
 		len(subjects), len(all), split, n, seed)
 	var unread []string
@@ -139,17 +133,11 @@ func evalLivenessClips(ctx context.Context, own map[string]string, rest []string
 	if len(footage) == 0 {
 		return fmt.Errorf("no clip of the %s split in %s", split, own["clips"])
 	}
-	tmp, err := os.MkdirTemp("", "kycd-eval-liveness-")
+	svc, clock, done, err := evalLivenessService(ctx, e)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
-	svc, db, err := liveness.EvalService(ctx, tmp, e, clock)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer done()
 	people := map[string]bool{}
 	for _, f := range footage {
 		people[f.Clip.Person] = true
@@ -184,4 +172,21 @@ func evalSplit(own map[string]string) (string, error) {
 		return split, nil
 	}
 	return "", errors.New("--split must be tune, report or all")
+}
+
+// evalLivenessService is the throw-away service a liveness evaluation plays
+// on (liveness.EvalService in a temporary folder, on simulated time); done
+// closes it and removes the folder.
+func evalLivenessService(ctx context.Context, e *face.Engine) (*liveness.Service, *liveness.SimClock, func(), error) {
+	dir, err := os.MkdirTemp("", "kycd-eval-liveness-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	clock := &liveness.SimClock{T: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	svc, db, err := liveness.EvalService(ctx, dir, e, clock)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	return svc, clock, func() { db.Close(); os.RemoveAll(dir) }, nil
 }
