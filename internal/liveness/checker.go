@@ -29,7 +29,7 @@ type Observation struct {
 	EyesOpen     float64
 	MouthWidth   float64
 	Happy        float64 // p(happy) from the expression model, or −1 when it did not run
-	Real         float64 // passive anti-spoofing p(live)
+	Real         float64 // passive anti-spoofing p(live), or −1 when it did not run (WantsSpoof)
 	Sharpness    float64
 	Embedding    []float32 // nil when not computed for this frame
 	// Landmarks are the 68 points as ratios of the frame's width (both
@@ -103,6 +103,15 @@ type Config struct {
 	// −12 to −18° of pitch; a head still on its way back from the last
 	// movement is not such a face.
 	StillYaw, StillPitch, StillDeg float64
+	// A turn is met only when the landmarks show it too: the eyes'
+	// distance, against the eyes-to-mouth height (which a turn leaves
+	// alone), must have shrunk as the cosine of at least TurnSeen times
+	// the target. The pose model reads some people's small turns two or
+	// three times as far as they go (a 10° turn read 25–33°): judged
+	// there, the nose has hardly moved and the turn reads flat. The angle
+	// the depth and the profile are divided by is the smaller of the two
+	// readings (foreshortening).
+	TurnSeen float64
 	// 3-D: over a turn, the nose tip's sideways parallax against the eyes
 	// and the mouth's corners, over the sine of the turn, in eye distances:
 	// the nose's depth in front of them (the median over the turned frames).
@@ -165,13 +174,13 @@ type Config struct {
 var Defaults = Config{
 	ChallengeTimeout: 12 * time.Second,
 	NeutralYaw:       10, NeutralPitch: 12,
-	StillYaw: 15, StillPitch: 20, StillDeg: 3,
+	StillYaw: 15, StillPitch: 20, StillDeg: 3, TurnSeen: 0.6,
 	EyesClosed: 0.3, EyesOpen: 0.7, BlinkWindow: 1500 * time.Millisecond,
 	SmileWiden: 1.10, SmileHappy: 0.8,
 	MinFace: 0.12, Centre: 0.3,
 	SameFace: 0.35, MinReal: 0,
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
-	MaxFrames:    600,
+	MaxFrames:    900,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, SlowJump: 0.7, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
@@ -218,6 +227,7 @@ type State struct {
 	Frames     int       `json:"frames"`    // frames analysed
 	FaceFrames int       `json:"face_frames"`
 	RealSum    float64   `json:"real_sum"`
+	RealFrames int       `json:"real_frames"` // frames RealSum adds up (WantsSpoof)
 	FirstAt    time.Time `json:"first_at"` // client time of the first frame
 	FirstRecv  time.Time `json:"first_recv"`
 	LastAt     time.Time `json:"last_at"`
@@ -241,6 +251,7 @@ type State struct {
 	BentTurns  int       `json:"bent_turns,omitempty"`
 	BentNods   int       `json:"bent_nods,omitempty"`
 	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
+	Broad      float64   `json:"broad,omitempty"`   // the largest proportion (eyes' distance over height) of a frontal frame: the face's own, unturned
 	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
 	MaxSpeed   float64   `json:"max_speed"`         // and the fastest turn or nod between two compared frames, °/s
 	Jump       float64   `json:"-"`                 // the last frame's change (for guidance)
@@ -298,6 +309,15 @@ func (s *State) Progress() float64 {
 // WantsEmbedding says whether the next frame should be embedded: until a
 // reference exists, then every third frame.
 func (s *State) WantsEmbedding() bool { return s.Reference == nil || s.Frames%3 == 0 }
+
+// WantsSpoof says whether the next frame needs the passive anti-spoofing
+// model: every third frame, between the embedding's. It only weighs in
+// the confidence (MinReal is 0), and skipping it on the others pays for
+// the page's ten frames a second.
+func (s *State) WantsSpoof() bool { return s.Frames%3 == 1 }
+
+// RealMean is the passive anti-spoofing p(live) over the frames it ran on.
+func (s *State) RealMean() float64 { return s.RealSum / float64(max(s.RealFrames, 1)) }
 
 // WantsPicture says whether the next frame's grey picture is needed: only
 // head movements follow the profile by its pixels (startTrack, follow).
@@ -357,7 +377,10 @@ func (c Config) Step(s *State, o Observation) Feedback {
 		return Feedback{Guidance: GuideMultipleFaces}
 	}
 	s.FaceFrames++
-	s.RealSum += o.Real
+	if o.Real >= 0 {
+		s.RealSum += o.Real
+		s.RealFrames++
+	}
 	if o.Embedding != nil {
 		open := o.EyesOpen >= c.EyesOpen
 		if s.Reference == nil {
@@ -380,6 +403,9 @@ func (c Config) Step(s *State, o Observation) Feedback {
 				s.Reference, s.RefOpen = o.Embedding, true
 			}
 		}
+	}
+	if o.HasLandmarks && c.frontal(s, o) {
+		s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
 	}
 	last := s.Prev
 	if s.Break = c.continuous(s, o); s.Break != "" {
@@ -520,9 +546,9 @@ func (c Config) met(s *State, o Observation) bool {
 	t := s.Task()
 	switch t.Type {
 	case TurnLeft:
-		return b.Yaw-o.Yaw >= t.Target
+		return b.Yaw-o.Yaw >= t.Target && c.seen(s, &b, o, t.Target)
 	case TurnRight:
-		return o.Yaw-b.Yaw >= t.Target
+		return o.Yaw-b.Yaw >= t.Target && c.seen(s, &b, o, t.Target)
 	case LookUp:
 		return o.Pitch-b.Pitch >= t.Target && math.Abs(o.Yaw-b.Yaw) < lookUpYaw
 	case Blink:
@@ -546,6 +572,53 @@ func (c Config) met(s *State, o Observation) bool {
 		return b.BoxW > 0 && o.BoxW >= t.Target*b.BoxW
 	}
 	return false
+}
+
+// seen says whether the landmarks' foreshortening bears out a turn of
+// target degrees from the neutral frame b (TurnSeen).
+func (c Config) seen(s *State, b *Baseline, o Observation, target float64) bool {
+	return b.HasLandmarks && o.HasLandmarks && c.turnSeen(s, b, o) >= c.TurnSeen*target
+}
+
+// turnSeen is the turn from b to o that the landmarks' foreshortening
+// shows, in degrees, each side signed as the pose model reads it. A
+// neutral frame read frontal counts as frontal: there the foreshortening
+// is mostly noise, and its sign the pose model's guess.
+func (c Config) turnSeen(s *State, b *Baseline, o Observation) float64 {
+	broad := s.Broad
+	if broad == 0 {
+		broad = proportion(&b.Landmarks)
+	}
+	var from float64
+	if math.Abs(b.Yaw) >= c.NeutralYaw {
+		from = math.Copysign(foreshortened(proportion(&b.Landmarks), broad), b.Yaw)
+	}
+	to := math.Copysign(foreshortened(proportion(&o.Landmarks), broad), o.Yaw)
+	return math.Abs(to - from)
+}
+
+// proportion is the eyes' distance over the eyes-to-mouth height. A turn
+// about the vertical axis shrinks the first as its cosine and leaves the
+// second alone; their ratio does not change with the distance to the
+// camera.
+func proportion(lm *[68][2]float64) float64 { return iod(lm) / height(lm) }
+
+// foreshortened is the turn, in degrees either way, that makes a face of
+// proportion frontal read p. Near frontal the cosine is flat, so a degree
+// or two of landmark noise reads as up to ten degrees: it bears out a
+// turn, it does not measure a small one.
+func foreshortened(p, frontal float64) float64 {
+	return math.Acos(math.Max(-1, math.Min(p/frontal, 1))) * 180 / math.Pi
+}
+
+// height is the distance from the eyes' centre to the mouth's corners'.
+func height(lm *[68][2]float64) float64 {
+	var ex, ey float64
+	for i := 36; i < 48; i++ {
+		ex, ey = ex+lm[i][0]/12, ey+lm[i][1]/12
+	}
+	mx, my := (lm[48][0]+lm[54][0])/2, (lm[48][1]+lm[54][1])/2
+	return math.Max(math.Hypot(mx-ex, my-ey), 1e-9)
 }
 
 // forget drops what was measured of the current movement: it has to be
@@ -661,6 +734,10 @@ func (c Config) sampleDepth(s *State, o Observation) {
 		return
 	}
 	axis, deg := sideways, b.Yaw-o.Yaw
+	if isTurn(s.Current()) {
+		// The smaller of the pose model's and the foreshortening's turn.
+		deg = math.Copysign(math.Min(math.Abs(deg), c.turnSeen(s, &b, o)), deg)
+	}
 	switch cur := s.Current(); {
 	case isTurn(cur) && math.Abs(deg) >= 10:
 	case cur == LookUp && o.Pitch-b.Pitch >= 8:
@@ -949,7 +1026,7 @@ func (c Config) checkTiming(s *State, o Observation) string {
 // finish decides a session whose challenges were all met.
 func (c Config) finish(s *State) {
 	s.Done = true
-	realMean := s.RealSum / float64(max(s.FaceFrames, 1))
+	realMean := s.RealMean()
 	switch {
 	case s.Reference == nil || s.Checked == 0:
 		s.Reasons = append(s.Reasons, ReasonFaceChanged)
@@ -972,7 +1049,7 @@ func (s *State) Fail(reason string) { s.fail(reason) }
 // anti-spoofing mean and how steadily the face matched its reference; a
 // failed session scores at most 40.
 func (c Config) Confidence(s *State) float64 {
-	realMean := s.RealSum / float64(max(s.FaceFrames, 1))
+	realMean := s.RealMean()
 	same := math.Max(0, math.Min(1, (s.MinCos-c.SameFace)/(0.7-c.SameFace)))
 	score := 60 + 25*math.Min(1, realMean) + 15*same
 	if !s.Passed {

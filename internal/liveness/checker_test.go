@@ -93,6 +93,12 @@ func yaw(d float64) func(*Observation) {
 func flatYaw(d float64) func(*Observation) {
 	return func(o *Observation) { o.Yaw, o.Landmarks = d, project(d, 0, 0.1, true) }
 }
+// overRead turns the head by d with the pose model reading k times as far.
+func overRead(k float64) func(float64) func(*Observation) {
+	return func(d float64) func(*Observation) {
+		return func(o *Observation) { o.Yaw, o.Landmarks = k*d, project(d, o.Pitch, 0.1, false) }
+	}
+}
 func pitch(d float64) func(*Observation) {
 	return func(o *Observation) { o.Pitch, o.Landmarks = d, project(o.Yaw, d, 0.1, false) }
 }
@@ -154,6 +160,8 @@ func TestChallengesPass(t *testing.T) {
 		{"blink", Blink, []Observation{frame(400, eyes(0.1)), frame(600, eyes(0.05)), frame(800, eyes(0.9))}},
 		{"smile", Smile, []Observation{frame(400, smile(0.85, 0.5)), frame(600, smile(0.95, 0.97))}},
 		{"come closer", ComeCloser, []Observation{frame(400, width(0.33)), frame(600, width(0.36)), frame(800, width(0.4))}},
+		// Met once the face shows the turn, judged by the smaller reading.
+		{"turn left, read 1.6 times as far", TurnLeft, turn(400, -24, overRead(1.6))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +251,11 @@ func TestChallengesRefuse(t *testing.T) {
 		{"turn left the wrong way", TurnLeft, turn(400, 25), ""},
 		{"too small a turn", TurnRight, turn(400, 12), ""},
 		{"a picture turned: no parallax", TurnLeft, turn(400, -26, flatYaw), ReasonFlat},
-		{"a turn without landmarks", TurnLeft, []Observation{frame(400, yaw(-26), func(o *Observation) { o.HasLandmarks = false })}, ReasonFlat},
+		// Not met, so never passed: the landmarks cannot bear the turn out.
+		{"a turn without landmarks", TurnLeft, []Observation{frame(400, yaw(-26), func(o *Observation) { o.HasLandmarks = false })}, ""},
+		// The pose model reads some people's small turns two or three
+		// times as far as they go: not met until the face shows it.
+		{"a 9° turn read 26°", TurnLeft, turn(400, -9, overRead(26.0/9)), ""},
 		{"slow blink", Blink, []Observation{frame(400, eyes(0.1)), frame(2400, eyes(0.9))}, ""},
 		{"closed eyes never open", Blink, []Observation{frame(400, eyes(0.1)), frame(600, eyes(0.5))}, ""},
 		{"happy face, mouth unchanged", Smile, []Observation{frame(400, smile(0.8, 0.99))}, ""},
@@ -255,7 +267,7 @@ func TestChallengesRefuse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			frames := append([]Observation{frame(0), frame(200)}, tt.action...)
 			s, _ := run([]Challenge{tt.c}, frames...)
-			if s.Passed || s.Index != 0 || tt.reason != "" && !slices.Contains(s.Reasons, tt.reason) {
+			if s.Passed || s.Index != 0 || tt.reason != "" && !slices.Contains(s.Reasons, tt.reason) || tt.reason == "" && s.Done {
 				t.Errorf("%s: passed %v index %d reasons %v, want %q", tt.name, s.Passed, s.Index, s.Reasons, tt.reason)
 			}
 		})
@@ -438,6 +450,23 @@ func TestSessionFailures(t *testing.T) {
 	}
 	if s, _ = run([]Challenge{TurnLeft}, low...); !s.Passed {
 		t.Errorf("spoof scores without a floor: passed %v reasons %v", s.Passed, s.Reasons)
+	}
+	// The passive model runs on every third frame (WantsSpoof); the
+	// frames it skipped (Real −1) weigh nothing in the mean.
+	var asked []bool
+	sparse := NewState(Fixed([]Challenge{TurnLeft}))
+	for _, o := range low {
+		asked = append(asked, sparse.WantsSpoof())
+		if !sparse.WantsSpoof() {
+			o.Real = -1
+		}
+		floored.Step(sparse, o)
+	}
+	if want := []bool{false, true, false, false, true, false, false}; !slices.Equal(asked, want) {
+		t.Errorf("spoof model asked for %v, want %v", asked, want)
+	}
+	if sparse.RealFrames != 2 || sparse.RealMean() != 0.1 || !slices.Contains(sparse.Reasons, ReasonSpoof) {
+		t.Errorf("sparse spoof scores: %d frames, mean %v, reasons %v", sparse.RealFrames, sparse.RealMean(), sparse.Reasons)
 	}
 
 	// A slideshow sent slowly, so that no two frames are close enough to be

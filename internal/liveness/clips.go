@@ -257,33 +257,38 @@ func decodeWindow(ctx context.Context, path string, crop []float64, w Window, fp
 }
 
 // measureReach is how far the face engine reads the footage's movement
-// going from its first frame (every second frame read).
+// going from its first frame (every second frame read); a turn as far as
+// the landmarks' foreshortening bears it out too (Config.TurnSeen).
 func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, move Challenge) (float64, error) {
-	var first *face.Face
-	var reach float64
+	var seen []Observation
+	s := &State{}
 	for k := 0; k < len(imgs); k += 2 {
 		fs, err := e.Detect(ctx, imgs[k], face.AttrPose)
 		if err != nil {
 			return 0, err
 		}
-		f := face.Largest(fs)
-		if f == nil || f.Pose == nil {
+		if f := face.Largest(fs); f == nil || f.Pose == nil {
 			continue
 		}
-		if first == nil {
-			first = f
-			continue
+		o := observe(imgs[k], fs, Frame{}, time.Time{})
+		if math.Abs(o.Yaw) < Defaults.NeutralYaw && math.Abs(o.Pitch) < Defaults.NeutralPitch {
+			s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
 		}
+		seen = append(seen, o)
+	}
+	var reach float64
+	for k := 1; k < len(seen); k++ {
+		first, o := baseline(seen[0]), seen[k]
 		var v float64
 		switch move {
 		case TurnLeft:
-			v = first.Pose.Yaw - f.Pose.Yaw
+			v = math.Min(first.Yaw-o.Yaw, Defaults.turnSeen(s, &first, o)/Defaults.TurnSeen)
 		case TurnRight:
-			v = f.Pose.Yaw - first.Pose.Yaw
+			v = math.Min(o.Yaw-first.Yaw, Defaults.turnSeen(s, &first, o)/Defaults.TurnSeen)
 		case LookUp:
-			v = f.Pose.Pitch - first.Pose.Pitch
+			v = o.Pitch - first.Pitch
 		case ComeCloser:
-			v = f.Box.W / first.Box.W
+			v = o.BoxW / first.BoxW
 		}
 		reach = math.Max(reach, v)
 	}

@@ -540,7 +540,7 @@ func (s *Service) simulate(ctx context.Context, clock *SimClock, sc Scenario, pl
 	clock.T = client.Add(time.Minute)
 	if verbose {
 		fmt.Printf("%-22s tasks %v index %d reasons %v %s real %.2f depth %.2f (%d) lift %.2f (%d) bend %.2f (%d) up %.2f (%d) again %d light %.2f/%.2f jump %.2f guidance %v\n", sc.Name, taskNames(run.st.Tasks),
-			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealSum/float64(max(run.st.FaceFrames, 1)), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.Bend, run.st.BentTurns, run.st.BendUp, run.st.BentNods, run.st.Retried, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
+			run.st.Index, run.st.Reasons, run.st.Break, run.st.RealMean(), run.st.NoseDepth, run.st.Turns, run.st.PitchDepth, run.st.Nods, run.st.Bend, run.st.BentTurns, run.st.BendUp, run.st.BentNods, run.st.Retried, run.st.LightCorr, run.st.LightRatio, run.st.MaxJump, guidance)
 	}
 	if err := s.endEvalSession(ctx, run, v); err != nil {
 		return nil, err

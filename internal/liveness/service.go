@@ -409,7 +409,10 @@ func (r *Run) Frame(ctx context.Context, f Frame) (Progress, error) {
 
 // AttrsFor is what the face engine must measure for the next frame.
 func AttrsFor(st *State) face.Attr {
-	a := face.AttrLiveness
+	a := face.AttrLiveness &^ face.AttrSpoof
+	if st.WantsSpoof() {
+		a |= face.AttrSpoof
+	}
 	if st.WantsExpression() {
 		a |= face.AttrSmile
 	}
@@ -430,7 +433,10 @@ func observe(img *raster.Image, faces []*face.Face, f Frame, now time.Time) Obse
 	if lf.Pose != nil {
 		o.Yaw, o.Pitch = lf.Pose.Yaw, lf.Pose.Pitch
 	}
-	o.EyesOpen, o.MouthWidth, o.Real, o.Sharpness = lf.EyesOpen, lf.MouthWidth(), lf.Real, lf.Sharpness
+	o.EyesOpen, o.MouthWidth, o.Sharpness = lf.EyesOpen, lf.MouthWidth(), lf.Sharpness
+	if o.Real = -1; lf.Has(face.AttrSpoof) {
+		o.Real = lf.Real
+	}
 	if lf.Has(face.AttrSmile) {
 		o.Happy = lf.Smile
 	}
