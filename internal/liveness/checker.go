@@ -228,7 +228,7 @@ type State struct {
 	FaceFrames int       `json:"face_frames"`
 	RealSum    float64   `json:"real_sum"`
 	RealFrames int       `json:"real_frames"` // frames RealSum adds up (WantsSpoof)
-	FirstAt    time.Time `json:"first_at"` // client time of the first frame
+	FirstAt    time.Time `json:"first_at"`    // client time of the first frame
 	FirstRecv  time.Time `json:"first_recv"`
 	LastAt     time.Time `json:"last_at"`
 	LastFrame  string    `json:"last_frame,omitempty"`  // a digest of the last frame's bytes: a repeat is skipped

@@ -93,6 +93,7 @@ func yaw(d float64) func(*Observation) {
 func flatYaw(d float64) func(*Observation) {
 	return func(o *Observation) { o.Yaw, o.Landmarks = d, project(d, 0, 0.1, true) }
 }
+
 // overRead turns the head by d with the pose model reading k times as far.
 func overRead(k float64) func(float64) func(*Observation) {
 	return func(d float64) func(*Observation) {
