@@ -180,7 +180,7 @@ var Defaults = Config{
 	MinFace: 0.12, Centre: 0.3,
 	SameFace: 0.35, MinReal: 0,
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
-	MaxFrames:    900,
+	MaxFrames:    600,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, SlowJump: 0.7, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
@@ -312,8 +312,8 @@ func (s *State) WantsEmbedding() bool { return s.Reference == nil || s.Frames%3 
 
 // WantsSpoof says whether the next frame needs the passive anti-spoofing
 // model: every third frame, between the embedding's. It only weighs in
-// the confidence (MinReal is 0), and skipping it on the others pays for
-// the page's ten frames a second.
+// the confidence (MinReal is 0); skipping it on the others leaves room in
+// a core's budget for a faster capture pace (docs/benchmarks.md).
 func (s *State) WantsSpoof() bool { return s.Frames%3 == 1 }
 
 // RealMean is the passive anti-spoofing p(live) over the frames it ran on.

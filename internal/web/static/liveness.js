@@ -8,7 +8,7 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const video = $("video"), startBtn = $("start");
-  const FRAME_MS = 100; // ten frames a second: a brisk turn moves 15–20° between two (docs/liveness.md)
+  const FRAME_MS = 150; // about 6.7 frames a second
   const MAX_GAP_MS = 300;
   let stream = null, done = false, count = 0, finished = false;
   // The light challenge: when the page began showing the colours (Unix ms),
