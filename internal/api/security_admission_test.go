@@ -32,7 +32,10 @@ func TestImageWorkAdmission(t *testing.T) {
 		}
 	})
 	t.Run("per principal", func(t *testing.T) {
-		e := newEnv(t, envOptions{analysisRate: 5})
+		// Room at the process's gate for the 5 allowed whatever the CPU
+		// count (one CPU gives 1 slot and 2 waiting by default: 2 of the 5
+		// were refused with 503 on a one-core run).
+		e := newEnv(t, envOptions{analysisRate: 5, analysisSlots: 1, analysisQueue: 5})
 		u := e.newUser("greedy@example.com")
 		other := e.newUser("patient@example.com")
 		rs := e.parallel(30, func(int) (string, string, any, cred) {
