@@ -93,7 +93,7 @@ func evalLivenessClips(ctx context.Context, own map[string]string, rest []string
 	if err != nil {
 		return err
 	}
-	phases, pace := 3, 150*time.Millisecond
+	phases, pace := 3, 100*time.Millisecond
 	if v := own["phases"]; v != "" {
 		if phases, err = strconv.Atoi(v); err != nil || phases < 1 || phases > 10 {
 			return errors.New("--phases must be a whole number from 1 to 10")

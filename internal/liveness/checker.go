@@ -180,7 +180,7 @@ var Defaults = Config{
 	MinFace: 0.12, Centre: 0.3,
 	SameFace: 0.35, MinReal: 0,
 	MinFrameGap: 40 * time.Millisecond, ClockSlack: 2 * time.Second,
-	MaxFrames:    600,
+	MaxFrames:    900,
 	MinNoseDepth: 0.22, MinPitchDepth: 0.15,
 	MinBend: 0.14, MinBendUp: math.Inf(-1), ProfileRetries: 1,
 	MaxGap: 400 * time.Millisecond, ShapeJump: 0.25, SlowJump: 0.7, PoseScale: 200, PoseCredit: 2, LumaJump: 0.3, ScaleJump: 0.2,
@@ -312,8 +312,8 @@ func (s *State) WantsEmbedding() bool { return s.Reference == nil || s.Frames%3 
 
 // WantsSpoof says whether the next frame needs the passive anti-spoofing
 // model: every third frame, between the embedding's. It only weighs in
-// the confidence (MinReal is 0); skipping it on the others leaves room in
-// a core's budget for a faster capture pace (docs/benchmarks.md).
+// the confidence (MinReal is 0); skipping it on the others pays for the
+// page's ten frames a second (docs/benchmarks.md).
 func (s *State) WantsSpoof() bool { return s.Frames%3 == 1 }
 
 // RealMean is the passive anti-spoofing p(live) over the frames it ran on.
@@ -569,7 +569,14 @@ func (c Config) met(s *State, o Observation) bool {
 		// happy face (it alone also calls open-mouthed surprise happy).
 		return b.MouthWidth > 0 && o.MouthWidth >= c.SmileWiden*b.MouthWidth && o.Happy >= c.SmileHappy
 	case ComeCloser:
-		return b.BoxW > 0 && o.BoxW >= t.Target*b.BoxW
+		// Measured from the face's narrowest reading since the start: a
+		// head still raised from a look-up reads a tenth wider than it
+		// does level, and taken as the start it leaves a real approach
+		// short of the target.
+		if o.BoxW > 0 && o.BoxW < b.BoxW {
+			s.Base.BoxW = o.BoxW
+		}
+		return s.Base.BoxW > 0 && o.BoxW >= t.Target*s.Base.BoxW
 	}
 	return false
 }

@@ -817,6 +817,24 @@ func TestStillStart(t *testing.T) {
 	}
 }
 
+// TestComeCloserFromNarrowest: a head still raised from a look-up reads
+// wider than level (the browser test's person at ten frames a second:
+// 0.283 against 0.262); an approach is measured from the narrowest
+// reading since its start, so taking the start there does not leave it
+// short of the target.
+func TestComeCloserFromNarrowest(t *testing.T) {
+	frames := []Observation{frame(0, width(0.33)), frame(150, width(0.30)), frame(300, width(0.35)), frame(450, width(0.40))}
+	s, _ := run([]Challenge{ComeCloser}, frames...)
+	if !s.Done || !s.Passed {
+		t.Errorf("1.33 times the narrowest, 1.21 times the start: done %v passed %v reasons %v", s.Done, s.Passed, s.Reasons)
+	}
+	// Never narrower than the start: measured from it, as before.
+	s, _ = run([]Challenge{ComeCloser}, frame(0, width(0.33)), frame(150, width(0.35)), frame(300, width(0.40)))
+	if s.Done {
+		t.Errorf("1.21 times the start met a 1.3 approach: reasons %v", s.Reasons)
+	}
+}
+
 // TestSlowDown: a turn that changes the face between two frames by more
 // than SlowJump of the continuity limit is told to slow down (guidance
 // only); a slower one hears the challenge, and one past the limit is a cut.
