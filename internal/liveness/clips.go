@@ -331,7 +331,7 @@ func (r ClipRow) Rate() float64 { return float64(r.Met) / float64(max(r.Tries, 1
 // with the service's own drawn challenges, each movement answered with
 // footage of this person that reaches its target (sessions that ask for a
 // movement there is no such footage of are counted, not played). pace is
-// the time between frames (the capture page's 150 ms); each frame comes
+// the time between frames (the capture page's 100 ms); each frame comes
 // up to a tenth of it late, as a browser's timer does.
 func (s *Service) EvaluateClips(ctx context.Context, clock *SimClock, footage []*Footage, pace time.Duration, phases, n int, seed uint64, progress io.Writer) ([]ClipRow, error) {
 	rows := map[string]*ClipRow{}
