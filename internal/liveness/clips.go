@@ -257,11 +257,9 @@ func decodeWindow(ctx context.Context, path string, crop []float64, w Window, fp
 }
 
 // measureReach is how far the face engine reads the footage's movement
-// going from its first frame (every second frame read); a turn as far as
-// the landmarks' foreshortening bears it out too (Config.TurnSeen).
+// (every second frame read; see reach).
 func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, move Challenge) (float64, error) {
 	var seen []Observation
-	s := &State{}
 	for k := 0; k < len(imgs); k += 2 {
 		fs, err := e.Detect(ctx, imgs[k], face.AttrPose)
 		if err != nil {
@@ -270,15 +268,30 @@ func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, mov
 		if f := face.Largest(fs); f == nil || f.Pose == nil {
 			continue
 		}
-		o := observe(imgs[k], fs, Frame{}, time.Time{})
+		seen = append(seen, observe(imgs[k], fs, Frame{}, time.Time{}))
+	}
+	return reach(seen, move), nil
+}
+
+// reach is how far the frames seen go in the movement move, as the checker
+// would read it: from the first frame it could start from (one read
+// frontal, or near enough for the still gate: a window's first frame read
+// 20° turned, a glitch of the pose model one frame before it reads 0°, made
+// footage of an 8° turn reach 29°), a turn only as far as the landmarks'
+// foreshortening bears it out (Config.TurnSeen).
+func reach(seen []Observation, move Challenge) float64 {
+	s := &State{}
+	for _, o := range seen {
 		if math.Abs(o.Yaw) < Defaults.NeutralYaw && math.Abs(o.Pitch) < Defaults.NeutralPitch {
 			s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
 		}
-		seen = append(seen, o)
 	}
-	var reach float64
-	for k := 1; k < len(seen); k++ {
-		first, o := baseline(seen[0]), seen[k]
+	start := max(0, slices.IndexFunc(seen, func(o Observation) bool {
+		return math.Abs(o.Yaw) < Defaults.StillYaw && math.Abs(o.Pitch) < Defaults.StillPitch
+	}))
+	var far float64
+	for k := start + 1; k < len(seen); k++ {
+		first, o := baseline(seen[start]), seen[k]
 		var v float64
 		switch move {
 		case TurnLeft:
@@ -290,9 +303,9 @@ func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, mov
 		case ComeCloser:
 			v = o.BoxW / first.BoxW
 		}
-		reach = math.Max(reach, v)
+		far = math.Max(far, v)
 	}
-	return reach, nil
+	return far
 }
 
 // reaches says whether the footage goes far enough past target to answer

@@ -96,3 +96,33 @@ func TestClipPlayer(t *testing.T) {
 		t.Errorf("after a met task: %q (quiet %d frames of %v)", got, quiet, step)
 	}
 }
+
+// TestReach: footage reaches a movement as the checker would read it: from
+// the first frame it could start from (a first frame read 20° turned, the
+// pose model's glitch, is not a start), and a turn only as far as the
+// face's foreshortening bears it out.
+func TestReach(t *testing.T) {
+	head := func(read, turned float64) Observation {
+		return Observation{Yaw: read, Landmarks: project(turned, 0, 0.1, false), HasLandmarks: true, BoxW: 0.3}
+	}
+	var turn, glitch, overRead []Observation
+	for d := 0.0; d <= 26; d += 2 {
+		turn = append(turn, head(d, d))
+		overRead = append(overRead, head(3*d, d))
+	}
+	glitch = append([]Observation{head(-20.6, 0)}, turn[:5]...) // 0–8°
+	for _, tt := range []struct {
+		name     string
+		seen     []Observation
+		min, max float64
+	}{
+		{"a 26° turn", turn, 25.5, 26.5},
+		{"an 8° turn after a glitch", glitch, 7.5, 8.5},
+		// Read three times as far: as far as the face shows, over TurnSeen.
+		{"a 26° turn read 78°", overRead, 26, 60},
+	} {
+		if got := reach(tt.seen, TurnRight); got < tt.min || got > tt.max {
+			t.Errorf("%s: reach %.1f, want %.1f–%.1f", tt.name, got, tt.min, tt.max)
+		}
+	}
+}
