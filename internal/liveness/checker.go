@@ -251,6 +251,7 @@ type State struct {
 	BentTurns  int       `json:"bent_turns,omitempty"`
 	BentNods   int       `json:"bent_nods,omitempty"`
 	Retried    int       `json:"retried,omitempty"` // movements asked for again after a flat profile (ProfileRetries)
+	Narrow     float64   `json:"narrow,omitempty"`  // coming closer: the narrowest frontal face width since the start
 	Broad      float64   `json:"broad,omitempty"`   // the largest proportion (eyes' distance over height) of a frontal frame: the face's own, unturned
 	MaxJump    float64   `json:"max_jump"`          // the largest frame-to-frame shape change
 	MaxSpeed   float64   `json:"max_speed"`         // and the fastest turn or nod between two compared frames, °/s
@@ -317,7 +318,13 @@ func (s *State) WantsEmbedding() bool { return s.Reference == nil || s.Frames%3 
 func (s *State) WantsSpoof() bool { return s.Frames%3 == 1 }
 
 // RealMean is the passive anti-spoofing p(live) over the frames it ran on.
-func (s *State) RealMean() float64 { return s.RealSum / float64(max(s.RealFrames, 1)) }
+func (s *State) RealMean() float64 {
+	n := s.RealFrames
+	if n == 0 && s.RealSum > 0 { // a session sealed before the model ran on every third frame only
+		n = s.FaceFrames
+	}
+	return s.RealSum / float64(max(n, 1))
+}
 
 // WantsPicture says whether the next frame's grey picture is needed: only
 // head movements follow the profile by its pixels (startTrack, follow).
@@ -404,9 +411,6 @@ func (c Config) Step(s *State, o Observation) Feedback {
 			}
 		}
 	}
-	if o.HasLandmarks && c.frontal(s, o) {
-		s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
-	}
 	last := s.Prev
 	if s.Break = c.continuous(s, o); s.Break != "" {
 		s.fail(ReasonJump)
@@ -423,6 +427,9 @@ func (c Config) Step(s *State, o Observation) Feedback {
 		}
 	}
 	fb := Feedback{Frontal: c.frontal(s, o)}
+	if fb.Frontal && o.HasLandmarks { // a frame continuity and framing accepted
+		s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
+	}
 	if !s.Neutral {
 		if !fb.Frontal && !c.still(s, last, o) {
 			fb.Guidance = GuideLookStraight
@@ -569,14 +576,20 @@ func (c Config) met(s *State, o Observation) bool {
 		// happy face (it alone also calls open-mouthed surprise happy).
 		return b.MouthWidth > 0 && o.MouthWidth >= c.SmileWiden*b.MouthWidth && o.Happy >= c.SmileHappy
 	case ComeCloser:
-		// Measured from the face's narrowest reading since the start: a
-		// head still raised from a look-up reads a tenth wider than it
-		// does level, and taken as the start it leaves a real approach
-		// short of the target.
-		if o.BoxW > 0 && o.BoxW < b.BoxW {
-			s.Base.BoxW = o.BoxW
+		// Measured from the face's narrowest frontal reading since the
+		// start, down to a tenth under the start's: a head still raised
+		// from a look-up reads up to a tenth wider than it does level, and
+		// taken as the start it leaves a real approach short of the
+		// target. (A print tilted away reads turned or raised, not
+		// frontal; a glitch of the box gains at most a tenth.)
+		if c.frontal(s, o) && o.BoxW > 0 && (s.Narrow == 0 || o.BoxW < s.Narrow) {
+			s.Narrow = o.BoxW
 		}
-		return s.Base.BoxW > 0 && o.BoxW >= t.Target*s.Base.BoxW
+		from := b.BoxW
+		if s.Narrow > 0 {
+			from = math.Min(from, math.Max(s.Narrow, 0.9*b.BoxW))
+		}
+		return from > 0 && o.BoxW >= t.Target*from
 	}
 	return false
 }
@@ -631,7 +644,7 @@ func height(lm *[68][2]float64) float64 {
 // forget drops what was measured of the current movement: it has to be
 // made again from a frontal face.
 func (s *State) forget() {
-	s.Neutral, s.Depths, s.Track, s.Bends = false, nil, nil, nil
+	s.Neutral, s.Depths, s.Track, s.Bends, s.Narrow = false, nil, nil, nil, 0
 }
 
 // lookUpYaw is how far the head may turn while looking up (degrees): a
@@ -741,9 +754,14 @@ func (c Config) sampleDepth(s *State, o Observation) {
 		return
 	}
 	axis, deg := sideways, b.Yaw-o.Yaw
-	if isTurn(s.Current()) {
-		// The smaller of the pose model's and the foreshortening's turn.
-		deg = math.Copysign(math.Min(math.Abs(deg), c.turnSeen(s, &b, o)), deg)
+	if isTurn(s.Current()) && math.Abs(b.Yaw) < c.NeutralYaw {
+		// From a frontal start, the smaller of the pose model's and the
+		// foreshortening's turn, but at least half the pose model's: the
+		// depth of a frame is multiplied by at most about two. (From a
+		// still start the foreshortening's own start is mostly noise, and
+		// a larger frontal proportion, which a script can send, would
+		// shrink the difference: the pose model's angle, as before.)
+		deg = math.Copysign(math.Max(math.Abs(deg)/2, math.Min(math.Abs(deg), c.turnSeen(s, &b, o))), deg)
 	}
 	switch cur := s.Current(); {
 	case isTurn(cur) && math.Abs(deg) >= 10:

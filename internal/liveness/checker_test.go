@@ -833,6 +833,29 @@ func TestComeCloserFromNarrowest(t *testing.T) {
 	if s.Done {
 		t.Errorf("1.21 times the start met a 1.3 approach: reasons %v", s.Reasons)
 	}
+	// A glitch of the box gains at most a tenth; a face tilted away (read
+	// raised) is not frontal and gains nothing.
+	glitch := func(o *Observation) { o.BoxW = 0.2 }
+	tilted := func(o *Observation) { o.BoxW, o.Pitch = 0.25, 25 }
+	for name, narrow := range map[string]func(*Observation){"box glitch": glitch, "tilted away": tilted} {
+		s, _ = run([]Challenge{ComeCloser}, frame(0, width(0.33)), frame(150, width(0.33), narrow), frame(300, width(0.36)), frame(450, width(0.38)))
+		if s.Done {
+			t.Errorf("%s, then 1.15 times the start: met a 1.3 approach, reasons %v", name, s.Reasons)
+		}
+	}
+}
+
+// TestOverReadDepth: a turn the pose model reads 1.6 times as far as it
+// goes measures about the depth of the same turn read right (the depth is
+// divided by the smaller angle), where dividing by the pose model's angle
+// measured a third less.
+func TestOverReadDepth(t *testing.T) {
+	start := []Observation{frame(0), frame(150)}
+	right, _ := run([]Challenge{TurnLeft}, append(start, turn(300, -26)...)...)
+	over, _ := run([]Challenge{TurnLeft}, append(start, turn(300, -26, overRead(1.6))...)...)
+	if !right.Passed || !over.Passed || over.NoseDepth < 0.85*right.NoseDepth {
+		t.Errorf("nose depth read right %.2f (passed %v), read 1.6 times as far %.2f (passed %v)", right.NoseDepth, right.Passed, over.NoseDepth, over.Passed)
+	}
 }
 
 // TestSlowDown: a turn that changes the face between two frames by more
@@ -866,5 +889,33 @@ func TestSlowDown(t *testing.T) {
 		if got := fbs[3].Guidance; got != tt.want || s.Done {
 			t.Errorf("a step of %.1f° (change %.3f): guidance %q, want %q (done %v %v)", tt.step, jumpOf(tt.step), got, tt.want, s.Done, s.Reasons)
 		}
+	}
+}
+
+// TestBroadInflated: a script that sends one frontal frame stretched
+// sideways by a tenth (a larger eyes'-distance-to-height proportion than
+// the face's), then waits past MaxGap so that nothing compares it, and
+// turns from a still start read 12° turned, measures the same depth as
+// without it: from a still start the foreshortening only gates the turn,
+// and the depth is divided by the pose model's angle (divided by the
+// foreshortening's, it read 0.82 against 0.53).
+func TestBroadInflated(t *testing.T) {
+	stretch := func(o *Observation) {
+		for i := range o.Landmarks {
+			o.Landmarks[i][0] = 0.5 + 1.1*(o.Landmarks[i][0]-0.5)
+		}
+	}
+	turning := func(first Observation, at int) *State {
+		frames := []Observation{first, frame(at, yaw(12)), frame(at+150, yaw(12))}
+		for k := 1; k <= 5; k++ {
+			frames = append(frames, frame(at+150+150*k, yaw(12+26*float64(k)/5)))
+		}
+		s, _ := run([]Challenge{TurnRight}, frames...)
+		return s
+	}
+	plain, stretched := turning(frame(0), 600), turning(frame(0, stretch), 600)
+	if !plain.Passed || math.Abs(stretched.NoseDepth-plain.NoseDepth) > 0.05*plain.NoseDepth {
+		t.Errorf("nose depth %.3f (passed %v), after a stretched frontal frame %.3f (passed %v, reasons %v)",
+			plain.NoseDepth, plain.Passed, stretched.NoseDepth, stretched.Passed, stretched.Reasons)
 	}
 }

@@ -286,9 +286,12 @@ func reach(seen []Observation, move Challenge) float64 {
 			s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
 		}
 	}
-	start := max(0, slices.IndexFunc(seen, func(o Observation) bool {
+	start := slices.IndexFunc(seen, func(o Observation) bool {
 		return math.Abs(o.Yaw) < Defaults.StillYaw && math.Abs(o.Pitch) < Defaults.StillPitch
-	}))
+	})
+	if start < 0 {
+		return 0 // the checker could start nowhere
+	}
 	var far float64
 	for k := start + 1; k < len(seen); k++ {
 		first, o := baseline(seen[start]), seen[k]
