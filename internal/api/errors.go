@@ -248,8 +248,9 @@ func wantsJSON(r *http.Request) bool {
 
 // unreachable reports whether err is a dependency that cannot be reached:
 // a refused, reset or dropped connection (closed mid-answer: EOF), a
-// pool's dead connection, or PostgreSQL refusing connections or ending
-// them while it shuts down or starts (SQLSTATE classes 08 and 57).
+// pool's dead connection or one the driver had already closed, or
+// PostgreSQL refusing connections or ending them while it shuts down or
+// starts (SQLSTATE classes 08 and 57).
 func unreachable(err error) bool {
 	if err == nil {
 		return false
@@ -257,7 +258,7 @@ func unreachable(err error) bool {
 	var op *net.OpError
 	var connect *pgconn.ConnectError
 	var pg *pgconn.PgError
-	return errors.As(err, &op) || errors.As(err, &connect) || errors.Is(err, sqldriver.ErrBadConn) ||
+	return errors.As(err, &op) || errors.As(err, &connect) || errors.Is(err, sqldriver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "08") || strings.HasPrefix(pg.Code, "57"))

@@ -22,6 +22,9 @@ func TestUnreachable(t *testing.T) {
 		{fmt.Errorf("store: %w", &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}), true},
 		{&pgconn.PgError{Code: "57P03", Message: "the database system is starting up"}, true},
 		{&pgconn.PgError{Code: "08006"}, true},
+		// A commit on a connection the driver had already closed (the
+		// faults test, a database outage mid-request: it was a 500).
+		{fmt.Errorf("create case: commit: %w", pgconn.ErrConnClosed), true},
 		{&pgconn.PgError{Code: "23505", Message: "duplicate key"}, false},
 		{errors.New("seal: message authentication failed"), false},
 		{nil, false},
