@@ -525,8 +525,18 @@ func baseline(o Observation) Baseline {
 // them, as closed (0.05–0.2), and a person cannot open them further. Only
 // a blink starts from eyes seen open.
 func (c Config) frontal(s *State, o Observation) bool {
-	facing := math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch
-	return facing && (s.Current() != Blink || o.EyesOpen >= c.EyesOpen)
+	return c.facing(o) && (s.Current() != Blink || o.EyesOpen >= c.EyesOpen)
+}
+
+// facing is a face the pose model reads looking at the camera.
+func (c Config) facing(o Observation) bool {
+	return math.Abs(o.Yaw) < c.NeutralYaw && math.Abs(o.Pitch) < c.NeutralPitch
+}
+
+// near is a face read close enough to frontal to start a head movement
+// when it holds still (StillYaw, StillPitch).
+func (c Config) near(o Observation) bool {
+	return math.Abs(o.Yaw) < c.StillYaw && math.Abs(o.Pitch) < c.StillPitch
 }
 
 // still is a face near enough to frontal that holds still: a start for
@@ -538,10 +548,9 @@ func (c Config) still(s *State, last *Baseline, o Observation) bool {
 	if last == nil || o.ClientAt.Sub(last.At) > c.MaxGap || !slices.Contains(Drawn, s.Current()) {
 		return false
 	}
-	near := math.Abs(o.Yaw) < c.StillYaw && math.Abs(o.Pitch) < c.StillPitch
 	steady := math.Abs(o.Yaw-last.Yaw) <= c.StillDeg && math.Abs(o.Pitch-last.Pitch) <= c.StillDeg
 	returning := math.Abs(last.Yaw)-math.Abs(o.Yaw) > 0.5 || math.Abs(last.Pitch)-math.Abs(o.Pitch) > 0.5
-	return near && steady && !returning
+	return c.near(o) && steady && !returning
 }
 
 // met reports whether the frame completes the current task, measured

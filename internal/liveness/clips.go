@@ -282,13 +282,11 @@ func measureReach(ctx context.Context, e *face.Engine, imgs []*raster.Image, mov
 func reach(seen []Observation, move Challenge) float64 {
 	s := &State{}
 	for _, o := range seen {
-		if math.Abs(o.Yaw) < Defaults.NeutralYaw && math.Abs(o.Pitch) < Defaults.NeutralPitch {
+		if Defaults.facing(o) {
 			s.Broad = math.Max(s.Broad, proportion(&o.Landmarks))
 		}
 	}
-	start := slices.IndexFunc(seen, func(o Observation) bool {
-		return math.Abs(o.Yaw) < Defaults.StillYaw && math.Abs(o.Pitch) < Defaults.StillPitch
-	})
+	start := slices.IndexFunc(seen, Defaults.near)
 	if start < 0 {
 		return 0 // the checker could start nowhere
 	}
