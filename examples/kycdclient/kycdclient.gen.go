@@ -443,6 +443,7 @@ func (e GenderValueValue) Valid() bool {
 
 // Defines values for MRZBodyFormat.
 const (
+	FRID MRZBodyFormat = "FR-ID"
 	MRVA MRZBodyFormat = "MRV-A"
 	MRVB MRZBodyFormat = "MRV-B"
 	TD1  MRZBodyFormat = "TD1"
@@ -453,6 +454,8 @@ const (
 // Valid indicates whether the value is a known member of the MRZBodyFormat enum.
 func (e MRZBodyFormat) Valid() bool {
 	switch e {
+	case FRID:
+		return true
 	case MRVA:
 		return true
 	case MRVB:
@@ -1245,6 +1248,9 @@ type MRZBody struct {
 	// Checks each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it
 	Checks map[string]CheckBody `json:"checks"`
 
+	// ChecksPass every check digit passes
+	ChecksPass bool `json:"checks_pass"`
+
 	// Confidence 0–100
 	Confidence float64       `json:"confidence"`
 	Format     MRZBodyFormat `json:"format"`
@@ -1254,7 +1260,10 @@ type MRZBody struct {
 	Repaired *[]string   `json:"repaired"`
 	Side     MRZBodySide `json:"side"`
 
-	// Valid every check digit passes
+	// Unconfirmed fields no check digit covers that nothing else confirms: ID_TYPE (a document code the issuing state is not known to use, and no printed title names the type), LAST_NAME, FIRST_NAME, MIDDLE_NAME (not printed in the visual zone as the MRZ spells them)
+	Unconfirmed *[]string `json:"unconfirmed"`
+
+	// Valid the reading can be trusted: every check digit passes and something confirms what no check digit covers (the document code, the names); see unconfirmed
 	Valid bool `json:"valid"`
 }
 

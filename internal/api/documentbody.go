@@ -33,13 +33,15 @@ type FieldBody struct {
 
 // MRZBody is the machine-readable zone as read.
 type MRZBody struct {
-	Format     string               `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B"`
-	Lines      []string             `json:"lines"`
-	Checks     map[string]CheckBody `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it"`
-	Valid      bool                 `json:"valid" doc:"every check digit passes"`
-	Repaired   []string             `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
-	Confidence float64              `json:"confidence" doc:"0–100"`
-	Side       string               `json:"side" enum:"front,back"`
+	Format      string               `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B,FR-ID"`
+	Lines       []string             `json:"lines"`
+	Checks      map[string]CheckBody `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it"`
+	Valid       bool                 `json:"valid" doc:"the reading can be trusted: every check digit passes and something confirms what no check digit covers (the document code, the names); see unconfirmed"`
+	ChecksPass  bool                 `json:"checks_pass" doc:"every check digit passes"`
+	Unconfirmed []string             `json:"unconfirmed" doc:"fields no check digit covers that nothing else confirms: ID_TYPE (a document code the issuing state is not known to use, and no printed title names the type), LAST_NAME, FIRST_NAME, MIDDLE_NAME (not printed in the visual zone as the MRZ spells them)"`
+	Repaired    []string             `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
+	Confidence  float64              `json:"confidence" doc:"0–100"`
+	Side        string               `json:"side" enum:"front,back"`
 }
 
 // CheckBody is one check digit.
@@ -110,7 +112,7 @@ func analysisBody(an *document.Analysis) *AnalysisBody {
 		b.Fields = map[string]FieldBody{}
 	}
 	if m := an.MRZ; m != nil {
-		b.MRZ = &MRZBody{Format: m.Format, Lines: m.Lines, Checks: map[string]CheckBody{}, Valid: m.Valid,
+		b.MRZ = &MRZBody{Format: m.Format, Lines: m.Lines, Checks: map[string]CheckBody{}, Valid: m.Valid, ChecksPass: m.ChecksPass, Unconfirmed: nonNil(m.Unconfirmed),
 			Repaired: nonNil(m.Repaired), Confidence: m.Confidence, Side: m.Side}
 		for k, c := range m.Checks {
 			b.MRZ.Checks[k] = CheckBody{Printed: c.Printed, Computed: c.Computed, Valid: c.Valid}

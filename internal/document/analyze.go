@@ -28,13 +28,15 @@ type Field struct {
 
 // MRZReport is the machine-readable zone as read.
 type MRZReport struct {
-	Format     string           `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B,FR-ID"`
-	Lines      []string         `json:"lines"`
-	Checks     map[string]Check `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it"`
-	Valid      bool             `json:"valid" doc:"every check digit passes"`
-	Repaired   []string         `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
-	Confidence float64          `json:"confidence" doc:"0–100"`
-	Side       string           `json:"side" enum:"front,back"`
+	Format      string           `json:"format" enum:"TD1,TD2,TD3,MRV-A,MRV-B,FR-ID"`
+	Lines       []string         `json:"lines"`
+	Checks      map[string]Check `json:"checks" doc:"each check digit: document_number, date_of_birth, expiration_date, personal_number, composite; and names, present (and failing) when the names field cannot be a name, as no check digit covers it"`
+	Valid       bool             `json:"valid" doc:"the reading can be trusted: every check digit passes and something confirms what no check digit covers (the document code, the names); see unconfirmed"`
+	ChecksPass  bool             `json:"checks_pass" doc:"every check digit passes"`
+	Unconfirmed []string         `json:"unconfirmed" doc:"fields no check digit covers that nothing else confirms: ID_TYPE (the document code is not one the issuing state is known to use, and no printed title names the type), LAST_NAME, FIRST_NAME, MIDDLE_NAME (not printed in the visual zone as the MRZ spells them)"`
+	Repaired    []string         `json:"repaired" doc:"fields changed by a repair that a check digit proves"`
+	Confidence  float64          `json:"confidence" doc:"0–100"`
+	Side        string           `json:"side" enum:"front,back"`
 }
 
 // Check is one check digit.
@@ -107,12 +109,13 @@ const (
 	WarnBackNeeded       = "back_side_needed"     // the data is probably on the back, which was not sent
 	WarnUnsupported      = "unsupported_document" // the type could not be told
 	WarnBarcodeMalformed = "barcode_malformed"    // a PDF417 was read but is not an AAMVA payload
+	WarnUnconfirmed      = "data_unconfirmed"     // a field no check digit covers is confirmed by nothing else
 )
 
 // Warnings lists every warning code an analysis can carry (the pages
 // explain each one).
 var Warnings = []string{WarnLowResolution, WarnBlurry, WarnGlare, WarnTooDark, WarnUnreadable, WarnChecksumFailed,
-	WarnRepaired, WarnExpired, WarnNoPortrait, WarnInconsistent, WarnBackNeeded, WarnUnsupported, WarnBarcodeMalformed}
+	WarnRepaired, WarnExpired, WarnNoPortrait, WarnInconsistent, WarnBackNeeded, WarnUnsupported, WarnBarcodeMalformed, WarnUnconfirmed}
 
 // Analyzer reads documents. Faces finds the portrait; without it the
 // portrait is skipped.
@@ -164,6 +167,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	}
 	an := &Analysis{Fields: map[string]Field{}, Quality: map[string]Quality{}, Warnings: []string{}, CrossChecks: []CrossCheck{}}
 	var m *mrz.MRZ
+	var sure [][]float32 // how sure the classifier is of each of m's cells
 	var card *aamva.Card
 	turns := map[string]int{}             // side → clockwise turn that makes it upright (from its MRZ, else its face)
 	reads := map[string]*mrzscan.Result{} // side → its MRZ, when it passes every check
@@ -179,7 +183,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 		}
 		if m == nil {
 			if r, err := mrzscan.ReadGray(d.gray, mrzscan.Options{Now: now}); err == nil {
-				m = r.MRZ
+				m, sure = r.MRZ, r.Sure
 				an.MRZ = mrzReport(r, d.name)
 				turns[d.name] = uprightTurn(r.Angle)
 				if r.MRZ.Valid {
@@ -232,6 +236,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an.DocumentType, an.IssuingCountry, an.TypeSource = c.Type, isoCountry(c.IssuingCountry), c.Source
 	switch {
 	case m != nil:
+		an.confirm(m, sure, c, text.String(), card == nil && !a.SkipText)
 		an.mrzFields(m, an.MRZ.Confidence, now)
 	case card != nil:
 		an.barcodeFields(card, now)
@@ -244,6 +249,9 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an.printedFields(seen, now)
 	if an.DocumentType == Unknown {
 		an.warn(WarnUnsupported)
+	}
+	if an.MRZ != nil && slices.Contains(an.MRZ.Unconfirmed, "ID_TYPE") {
+		c.Confidence = math.Min(c.Confidence, 0.5)
 	}
 	an.Fields["ID_TYPE"] = Field{Value: an.DocumentType.Words(), Confidence: round1(100 * c.Confidence), Source: typeSource(c.Source)}
 	return an, nil
@@ -314,7 +322,7 @@ func (an *Analysis) set(name, value string, conf float64, source string) {
 
 func mrzReport(r *mrzscan.Result, side string) *MRZReport {
 	m := r.MRZ
-	rep := &MRZReport{Format: string(m.Format), Lines: m.Lines, Checks: map[string]Check{}, Valid: m.Valid,
+	rep := &MRZReport{Format: string(m.Format), Lines: m.Lines, Checks: map[string]Check{}, Valid: m.Valid, ChecksPass: m.Valid, Unconfirmed: []string{},
 		Repaired: append([]string{}, m.Repaired...), Confidence: r.Confidence, Side: side}
 	for _, c := range m.Checks {
 		rep.Checks[c.Field] = Check{Printed: c.Printed, Computed: c.Computed, Valid: c.Valid}
@@ -341,10 +349,18 @@ func (an *Analysis) mrzFields(m *mrz.MRZ, conf float64, now time.Time) {
 		}
 		return c
 	}
+	// A name nothing confirms is no surer than a guess between it and
+	// its neighbours.
+	nameConf := func(field string) float64 {
+		if slices.Contains(an.MRZ.Unconfirmed, field) {
+			return math.Min(conf, 50)
+		}
+		return conf
+	}
 	first, middle, _ := strings.Cut(m.GivenNames, " ")
-	an.set("LAST_NAME", m.Surname, conf, "mrz")
-	an.set("FIRST_NAME", first, conf, "mrz")
-	an.set("MIDDLE_NAME", middle, conf, "mrz")
+	an.set("LAST_NAME", m.Surname, nameConf("LAST_NAME"), "mrz")
+	an.set("FIRST_NAME", first, nameConf("FIRST_NAME"), "mrz")
+	an.set("MIDDLE_NAME", middle, nameConf("MIDDLE_NAME"), "mrz")
 	an.set("DOCUMENT_NUMBER", m.DocumentNumber, fieldConf("document_number"), "mrz")
 	if !m.BirthDate.IsZero() {
 		an.set("DATE_OF_BIRTH", m.BirthDate.Format(time.DateOnly), fieldConf("date_of_birth"), "mrz")
@@ -368,6 +384,27 @@ func (an *Analysis) mrzFields(m *mrz.MRZ, conf float64, now time.Time) {
 	if len(m.Repaired) > 0 {
 		an.warn(WarnRepaired)
 	}
+}
+
+// confirm names what of m no check digit covers and nothing confirms
+// (see confirm.go): the MRZ is then not valid, and the analysis says
+// data_unconfirmed. Without the printed text (read says it was not read)
+// nothing can confirm the names.
+func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text string, read bool) {
+	var unconfirmed []string
+	if c.Source == "mrz" && c.Type != Unknown && !codeConfirmed(m.Lines[0][:2], m.IssuingState, c.Type, text, codeSureness(sure)) {
+		unconfirmed = append(unconfirmed, "ID_TYPE")
+	}
+	if !read {
+		text = ""
+	}
+	unconfirmed = append(unconfirmed, unconfirmedNames(m, text, nameSureness(m, sure))...)
+	if len(unconfirmed) == 0 {
+		return
+	}
+	an.MRZ.Unconfirmed = unconfirmed
+	an.MRZ.Valid = false
+	an.warn(WarnUnconfirmed)
 }
 
 func barcodeReport(c *aamva.Card, side string) *BarcodeReport {

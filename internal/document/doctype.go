@@ -83,28 +83,33 @@ func Classify(e Evidence) Classification {
 		return Classification{Type: t, IssuingCountry: e.AAMVA.Country, Source: "aamva", Confidence: 0.99}
 	}
 	if e.MRZ != nil && e.MRZ.DocumentCode != "" {
-		code := e.MRZ.Lines[0][:2]
-		c := Classification{IssuingCountry: e.MRZ.IssuingState, Source: "mrz", Confidence: 0.95}
+		state := e.MRZ.IssuingState
+		t := codeType(e.MRZ.Lines[0][:2], state)
+		kt := keywordType(e.Text)
+		// A residence keyword on an I/A/C card outranks the code.
+		if t == IDCard && kt == ResidencePermit {
+			t = ResidencePermit
+		}
 		switch {
-		case code[0] == 'P':
-			c.Type = Passport
-		case code[0] == 'V':
-			c.Type = Visa
-		case residenceCodes[code]:
-			c.Type = ResidencePermit
-		case code[0] == 'I' || code[0] == 'A' || code[0] == 'C':
-			c.Type = IDCard
-			// A residence keyword on an I/A/C card outranks the code.
-			if keywordType(e.Text) == ResidencePermit {
-				c.Type = ResidencePermit
+		case t == Unknown:
+			return Classification{Type: Unknown, IssuingCountry: state, Source: "mrz", Confidence: 0.3}
+		case e.MRZ.Valid:
+			return Classification{Type: t, IssuingCountry: state, Source: "mrz", Confidence: 0.95}
+		case credible(e.MRZ):
+			// A zone that fails a check but is a real state's, with most
+			// of its checks passing, is a document that prints a wrong
+			// check digit (or one misread): it names the type, less sure.
+			return Classification{Type: t, IssuingCountry: state, Source: "mrz", Confidence: 0.6}
+		case kt == t:
+			// Otherwise it may be garbage that happens to start like a
+			// zone: it sets the type only where the printed title agrees,
+			// and the country only where it is printed too.
+			c := Classification{Type: t, Source: "mrz", Confidence: 0.6}
+			if vizWords(e.Text)[state] {
+				c.IssuingCountry = state
 			}
-		default:
-			c.Type, c.Confidence = Unknown, 0.3
+			return c
 		}
-		if !e.MRZ.Valid {
-			c.Confidence -= 0.2
-		}
-		return c
 	}
 	if t := keywordType(e.Text); t != "" {
 		return Classification{Type: t, Source: "keywords", Confidence: 0.7}

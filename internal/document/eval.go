@@ -21,8 +21,11 @@ type EvalResult struct {
 	Documents          int
 	TypeRight          int
 	MRZTotal, MRZFound int // documents with an MRZ; those where one was read
-	MRZExact, MRZValid int
-	MRZTrustedWrong    int // wrong readings that pass every check digit: worse than a failed one, as they are trusted
+	MRZExact, MRZValid int // MRZValid: trusted (every check passes, nothing unconfirmed)
+	MRZChecksPass      int
+	MRZTrustedWrong    int // wrong readings that are trusted: worse than a failed one
+	MRZFlaggedWrong    int // wrong readings that pass every check digit but were flagged unconfirmed
+	MRZUnconfirmed     int // right readings flagged unconfirmed: each one costs a reviewer's look
 	BarcodeTotal       int
 	BarcodeExact       int
 	PortraitTotal      int
@@ -135,10 +138,20 @@ func (r *EvalResult) scoreMRZ(id string, m *MRZReport, want, context string) {
 	if m.Valid {
 		r.MRZValid++
 	}
+	if m.ChecksPass {
+		r.MRZChecksPass++
+	}
 	got := strings.Join(m.Lines, "\n")
 	switch {
 	case got == want:
 		r.MRZExact++
+		if m.ChecksPass && !m.Valid {
+			r.MRZUnconfirmed++
+			r.Failures = append(r.Failures, fmt.Sprintf("%s: MRZ right but %v unconfirmed%s", id, m.Unconfirmed, context))
+		}
+	case m.ChecksPass && !m.Valid:
+		r.MRZFlaggedWrong++
+		r.Failures = append(r.Failures, fmt.Sprintf("%s: MRZ %q passes every check but is wrong, flagged: %v unconfirmed, want %q%s", id, got, m.Unconfirmed, want, context))
 	case m.Valid:
 		r.MRZTrustedWrong++
 		r.Failures = append(r.Failures, fmt.Sprintf("%s: MRZ %q passes every check but is wrong, want %q%s", id, got, want, context))
@@ -232,8 +245,11 @@ func (r *EvalResult) Report(w io.Writer) {
 	fmt.Fprintf(w, "document type right:     %s\n", pct(r.TypeRight, r.Documents))
 	fmt.Fprintf(w, "MRZ found:               %s\n", pct(r.MRZFound, r.MRZTotal))
 	fmt.Fprintf(w, "MRZ read exactly:        %s\n", pct(r.MRZExact, r.MRZTotal))
-	fmt.Fprintf(w, "MRZ all checks pass:     %s\n", pct(r.MRZValid, r.MRZTotal))
-	fmt.Fprintf(w, "  of them wrong:         %d\n", r.MRZTrustedWrong)
+	fmt.Fprintf(w, "MRZ all checks pass:     %s\n", pct(r.MRZChecksPass, r.MRZTotal))
+	fmt.Fprintf(w, "MRZ trusted:             %s (checks pass, type and names confirmed)\n", pct(r.MRZValid, r.MRZTotal))
+	fmt.Fprintf(w, "  trusted but wrong:     %d\n", r.MRZTrustedWrong)
+	fmt.Fprintf(w, "  wrong, flagged:        %d (every check passes, a name or the code unconfirmed)\n", r.MRZFlaggedWrong)
+	fmt.Fprintf(w, "  right, flagged:        %d (to a reviewer for nothing)\n", r.MRZUnconfirmed)
 	if r.BarcodeTotal > 0 {
 		fmt.Fprintf(w, "PDF417 read:             %s\n", pct(r.BarcodeExact, r.BarcodeTotal))
 	}

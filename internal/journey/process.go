@@ -233,8 +233,9 @@ func documentEvidence(d *Details) *kyc.DocumentEvidence {
 	return &kyc.DocumentEvidence{Type: string(an.DocumentType), Country: an.IssuingCountry, HasFields: len(an.Fields) > 0,
 		DateOfBirth: date("DATE_OF_BIRTH"), ExpiresOn: date("EXPIRATION_DATE"),
 		Expired: slices.Contains(an.Warnings, document.WarnExpired), PortraitFound: len(d.PortraitFace) > 0,
-		MRZRead: an.MRZ != nil, MRZValid: an.MRZ != nil && an.MRZ.Valid,
-		Inconsistent: slices.Contains(an.Warnings, document.WarnInconsistent)}
+		MRZRead: an.MRZ != nil, MRZValid: an.MRZ != nil && (an.MRZ.ChecksPass || an.MRZ.Valid), // Valid alone: read before checks_pass existed
+		Inconsistent: slices.Contains(an.Warnings, document.WarnInconsistent),
+		Unconfirmed:  slices.Contains(an.Warnings, document.WarnUnconfirmed)}
 }
 
 // duplicates finds earlier cases of other applicants whose face is this

@@ -19,6 +19,7 @@ const (
 	ReasonFaceUncertain  = "face_match_uncertain"
 	ReasonChecksum       = "mrz_checksum_failed"
 	ReasonInconsistent   = "data_inconsistent"
+	ReasonUnconfirmed    = "data_unconfirmed" // a document field no check digit covers (the type, the names) is confirmed by nothing else
 	ReasonDataMismatch   = "data_mismatch"
 	ReasonDisputed       = "data_disputed" // the applicant says a field the document shows is wrong
 	ReasonDuplicate      = "duplicate_face"
@@ -33,7 +34,7 @@ const (
 // doubts a reviewer settles.
 var Reasons = []string{ReasonUnreadable, ReasonUnsupported, ReasonExpired, ReasonNoFace, ReasonLivenessFailed,
 	ReasonFaceMismatch, ReasonUnderage, ReasonSpoof, ReasonFaceUncertain, ReasonChecksum, ReasonInconsistent,
-	ReasonDataMismatch, ReasonDisputed, ReasonDuplicate, ReasonIncomplete, ReasonTooMany, ReasonReviewer}
+	ReasonUnconfirmed, ReasonDataMismatch, ReasonDisputed, ReasonDuplicate, ReasonIncomplete, ReasonTooMany, ReasonReviewer}
 
 // Rules decide a case.
 type Rules struct {
@@ -79,6 +80,7 @@ type DocumentEvidence struct {
 	MRZRead       bool      // a machine-readable zone was read
 	MRZValid      bool      // and every check digit passed
 	Inconsistent  bool      // printed text disagrees with the MRZ or barcode
+	Unconfirmed   bool      // a field no check digit covers (document code, names) is confirmed by nothing else
 }
 
 // Readable reports whether enough was read to decide on: a type, fields
@@ -129,6 +131,9 @@ func Decide(e Evidence, r Rules, now time.Time) Decision {
 		}
 		if d.Inconsistent {
 			review = append(review, ReasonInconsistent)
+		}
+		if d.Unconfirmed {
+			review = append(review, ReasonUnconfirmed)
 		}
 	}
 	switch {

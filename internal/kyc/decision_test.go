@@ -67,6 +67,7 @@ func TestDecide(t *testing.T) {
 		{"a check digit fails", func(e *Evidence, _ *Rules) { e.Document.MRZValid = false }, StatusNeedsReview, []string{ReasonChecksum}},
 		{"no MRZ at all (a licence)", func(e *Evidence, _ *Rules) { e.Document.MRZRead, e.Document.MRZValid = false, false }, StatusApproved, []string{}},
 		{"printed text disagrees", func(e *Evidence, _ *Rules) { e.Document.Inconsistent = true }, StatusNeedsReview, []string{ReasonInconsistent}},
+		{"a name or the document code nothing confirms", func(e *Evidence, _ *Rules) { e.Document.Unconfirmed = true }, StatusNeedsReview, []string{ReasonUnconfirmed}},
 		{"not the expected person", func(e *Evidence, _ *Rules) { e.Mismatches = []string{"LAST_NAME"} }, StatusNeedsReview, []string{ReasonDataMismatch}},
 		{"the applicant says a field is read wrong", func(e *Evidence, _ *Rules) { e.Disputed = []string{"LAST_NAME"} }, StatusNeedsReview, []string{ReasonDisputed}},
 		{"the face is on another case", func(e *Evidence, _ *Rules) { e.Duplicates = []string{"ver_1"} }, StatusNeedsReview, []string{ReasonDuplicate}},

@@ -41,6 +41,12 @@ type Result struct {
 	// every side; corners in the same order as Zone's, and they may be
 	// outside the picture.
 	Page [4]image.Point
+	// Sure is, for each cell of each line, the probability the classifier
+	// gave the character the reading holds (after any repair), the mean
+	// over the placements tried; 0 where the cell had nothing to read.
+	// No check digit covers the names: this is what says how sure their
+	// letters are.
+	Sure [][]float32
 }
 
 // Options tune Read.
@@ -282,6 +288,15 @@ func (c *candidate) result() *Result {
 	}
 	r.Confidence = math.Round(conf*10) / 10
 	r.Zone, r.Page = c.zone(), c.page()
+	r.Sure = make([][]float32, len(c.parsed.Lines))
+	for li, l := range c.parsed.Lines {
+		r.Sure[li] = make([]float32, len(l))
+		for i := range len(l) {
+			if li < len(c.probs) && i < len(c.probs[li]) && c.probs[li][i] != nil {
+				r.Sure[li][i] = c.probs[li][i][l[i]]
+			}
+		}
+	}
 	return r
 }
 
