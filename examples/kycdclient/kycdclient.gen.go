@@ -52,9 +52,13 @@ func (e AnalysisBodyDocumentType) Valid() bool {
 const (
 	AnalysisBodyTypeSourceAamva       AnalysisBodyTypeSource = "aamva"
 	AnalysisBodyTypeSourceAspectRatio AnalysisBodyTypeSource = "aspect_ratio"
+	AnalysisBodyTypeSourceIdNumber    AnalysisBodyTypeSource = "id_number"
 	AnalysisBodyTypeSourceKeywords    AnalysisBodyTypeSource = "keywords"
+	AnalysisBodyTypeSourceLayout      AnalysisBodyTypeSource = "layout"
 	AnalysisBodyTypeSourceMrz         AnalysisBodyTypeSource = "mrz"
 	AnalysisBodyTypeSourceNone        AnalysisBodyTypeSource = "none"
+	AnalysisBodyTypeSourceQr          AnalysisBodyTypeSource = "qr"
+	AnalysisBodyTypeSourceQrSignature AnalysisBodyTypeSource = "qr_signature"
 )
 
 // Valid indicates whether the value is a known member of the AnalysisBodyTypeSource enum.
@@ -64,11 +68,19 @@ func (e AnalysisBodyTypeSource) Valid() bool {
 		return true
 	case AnalysisBodyTypeSourceAspectRatio:
 		return true
+	case AnalysisBodyTypeSourceIdNumber:
+		return true
 	case AnalysisBodyTypeSourceKeywords:
+		return true
+	case AnalysisBodyTypeSourceLayout:
 		return true
 	case AnalysisBodyTypeSourceMrz:
 		return true
 	case AnalysisBodyTypeSourceNone:
+		return true
+	case AnalysisBodyTypeSourceQr:
+		return true
+	case AnalysisBodyTypeSourceQrSignature:
 		return true
 	default:
 		return false
@@ -489,6 +501,39 @@ func (e MRZBodySide) Valid() bool {
 	}
 }
 
+// Defines values for NationalIDBodyScheme.
+const (
+	AadhaarSecureQr NationalIDBodyScheme = "aadhaar_secure_qr"
+)
+
+// Valid indicates whether the value is a known member of the NationalIDBodyScheme enum.
+func (e NationalIDBodyScheme) Valid() bool {
+	switch e {
+	case AadhaarSecureQr:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NationalIDBodySide.
+const (
+	NationalIDBodySideBack  NationalIDBodySide = "back"
+	NationalIDBodySideFront NationalIDBodySide = "front"
+)
+
+// Valid indicates whether the value is a known member of the NationalIDBodySide enum.
+func (e NationalIDBodySide) Valid() bool {
+	switch e {
+	case NationalIDBodySideBack:
+		return true
+	case NationalIDBodySideFront:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PortraitBodySide.
 const (
 	PortraitBodySideBack  PortraitBodySide = "back"
@@ -760,17 +805,23 @@ type AnalysisBody struct {
 	Barcode *BarcodeBody `json:"barcode,omitempty"`
 
 	// CrossChecks the printed text compared with the MRZ or barcode
-	CrossChecks  *[]CrossCheckBody        `json:"cross_checks"`
+	CrossChecks *[]CrossCheckBody `json:"cross_checks"`
+
+	// DocumentName the document's own name when recognised without an MRZ: Aadhaar, PAN card, KTP, SIM, DNI
+	DocumentName *string                  `json:"document_name,omitempty"`
 	DocumentType AnalysisBodyDocumentType `json:"document_type"`
 	Fields       map[string]FieldBody     `json:"fields"`
 
 	// IssuingCountry ISO 3166-1 alpha-3 when known
-	IssuingCountry string        `json:"issuing_country"`
-	Mrz            *MRZBody      `json:"mrz,omitempty"`
-	Portrait       *PortraitBody `json:"portrait,omitempty"`
+	IssuingCountry string          `json:"issuing_country"`
+	Mrz            *MRZBody        `json:"mrz,omitempty"`
+	NationalId     *NationalIDBody `json:"national_id,omitempty"`
+	Portrait       *PortraitBody   `json:"portrait,omitempty"`
 
 	// Quality per side: front, back
-	Quality    map[string]QualityBody `json:"quality"`
+	Quality map[string]QualityBody `json:"quality"`
+
+	// TypeSource what the type rests on, strongest first: the AAMVA barcode, the MRZ, a national QR whose signature verified (qr_signature) or did not (qr), a national number that passes its check with the document's printed title (id_number), the printed title alone (keywords), the EU licence's numbered fields (layout), the card's shape
 	TypeSource AnalysisBodyTypeSource `json:"type_source"`
 	Warnings   *[]string              `json:"warnings"`
 }
@@ -778,7 +829,7 @@ type AnalysisBody struct {
 // AnalysisBodyDocumentType defines model for AnalysisBody.DocumentType.
 type AnalysisBodyDocumentType string
 
-// AnalysisBodyTypeSource defines model for AnalysisBody.TypeSource.
+// AnalysisBodyTypeSource what the type rests on, strongest first: the AAMVA barcode, the MRZ, a national QR whose signature verified (qr_signature) or did not (qr), a national number that passes its check with the document's printed title (id_number), the printed title alone (keywords), the EU licence's numbered fields (layout), the card's shape
 type AnalysisBodyTypeSource string
 
 // AuditEventBody defines model for AuditEventBody.
@@ -1280,6 +1331,32 @@ type MailBody struct {
 	Subject string    `json:"subject"`
 	To      string    `json:"to"`
 }
+
+// NationalIDBody defines model for NationalIDBody.
+type NationalIDBody struct {
+	// Generated when the issuer generated the code
+	Generated *time.Time `json:"generated,omitempty"`
+
+	// NumberLast4 the last four digits of the national number (the QR holds no more)
+	NumberLast4 string `json:"number_last4"`
+
+	// Photo the holder's photo in the code, JPEG 2000, base64
+	Photo  *string              `json:"photo,omitempty"`
+	Scheme NationalIDBodyScheme `json:"scheme"`
+	Side   NationalIDBodySide   `json:"side"`
+
+	// Signer the verifying certificate's name
+	Signer *string `json:"signer,omitempty"`
+
+	// Verified the issuer's signature verifies with a certificate the operator trusts (--aadhaar-certs, and UIDAI's published ones), valid when the code was generated; when false nothing of it is trusted
+	Verified bool `json:"verified"`
+}
+
+// NationalIDBodyScheme defines model for NationalIDBody.Scheme.
+type NationalIDBodyScheme string
+
+// NationalIDBodySide defines model for NationalIDBody.Side.
+type NationalIDBodySide string
 
 // NewAPIKeyOutputBody defines model for NewAPIKeyOutputBody.
 type NewAPIKeyOutputBody struct {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"maps"
+	"time"
 
 	"github.com/kycd/kycd/internal/document"
 )
@@ -14,10 +15,12 @@ import (
 type AnalysisBody struct {
 	DocumentType   string                 `json:"document_type" enum:"passport,id_card,residence_permit,visa,drivers_license,unknown"`
 	IssuingCountry string                 `json:"issuing_country" doc:"ISO 3166-1 alpha-3 when known"`
-	TypeSource     string                 `json:"type_source" enum:"aamva,mrz,keywords,aspect_ratio,none"`
+	TypeSource     string                 `json:"type_source" enum:"aamva,mrz,qr_signature,qr,id_number,keywords,layout,aspect_ratio,none" doc:"what the type rests on, strongest first: the AAMVA barcode, the MRZ, a national QR whose signature verified (qr_signature) or did not (qr), a national number that passes its check with the document's printed title (id_number), the printed title alone (keywords), the EU licence's numbered fields (layout), the card's shape"`
+	DocumentName   string                 `json:"document_name,omitempty" doc:"the document's own name when recognised without an MRZ: Aadhaar, PAN card, KTP, SIM, DNI"`
 	Fields         map[string]FieldBody   `json:"fields"`
 	MRZ            *MRZBody               `json:"mrz,omitempty"`
 	Barcode        *BarcodeBody           `json:"barcode,omitempty"`
+	NationalID     *NationalIDBody        `json:"national_id,omitempty" doc:"a national ID's signed QR (India's Aadhaar Secure QR)"`
 	Portrait       *PortraitBody          `json:"portrait,omitempty"`
 	Quality        map[string]QualityBody `json:"quality" doc:"per side: front, back"`
 	CrossChecks    []CrossCheckBody       `json:"cross_checks" doc:"the printed text compared with the MRZ or barcode"`
@@ -59,6 +62,17 @@ type BarcodeBody struct {
 	Jurisdiction string            `json:"jurisdiction"`
 	Fields       map[string]string `json:"fields" doc:"every element of the licence subfile by its AAMVA code (DAQ, DCS, ...)"`
 	Side         string            `json:"side" enum:"front,back"`
+}
+
+// NationalIDBody is a national ID's signed QR code as read.
+type NationalIDBody struct {
+	Scheme    string    `json:"scheme" enum:"aadhaar_secure_qr"`
+	Verified  bool      `json:"verified" doc:"the issuer's signature verifies with a certificate the operator trusts (--aadhaar-certs, and UIDAI's published ones), valid when the code was generated; when false nothing of it is trusted"`
+	Signer    string    `json:"signer,omitempty" doc:"the verifying certificate's name"`
+	Generated time.Time `json:"generated,omitzero" doc:"when the issuer generated the code"`
+	Last4     string    `json:"number_last4" doc:"the last four digits of the national number (the QR holds no more)"`
+	Photo     []byte    `json:"photo,omitempty" doc:"the holder's photo in the code, JPEG 2000, base64"`
+	Side      string    `json:"side" enum:"front,back"`
 }
 
 // PortraitBody is where the holder's photo is.
@@ -106,7 +120,7 @@ func fieldBodies(fs map[string]document.Field) map[string]FieldBody {
 }
 
 func analysisBody(an *document.Analysis) *AnalysisBody {
-	b := &AnalysisBody{DocumentType: string(an.DocumentType), IssuingCountry: an.IssuingCountry, TypeSource: an.TypeSource,
+	b := &AnalysisBody{DocumentType: string(an.DocumentType), IssuingCountry: an.IssuingCountry, TypeSource: an.TypeSource, DocumentName: an.DocumentName,
 		Fields: fieldBodies(an.Fields), Quality: map[string]QualityBody{}, CrossChecks: []CrossCheckBody{}, Warnings: nonNil(an.Warnings)}
 	if b.Fields == nil {
 		b.Fields = map[string]FieldBody{}
@@ -117,6 +131,10 @@ func analysisBody(an *document.Analysis) *AnalysisBody {
 		for k, c := range m.Checks {
 			b.MRZ.Checks[k] = CheckBody{Printed: c.Printed, Computed: c.Computed, Valid: c.Valid}
 		}
+	}
+	if n := an.NationalID; n != nil {
+		b.NationalID = &NationalIDBody{Scheme: n.Scheme, Verified: n.Verified, Signer: n.Signer, Generated: n.Generated,
+			Last4: n.Last4, Photo: n.Photo, Side: n.Side}
 	}
 	if bc := an.Barcode; bc != nil {
 		b.Barcode = &BarcodeBody{Format: bc.Format, Standard: bc.Standard, Version: bc.Version, Jurisdiction: bc.Jurisdiction,

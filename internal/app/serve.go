@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/kycd/kycd/internal/aadhaar"
 	"github.com/kycd/kycd/internal/account"
 	"github.com/kycd/kycd/internal/api"
 	"github.com/kycd/kycd/internal/blob"
@@ -134,7 +135,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, erro
 		log.Warn("webhooks may reach private and loopback addresses (--webhook-allow-private): an admin's webhook can reach services inside this network")
 	}
 	lv := livenessService(cfg, db, faces, blobs, keyring, log, m)
-	analyzer := &document.Analyzer{Faces: faces, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText}
+	aadhaarKeys, err := aadhaarKeys(cfg.AadhaarCerts)
+	if err != nil {
+		return nil, err
+	}
+	analyzer := &document.Analyzer{Faces: faces, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels}, SkipText: skipText, AadhaarKeys: aadhaarKeys}
 	journeys := journey.New(journey.Deps{DB: db, Blobs: blobs, Keyring: keyring, Faces: faces, Liveness: lv, Analyzer: analyzer,
 		Queue: inserter, Webhooks: hooks}, journey.Options{Rules: rules(cfg), Logger: log, Limits: raster.Limits{MaxPixels: cfg.MaxImagePixels},
 		Metrics: m})
@@ -521,4 +526,25 @@ func openMigrated(ctx context.Context, cfg *config.Config, keyring *seal.Keyring
 		return nil, err
 	}
 	return db, nil
+}
+
+// aadhaarKeys are UIDAI's published certificates and the operator's
+// (--aadhaar-certs, comma-separated PEM files).
+func aadhaarKeys(files string) ([]aadhaar.Key, error) {
+	keys := aadhaar.UIDAIKeys()
+	for f := range strings.SplitSeq(files, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--aadhaar-certs: %w", err)
+		}
+		k, err := aadhaar.ParseCertificates(data)
+		if err != nil {
+			return nil, fmt.Errorf("--aadhaar-certs: %s: %w", f, err)
+		}
+		keys = append(keys, k...)
+	}
+	return keys, nil
 }

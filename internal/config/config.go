@@ -55,6 +55,7 @@ type Config struct {
 	FaceWorkers     int
 	FaceThreads     int
 	MaxImagePixels  int
+	AadhaarCerts    string // PEM files of certificates trusted to sign Aadhaar Secure QR codes, comma-separated
 	// Image work admitted by the API: per principal per minute, and how
 	// many requests may wait for one of the face workers.
 	AnalysisRateLimit int
@@ -157,6 +158,8 @@ var options = []option{
 		field: func(c *Config) any { return &c.FaceThreads }},
 	{name: "max-image-pixels", dflt: "25000000", help: "largest image accepted, in pixels, checked before decoding (images over 12000 px a side or 20 times as long as wide are refused too)",
 		field: func(c *Config) any { return &c.MaxImagePixels }},
+	{name: "aadhaar-certs", help: "PEM certificate files, comma-separated, trusted to sign India's Aadhaar Secure QR codes besides UIDAI's published 2017 and 2021 certificates (add UIDAI's newer ones here)",
+		field: func(c *Config) any { return &c.AadhaarCerts }},
 	{name: "analysis-rate-limit", dflt: "60", help: "image analyses (faces, documents, uploads) each user or API key may ask for per minute (429 beyond)",
 		field: func(c *Config) any { return &c.AnalysisRateLimit }},
 	{name: "analysis-queue", dflt: "0", help: "image requests that may wait for a face worker; more are refused with 503 and Retry-After; 0 means twice the workers",

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kycd/kycd/internal/aadhaar"
 	"github.com/kycd/kycd/internal/aamva"
 	"github.com/kycd/kycd/internal/face"
 	"github.com/kycd/kycd/internal/kyc"
@@ -56,6 +57,17 @@ type BarcodeReport struct {
 	Side         string            `json:"side" enum:"front,back"`
 }
 
+// NationalIDReport is a national ID's signed QR code as read.
+type NationalIDReport struct {
+	Scheme    string    `json:"scheme" enum:"aadhaar_secure_qr"`
+	Verified  bool      `json:"verified" doc:"the issuer's signature verifies with a certificate the operator trusts, valid when the code was generated; when false nothing of it is trusted"`
+	Signer    string    `json:"signer,omitempty" doc:"the verifying certificate's name"`
+	Generated time.Time `json:"generated,omitzero" doc:"when the issuer generated the code"`
+	Last4     string    `json:"number_last4" doc:"the last four digits of the national number (the QR holds no more)"`
+	Photo     []byte    `json:"photo,omitempty" doc:"the holder's photo in the code, JPEG 2000, base64"`
+	Side      string    `json:"side" enum:"front,back"`
+}
+
 // PortraitReport is where the holder's photo is.
 type PortraitReport struct {
 	Side        string  `json:"side" enum:"front,back"`
@@ -84,10 +96,12 @@ type Box struct {
 type Analysis struct {
 	DocumentType   Type               `json:"document_type" enum:"passport,id_card,residence_permit,visa,drivers_license,unknown"`
 	IssuingCountry string             `json:"issuing_country" doc:"ISO 3166-1 alpha-3 when known"`
-	TypeSource     string             `json:"type_source" enum:"aamva,mrz,keywords,aspect_ratio,none"`
+	TypeSource     string             `json:"type_source" enum:"aamva,mrz,qr_signature,qr,id_number,keywords,layout,aspect_ratio,none" doc:"what the type rests on, strongest first: the AAMVA barcode, the MRZ, a national QR whose signature verified (qr_signature) or did not (qr), a national number that passes its check with the document's printed title (id_number), the printed title alone (keywords), the EU licence's numbered fields (layout), the card's shape"`
+	DocumentName   string             `json:"document_name,omitempty" doc:"the document's own name when recognised without an MRZ: Aadhaar, PAN card, KTP, SIM, DNI"`
 	Fields         map[string]Field   `json:"fields"`
 	MRZ            *MRZReport         `json:"mrz,omitempty"`
 	Barcode        *BarcodeReport     `json:"barcode,omitempty"`
+	NationalID     *NationalIDReport  `json:"national_id,omitempty" doc:"a national ID's signed QR (India's Aadhaar Secure QR)"`
 	Portrait       *PortraitReport    `json:"portrait,omitempty"`
 	Quality        map[string]Quality `json:"quality" doc:"per side: front, back"`
 	CrossChecks    []CrossCheck       `json:"cross_checks" doc:"the printed text compared with the MRZ or barcode"`
@@ -120,10 +134,13 @@ var Warnings = []string{WarnLowResolution, WarnBlurry, WarnGlare, WarnTooDark, W
 // Analyzer reads documents. Faces finds the portrait; without it the
 // portrait is skipped.
 type Analyzer struct {
-	Faces    *face.Engine
-	Limits   raster.Limits
-	Now      func() time.Time
-	SkipText bool // skip reading the printed text (Tesseract)
+	// AadhaarKeys verify Aadhaar Secure QR codes; nil: UIDAI's published
+	// certificates (aadhaar.UIDAIKeys).
+	AadhaarKeys []aadhaar.Key
+	Faces       *face.Engine
+	Limits      raster.Limits
+	Now         func() time.Time
+	SkipText    bool // skip reading the printed text (Tesseract)
 }
 
 // Side is one image of the document.
@@ -211,6 +228,19 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			an.Barcode = barcodeReport(c, d.name)
 		}
 	}
+	// Neither: a national ID's signed QR (Aadhaar's is on the back).
+	var qr *aadhaar.QR
+	for i := len(imgs) - 1; i >= 0 && m == nil && card == nil && qr == nil; i-- {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if data, err := pdf417.ReadQRGray(imgs[i].gray); err == nil {
+			if q, err := aadhaar.Parse(string(data)); err == nil {
+				qr = q
+				an.NationalID = a.aadhaarReport(q, imgs[i].name)
+			}
+		}
+	}
 	if a.Faces != nil {
 		if err := an.findPortrait(ctx, a.Faces, imgs, turns); err != nil {
 			return nil, err
@@ -232,14 +262,16 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			seen.merge(readLabels(t, false))
 		}
 	}
-	c := Classify(Evidence{MRZ: m, AAMVA: card, Text: text.String()})
-	an.DocumentType, an.IssuingCountry, an.TypeSource = c.Type, isoCountry(c.IssuingCountry), c.Source
+	c := Classify(Evidence{MRZ: m, AAMVA: card, Aadhaar: qr, AadhaarSigned: an.NationalID != nil && an.NationalID.Verified, Text: text.String()})
+	an.DocumentType, an.IssuingCountry, an.TypeSource, an.DocumentName = c.Type, isoCountry(c.IssuingCountry), c.Source, c.Name
 	switch {
 	case m != nil:
 		an.confirm(m, sure, c, text.String(), card == nil && !a.SkipText)
 		an.mrzFields(m, an.MRZ.Confidence, now)
 	case card != nil:
 		an.barcodeFields(card, now)
+	case qr != nil:
+		an.aadhaarFields(qr, text.String())
 	default:
 		an.warn(WarnUnreadable)
 		if len(imgs) == 1 && an.Portrait != nil {
@@ -407,6 +439,52 @@ func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text
 	an.warn(WarnUnconfirmed)
 }
 
+func (a *Analyzer) aadhaarReport(q *aadhaar.QR, side string) *NationalIDReport {
+	keys := a.AadhaarKeys
+	if keys == nil {
+		keys = aadhaar.UIDAIKeys()
+	}
+	r := &NationalIDReport{Scheme: "aadhaar_secure_qr", Generated: q.Generated, Last4: q.Last4, Photo: q.Photo, Side: side}
+	if k, err := q.Verify(keys); err == nil {
+		r.Verified, r.Signer = true, k.Name
+	}
+	return r
+}
+
+// aadhaarFields sets what the QR holds. Verified, it is as sure as a
+// barcode; unverified, nothing of it is trusted (data_unconfirmed). The
+// number is the printed one that passes its check and ends with the QR's
+// last four digits.
+func (an *Analysis) aadhaarFields(q *aadhaar.QR, text string) {
+	conf := 99.0
+	if !an.NationalID.Verified {
+		conf = 50
+		an.warn(WarnUnconfirmed)
+	}
+	first, last := q.Name, ""
+	if i := strings.LastIndex(q.Name, " "); i > 0 {
+		first, last = q.Name[:i], q.Name[i+1:]
+	}
+	an.set("FIRST_NAME", first, conf, "barcode")
+	an.set("LAST_NAME", last, conf, "barcode")
+	if !q.DateOfBirth.IsZero() {
+		an.set("DATE_OF_BIRTH", q.DateOfBirth.Format(time.DateOnly), conf, "barcode")
+	}
+	an.set("SEX", q.Gender, conf, "barcode")
+	an.set("ADDRESS", q.Address(), conf, "barcode")
+	an.set("CITY_IN_ADDRESS", q.VTC, conf, "barcode")
+	an.set("STATE_IN_ADDRESS", q.State, conf, "barcode")
+	an.set("ZIP_CODE_IN_ADDRESS", q.PinCode, conf, "barcode")
+	an.set("ISSUING_COUNTRY", "IND", conf, "barcode")
+	for _, n := range aadhaarNumber.FindAllString(text, -1) {
+		n = strings.ReplaceAll(n, " ", "")
+		if aadhaar.ValidNumber(n) && strings.HasSuffix(n, q.Last4) {
+			an.set("DOCUMENT_NUMBER", n, min(conf, 90), "visual")
+			break
+		}
+	}
+}
+
 func barcodeReport(c *aamva.Card, side string) *BarcodeReport {
 	return &BarcodeReport{Format: "PDF417", Standard: "AAMVA", Version: c.Version, Jurisdiction: c.Jurisdiction.Code,
 		Fields: c.Elements, Side: side}
@@ -459,6 +537,8 @@ func typeSource(s string) string {
 		return "barcode"
 	case "mrz":
 		return "mrz"
+	case "qr_signature", "qr":
+		return "barcode"
 	}
 	return "visual"
 }

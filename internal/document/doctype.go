@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kycd/kycd/internal/aadhaar"
 	"github.com/kycd/kycd/internal/aamva"
 	"github.com/kycd/kycd/internal/mrz"
 )
@@ -44,18 +45,22 @@ func (t Type) Words() string {
 
 // Evidence is what was read from a document.
 type Evidence struct {
-	MRZ    *mrz.MRZ
-	AAMVA  *aamva.Card
-	Text   string  // OCR of the printed text, any case
-	Aspect float64 // width / height of the document's outline, 0 when unknown
+	MRZ     *mrz.MRZ
+	AAMVA   *aamva.Card
+	Aadhaar *aadhaar.QR // an Aadhaar Secure QR; AadhaarSigned when its signature verified
+	// AadhaarSigned: a trusted key verified the QR's signature.
+	AadhaarSigned bool
+	Text          string  // OCR of the printed text, any case
+	Aspect        float64 // width / height of the document's outline, 0 when unknown
 }
 
 // Classification is the decision and what it rests on.
 type Classification struct {
 	Type           Type
 	IssuingCountry string // ISO 3166-1 alpha-3 when known
-	Source         string // aamva, mrz, keywords, aspect_ratio, none
+	Source         string // aamva, mrz, qr_signature, id_number, keywords, layout, aspect_ratio, none
 	Confidence     float64
+	Name           string // the document's own name when known (Aadhaar, PAN card, KTP, ...)
 }
 
 // residenceCodes are MRZ document codes that states use for residence
@@ -67,10 +72,15 @@ var keywords = []struct {
 	words []string
 }{
 	{ResidencePermit, []string{"RESIDENCE PERMIT", "PERMIT OF RESIDENCE", "AUFENTHALTSTITEL", "TITRE DE SEJOUR", "TITRE DE SÉJOUR", "PERMESSO DI SOGGIORNO", "PERMANENT RESIDENT", "VERBLIJFSDOCUMENT", "PERMISO DE RESIDENCIA"}},
-	{DriversLicense, []string{"DRIVER LICENSE", "DRIVER'S LICENSE", "DRIVERS LICENSE", "DRIVER LICENCE", "DRIVING LICENCE", "FÜHRERSCHEIN", "PERMIS DE CONDUIRE", "PATENTE DI GUIDA", "RIJBEWIJS", "PERMISO DE CONDUCIR"}},
+	// The EU licence prints its title in the issuing state's languages.
+	{DriversLicense, []string{"DRIVER LICENSE", "DRIVER'S LICENSE", "DRIVERS LICENSE", "DRIVER LICENCE", "DRIVING LICENCE", "DRIVING LICENSE",
+		"FÜHRERSCHEIN", "PERMIS DE CONDUIRE", "PATENTE DI GUIDA", "RIJBEWIJS", "PERMISO DE CONDUCIR", "PERMISO DE CONDUCCIÓN",
+		"CARTA DE CONDUÇÃO", "CARTA DE CONDUCAO", "PRAWO JAZDY", "KÖRKORT", "KØREKORT", "FØRERKORT", "AJOKORTTI", "ŘIDIČSKÝ PRŮKAZ",
+		"VODIČSKÝ PREUKAZ", "VEZETŐI ENGEDÉLY", "PERMIS DE CONDUCERE", "VOZAČKA DOZVOLA", "VOZNIŠKO DOVOLJENJE", "VADĪTĀJA APLIECĪBA",
+		"VAIRUOTOJO PAŽYMĖJIMAS", "JUHILUBA", "ÖKUSKÍRTEINI", "LICENZA TAS-SEWQAN", "CEADÚNAS TIOMÁNA", "SURAT IZIN MENGEMUDI"}},
 	{Visa, []string{"VISA", "VISUM", "VISTO"}},
 	{Passport, []string{"PASSPORT", "PASSEPORT", "REISEPASS", "PASAPORTE", "PASSAPORTO", "PASPOORT", "PASSAPORTE"}},
-	{IDCard, []string{"IDENTITY CARD", "IDENTIFICATION CARD", "CARTE D'IDENTITÉ", "CARTE NATIONALE D'IDENTITE", "PERSONALAUSWEIS", "DOCUMENTO NACIONAL DE IDENTIDAD", "CARTA D'IDENTITÀ", "IDENTITEITSKAART", "ID CARD"}},
+	{IDCard, []string{"IDENTITY CARD", "IDENTIFICATION CARD", "NATIONAL IDENTITY", "KARTU TANDA PENDUDUK", "CÉDULA DE IDENTIDAD", "CEDULA DE CIUDADANIA", "CARTE D'IDENTITÉ", "CARTE NATIONALE D'IDENTITE", "PERSONALAUSWEIS", "DOCUMENTO NACIONAL DE IDENTIDAD", "CARTA D'IDENTITÀ", "IDENTITEITSKAART", "ID CARD"}},
 }
 
 // Classify decides the type in order of evidence strength.
@@ -111,8 +121,25 @@ func Classify(e Evidence) Classification {
 			return c
 		}
 	}
+	if q := e.Aadhaar; q != nil {
+		c := Classification{Type: IDCard, IssuingCountry: "IND", Source: "qr_signature", Confidence: 0.99, Name: "Aadhaar"}
+		if !e.AadhaarSigned {
+			c.Source, c.Confidence = "qr", 0.6 // read, but no trusted key signed it
+		}
+		return c
+	}
+	if n, conf, ok := recogniseNational(e.Text); ok {
+		src := "keywords"
+		if n.Number != "" {
+			src = "id_number"
+		}
+		return Classification{Type: n.Type, IssuingCountry: n.Country, Source: src, Confidence: conf, Name: n.Name}
+	}
 	if t := keywordType(e.Text); t != "" {
 		return Classification{Type: t, Source: "keywords", Confidence: 0.7}
+	}
+	if euLicenceLayout(e.Text) {
+		return Classification{Type: DriversLicense, Source: "layout", Confidence: 0.6}
 	}
 	// ID-1 cards (85.60 × 53.98 mm) are 1.586:1; an open passport's data
 	// page (ID-3, 125 × 88 mm) 1.42:1.
@@ -128,10 +155,10 @@ func Classify(e Evidence) Classification {
 }
 
 func keywordType(text string) Type {
-	up := strings.ToUpper(text)
+	up := fold(strings.ToUpper(text))
 	for _, k := range keywords {
 		for _, w := range k.words {
-			if containsWord(up, w) {
+			if containsWord(up, fold(w)) {
 				return k.t
 			}
 		}

@@ -1,15 +1,15 @@
-// A minimal bridge from Go to zxing-cpp's PDF417 reader (Debian's
+// A minimal bridge from Go to zxing-cpp's PDF417 and QR readers (Debian's
 // libzxing-dev, zxing-cpp 1.4).
 #include <ZXing/ReadBarcode.h>
 #include <cstdlib>
 #include <cstring>
 
-extern "C" int kycd_read_pdf417(const unsigned char* lum, int width, int height, int try_harder,
-                                unsigned char** out, int* out_len) {
+extern "C" int kycd_read_barcode(const unsigned char* lum, int width, int height, int try_harder, int qr,
+                                 unsigned char** out, int* out_len) {
 	try {
 		ZXing::ImageView view(lum, width, height, ZXing::ImageFormat::Lum);
 		ZXing::DecodeHints hints;
-		hints.setFormats(ZXing::BarcodeFormat::PDF417);
+		hints.setFormats(qr ? ZXing::BarcodeFormat::QRCode : ZXing::BarcodeFormat::PDF417);
 		hints.setTryHarder(try_harder != 0);
 		hints.setTryRotate(true);
 		auto result = ZXing::ReadBarcode(view, hints);

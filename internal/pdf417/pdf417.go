@@ -2,14 +2,15 @@
 // driver's licences and ID cards, with zxing-cpp (Debian's libzxing-dev)
 // through a small cgo bridge: Go has no PDF417 reader. When the first read
 // fails it retries on an upscaled, a smoothed and a straightened copy,
-// which rescue small, noisy or skewed phone photos.
+// which rescue small, noisy or skewed phone photos. The same bridge reads
+// QR codes (ReadQRGray), for the signed QR on India's Aadhaar.
 package pdf417
 
 /*
 #cgo CXXFLAGS: -std=c++17 -O2 -DZX_USE_UTF8
 #cgo LDFLAGS: -lZXing
 #include <stdlib.h>
-int kycd_read_pdf417(const unsigned char* lum, int width, int height, int try_harder, unsigned char** out, int* out_len);
+int kycd_read_barcode(const unsigned char* lum, int width, int height, int try_harder, int qr, unsigned char** out, int* out_len);
 int kycd_write_pdf417(const char* data, int len, unsigned char** out, int* width, int* height);
 */
 import "C"
@@ -65,10 +66,33 @@ func ReadGray(g *raster.Gray) ([]byte, string, error) {
 	return nil, "", ErrNotFound
 }
 
-func read(g *raster.Gray) ([]byte, error) {
+// ReadQRGray decodes the first QR code in g, retrying on an upscaled and a
+// smoothed copy like ReadGray.
+func ReadQRGray(g *raster.Gray) ([]byte, error) {
+	if g.W == 0 || g.H == 0 || len(g.Pix) < g.W*g.H {
+		return nil, errors.New("pdf417: empty image")
+	}
+	if data, err := readFormat(g, true); err == nil {
+		return data, nil
+	}
+	if g.W*g.H <= 4_000_000 {
+		if data, err := readFormat(upscale(g), true); err == nil {
+			return data, nil
+		}
+	}
+	return readFormat(smooth(g), true)
+}
+
+func read(g *raster.Gray) ([]byte, error) { return readFormat(g, false) }
+
+func readFormat(g *raster.Gray, qr bool) ([]byte, error) {
 	var out *C.uchar
 	var n C.int
-	rc := C.kycd_read_pdf417((*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(g.W), C.int(g.H), 1, &out, &n)
+	q := C.int(0)
+	if qr {
+		q = 1
+	}
+	rc := C.kycd_read_barcode((*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(g.W), C.int(g.H), 1, q, &out, &n)
 	switch rc {
 	case 1:
 		defer C.free(unsafe.Pointer(out))
