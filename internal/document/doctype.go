@@ -138,8 +138,8 @@ func Classify(e Evidence) Classification {
 	if t := keywordType(e.Text); t != "" {
 		return Classification{Type: t, Source: "keywords", Confidence: 0.7}
 	}
-	if euLicenceLayout(e.Text) {
-		return Classification{Type: DriversLicense, Source: "layout", Confidence: 0.6}
+	if country, ok := licenceLayout(e.Text); ok {
+		return Classification{Type: DriversLicense, IssuingCountry: country, Source: "layout", Confidence: 0.6}
 	}
 	// ID-1 cards (85.60 × 53.98 mm) are 1.586:1; an open passport's data
 	// page (ID-3, 125 × 88 mm) 1.42:1.
@@ -155,10 +155,10 @@ func Classify(e Evidence) Classification {
 }
 
 func keywordType(text string) Type {
-	up := fold(strings.ToUpper(text))
+	t := prepareTitles(text)
 	for _, k := range keywords {
 		for _, w := range k.words {
-			if containsWord(up, fold(w)) {
+			if titleIn(t, w) {
 				return k.t
 			}
 		}

@@ -28,6 +28,7 @@ type nationalDoc struct {
 	country string
 	titles  []string
 	number  func(text string) string // the first number in text that passes the document's check
+	labels  []string                 // field labels: two of them stand for a title
 }
 
 var (
@@ -46,10 +47,10 @@ var nationalDocs = []nationalDoc{
 				}
 			}
 			return ""
-		}},
+		}, nil},
 	{"PAN card", IDCard, "IND", []string{"INCOME TAX DEPARTMENT", "PERMANENT ACCOUNT NUMBER"},
-		func(text string) string { return panNumber.FindString(strings.ToUpper(text)) }},
-	{"SIM", DriversLicense, "IDN", []string{"SURAT IZIN MENGEMUDI", "DRIVING LICENSE INDONESIA"}, nil},
+		func(text string) string { return panNumber.FindString(strings.ToUpper(text)) }, nil},
+	{"SIM", DriversLicense, "IDN", []string{"SURAT IZIN MENGEMUDI", "DRIVING LICENSE INDONESIA"}, nil, nil},
 	{"KTP", IDCard, "IDN", []string{"KARTU TANDA PENDUDUK", "PROVINSI"},
 		func(text string) string {
 			for _, n := range nikNumber.FindAllString(text, -1) {
@@ -58,8 +59,9 @@ var nationalDocs = []nationalDoc{
 				}
 			}
 			return ""
-		}},
-	{"DNI", IDCard, "ARG", []string{"REPUBLICA ARGENTINA", "REGISTRO NACIONAL DE LAS PERSONAS"}, nil},
+		}, []string{"NIK", "JENIS KELAMIN", "GOL DARAH", "TEMPAT/TGL LAHIR", "AGAMA", "STATUS PERKAWINAN", "KEWARGANEGARAAN",
+			"BERLAKU HINGGA", "PEKERJAAN", "KECAMATAN", "KEL/DESA"}},
+	{"DNI", IDCard, "ARG", []string{"REPUBLICA ARGENTINA", "REGISTRO NACIONAL DE LAS PERSONAS"}, nil, nil},
 }
 
 // validNIK checks an Indonesian NIK: a region code (province 11–94), the
@@ -82,14 +84,11 @@ func validNIK(n string) bool {
 // The confidence is 0.9 with both, 0.6 with the title alone; a number
 // without a title is not enough.
 func recogniseNational(text string) (National, float64, bool) {
-	up := fold(strings.ToUpper(text))
+	t := prepareTitles(text)
 	for _, d := range nationalDocs {
-		titled := false
-		for _, t := range d.titles {
-			if containsWord(up, t) {
-				titled = true
-				break
-			}
+		titled := labelsIn(t, d.labels) >= 2
+		for _, title := range d.titles {
+			titled = titled || titleIn(t, title)
 		}
 		if !titled {
 			continue

@@ -153,3 +153,38 @@ func TestEULicenceLayout(t *testing.T) {
 		t.Errorf("a Czech title read without its accents: %+v", c)
 	}
 }
+
+// TestTitlesAsRead: titles as Tesseract reads them off photos match;
+// short words never match inside others.
+func TestTitlesAsRead(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want Type
+	}{
+		{"C/U ZOMA DRIVERLICENSE USA", DriversLicense},
+		{"tWASHINGTON _ DRIVEBLICENSE", DriversLicense},
+		{"G DRIVER’S LICENSE", DriversLicense},
+		{"|) DRIVER LICENSECLASSE ~~ |", DriversLicense},
+		{"IT IS ADVISABLE TO CARRY IT", ""},
+		{"PASSPORTS AND VISAS", ""}, // "PASSPORTS" is not the word PASSPORT, "VISAS" not VISA
+	} {
+		if got := keywordType(c.text); got != c.want {
+			t.Errorf("%q: %q, want %q", c.text, got, c.want)
+		}
+	}
+	// An Indonesian KTP by two of its labels, one misread.
+	if n, _, ok := recogniseNational("NIK =: 34?L14020979000L Jy\n__senisKelamin___=LAKELAKE"); !ok || n.Name != "KTP" {
+		t.Errorf("KTP labels: %+v %v", n, ok)
+	}
+	// An EU licence by its one-line code, which names the state; a US
+	// licence by its field labels and a state's ZIP code.
+	if c := Classify(Evidence{Text: "PERMIS DE IRE\nD1FRA13AA000026181231MARTIN<<9"}); c.Type != DriversLicense || c.IssuingCountry != "FRA" {
+		t.Errorf("EU licence line: %+v", c)
+	}
+	if c := Classify(Evidence{Text: "DLN D123\nDOB 01/02/1980\nEXP 01/02/2030\nCLASS D\nSEX M HGT 5-08\nPHOENIX, AZ 85007"}); c.Type != DriversLicense || c.IssuingCountry != "USA" {
+		t.Errorf("US licence labels: %+v", c)
+	}
+	if !approxContains("XXDRIVERLICENSFXX", "DRIVERLICENSE", 1) || approxContains("XXDRWERLICENCEXX", "DRIVERLICENSE", 1) {
+		t.Error("approxContains")
+	}
+}

@@ -28,7 +28,7 @@ func SupportedDocuments() []Supported {
 		{IDCard, "every ICAO state", "ID card (TD1 or TD2 MRZ; France's card of 1988–2021)", "MRZ; the printed title where the MRZ fails a check digit"},
 		{ResidencePermit, "every ICAO state", "residence permit (MRZ code " + strings.Join(sortedKeys(residenceCodes), ", ") + ")", "MRZ; a residence title on an I/A/C card"},
 		{Visa, "every ICAO state", "visa (MRV-A, MRV-B)", "MRZ"},
-		{DriversLicense, "USA, CAN", "AAMVA driver's licence", "PDF417 barcode (AAMVA)"},
+		{DriversLicense, "USA, CAN", "AAMVA driver's licence", "PDF417 barcode (AAMVA); on the front, its title or four of its field labels (" + strings.Join(usLicenceLabels, ", ") + "), the country from a state's ZIP code"},
 		{IDCard, "USA, CAN", "AAMVA ID card", "PDF417 barcode (AAMVA, subfile ID)"},
 		{IDCard, "IND", "Aadhaar", "Secure QR, UIDAI's signature verified; or its 12-digit number (Verhoeff) with its title"},
 	}
@@ -42,7 +42,7 @@ func SupportedDocuments() []Supported {
 	for _, k := range keywords {
 		if k.t == DriversLicense {
 			out = append(out, Supported{DriversLicense, "EU and EEA states", "EU driving licence (ISO/IEC 18013-1)",
-				"its title in the state's language (" + fmt.Sprint(len(k.words)) + " titles) or its numbered fields 1–9 with 4a and 4b"})
+				"its title in the state's language (" + fmt.Sprint(len(k.words)) + " titles), its one-line code (D1 and the state), or its numbered fields 1–9 with 4a and 4b"})
 		}
 	}
 	return out

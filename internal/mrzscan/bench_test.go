@@ -42,3 +42,26 @@ func BenchmarkWorkImage(b *testing.B) {
 	}
 	testenv.Measure(b, func() { workImage(img) })
 }
+
+// BenchmarkReadNoZone looks for an MRZ on a licence's front, which has
+// none (1400 px wide, 4° skew): what every document without a zone pays,
+// all the oblique retries included.
+func BenchmarkReadNoZone(b *testing.B) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(1, 1))
+	portrait := loadImage(b, filepath.Join(testenv.TestData(b), "faces", "deepface", "img1.jpg"))
+	front, _, err := docgen.Render(docgen.Random(r, docgen.DriversLicense, now), portrait, 12, r)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jpg, _ := docgen.Photograph(front, docgen.Shot{Width: 1400, Skew: 4, Quality: 80, Margin: 0.08}, r)
+	img, err := raster.Decode(jpg, raster.Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	testenv.Measure(b, func() {
+		if _, err := Read(img, Options{Now: now}); err == nil {
+			b.Fatal("a zone on a licence's front")
+		}
+	})
+}

@@ -526,3 +526,43 @@ func turnRect(r image.Rectangle, w, h, deg int) image.Rectangle {
 	}
 	return r
 }
+
+// TestAnyAngle: a card photographed at any angle, not only near a right
+// angle, is read exactly, and its reading direction is the angle it lies
+// at (the corners and turn the document reader uses depend on it).
+func TestAnyAngle(t *testing.T) {
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	portrait := &raster.Image{W: 300, H: 400, Pix: make([]uint8, 300*400*3)}
+	for _, kind := range []docgen.Kind{docgen.Passport, docgen.IDCard} {
+		r := rand.New(rand.NewPCG(3, 3))
+		d := docgen.Random(r, kind, now)
+		f, b, err := docgen.Render(d, portrait, 8, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b != nil {
+			f = b
+		}
+		g := f.Gray()
+		want := strings.Join(d.MRZ(), "\n")
+		for a := 0; a < 360; a += 25 {
+			pic := g.Rotate(float64(a))
+			res, err := ReadGray(pic, Options{Now: now})
+			if err != nil {
+				t.Errorf("%s at %d°: %v", kind, a, err)
+				continue
+			}
+			if got := strings.Join(res.MRZ.Lines, "\n"); got != want {
+				t.Errorf("%s at %d°: %q, want %q", kind, a, got, want)
+			}
+			if off := math.Abs(math.Remainder(res.Angle-float64(a), 360)); off > 8 {
+				t.Errorf("%s at %d°: reading direction %.1f°", kind, a, res.Angle)
+			}
+			for _, p := range res.Zone {
+				if p.X < -pic.W/10 || p.Y < -pic.H/10 || p.X > pic.W*11/10 || p.Y > pic.H*11/10 {
+					t.Errorf("%s at %d°: zone corner %v outside the %d×%d picture", kind, a, p, pic.W, pic.H)
+				}
+			}
+		}
+	}
+}

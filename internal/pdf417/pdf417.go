@@ -54,8 +54,8 @@ func ReadGray(g *raster.Gray) ([]byte, string, error) {
 	}
 	// zxing's PDF417 reader gives up beyond a few degrees of skew: turn the
 	// image straight and try again.
-	if a := skewAngle(g); math.Abs(a) > 1 {
-		straight := rotate(g, -a)
+	if a := g.Skew(); math.Abs(a) > 1 {
+		straight := g.Rotate(-a)
 		if data, err := read(straight); err == nil {
 			return data, "deskewed", nil
 		}

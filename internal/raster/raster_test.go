@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"image"
+	"math"
 	"os"
 	"slices"
 	"testing"
@@ -282,3 +283,33 @@ func TestFillQuad(t *testing.T) {
 }
 
 func abs(x int) int { return max(x, -x) }
+
+// TestRotateUnrotate: a mark turned with Rotate is mapped back onto where
+// it was by Unrotate.
+func TestRotateUnrotate(t *testing.T) {
+	g := &Gray{W: 300, H: 200, Pix: make([]uint8, 300*200)}
+	for i := range g.Pix {
+		g.Pix[i] = 255
+	}
+	mark := [2]int{70, 40}
+	for dy := -2; dy <= 2; dy++ {
+		for dx := -2; dx <= 2; dx++ {
+			g.Pix[(mark[1]+dy)*g.W+mark[0]+dx] = 0
+		}
+	}
+	for _, deg := range []float64{-60, -30, 17, 45, 90, 200} {
+		r := g.Rotate(deg)
+		var sx, sy, n float64
+		for y := 0; y < r.H; y++ {
+			for x := 0; x < r.W; x++ {
+				if r.Pix[y*r.W+x] < 128 {
+					sx, sy, n = sx+float64(x)+0.5, sy+float64(y)+0.5, n+1
+				}
+			}
+		}
+		x, y := Unrotate(g.W, g.H, deg, sx/n, sy/n)
+		if math.Abs(x-float64(mark[0])-0.5) > 1.5 || math.Abs(y-float64(mark[1])-0.5) > 1.5 {
+			t.Errorf("%.0f°: the mark maps back to (%.1f, %.1f), want (%d.5, %d.5)", deg, x, y, mark[0], mark[1])
+		}
+	}
+}
