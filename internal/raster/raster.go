@@ -693,3 +693,30 @@ func (img *Gray) Skew() float64 {
 	}
 	return (float64(best)+0.5)*90/bins - 45
 }
+
+// Enlarge scales g up by f (bilinear: the bars' edges stay where they
+// were, between pixels, instead of on a coarse grid).
+func (g *Gray) Enlarge(f float64) *Gray {
+	w, h := int(float64(g.W)*f), int(float64(g.H)*f)
+	out := &Gray{W: w, H: h, Pix: make([]uint8, w*h)}
+	for y := 0; y < h; y++ {
+		sy := math.Max(0, math.Min(float64(g.H-1), (float64(y)+0.5)/f-0.5))
+		y0 := min(int(sy), g.H-2)
+		fy := sy - float64(y0)
+		if g.H == 1 {
+			y0, fy = 0, 0
+		}
+		for x := 0; x < w; x++ {
+			sx := math.Max(0, math.Min(float64(g.W-1), (float64(x)+0.5)/f-0.5))
+			x0 := min(int(sx), g.W-2)
+			fx := sx - float64(x0)
+			if g.W == 1 {
+				x0, fx = 0, 0
+			}
+			p := func(xx, yy int) float64 { return float64(g.Pix[min(yy, g.H-1)*g.W+min(xx, g.W-1)]) }
+			v := (p(x0, y0)*(1-fx)+p(x0+1, y0)*fx)*(1-fy) + (p(x0, y0+1)*(1-fx)+p(x0+1, y0+1)*fx)*fy
+			out.Pix[y*w+x] = uint8(v + 0.5)
+		}
+	}
+	return out
+}
