@@ -1068,7 +1068,48 @@ func lineCells(ch *chain, n int) (lineGeom, bool) {
 	x0 := ch.start() + c0/math.Sqrt(1+ch.b*ch.b)
 	lg := lineGeom{origin: point{x0, ch.a + ch.b*x0}, u: u, pitch: pitch, height: ch.height}
 	lg.centers = curve(ch, n, at, c0, pitch)
+	if cs := oneEach(ch, n, lg.centers); cs != nil && misfits(lg, cs) {
+		lg.centers = cs
+	}
 	return lg, true
+}
+
+// oneEach places the n cells of a chain that holds exactly n characters,
+// none merged, each on its own character (across the line, where the
+// bent layout curved puts it, or on the line's fit): a card seen in strong perspective changes its pitch along the line
+// more than an even layout and its smoothed offsets follow (a 540 px phone
+// photo's passport: cells 16–24 half a cell off, read as garbage).
+// Otherwise nil.
+func oneEach(ch *chain, n int, curved []point) []point {
+	if len(ch.comps) != n {
+		return nil
+	}
+	out := make([]point, n)
+	for i, c := range ch.comps {
+		if c.w() > 0.9*ch.height {
+			return nil
+		}
+		x := c.center().x
+		out[i] = point{x, ch.a + ch.b*x}
+		if curved != nil {
+			out[i].y = curved[i].y + ch.b*(x-curved[i].x)
+		}
+	}
+	return out
+}
+
+// misfits reports whether the layout lg puts a cell a third of a pitch or
+// more along the line from its character (at, from oneEach): the layout
+// is then the wrong one, the characters the right one. Where the layout
+// fits it stays: it places a cell on the glyph's cell, not on its ink's
+// middle, which a narrow glyph (1, I) has off centre.
+func misfits(lg lineGeom, at []point) bool {
+	for i, p := range at {
+		if math.Abs(p.add(lg.cellCenter(i).scale(-1)).dot(lg.u)) >= lg.pitch/3 {
+			return true
+		}
+	}
+	return false
 }
 
 // eachInCell calls f with each single-character component of a chain that
