@@ -1,7 +1,10 @@
 package aadhaar
 
 import (
+	"bytes"
+	"compress/zlib"
 	"errors"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -164,5 +167,22 @@ func TestValidNumber(t *testing.T) {
 		if ValidNumber(s) {
 			t.Errorf("%q passes", s)
 		}
+	}
+}
+
+// TestInflateBomb: a code whose payload inflates past any real one's size
+// is refused without inflating it all.
+func TestInflateBomb(t *testing.T) {
+	var b bytes.Buffer
+	w := zlib.NewWriter(&b)
+	w.Write(make([]byte, 8<<20)) // 8 MiB of zeros: about 8 KB compressed
+	w.Close()
+	text := new(big.Int).SetBytes(b.Bytes()).String()
+	if len(text) > maxDigits {
+		// Too long for a QR already; cut the stream to what fits.
+		text = new(big.Int).SetBytes(b.Bytes()[:maxDigits*2/5]).String()
+	}
+	if _, err := Parse(text); !errors.Is(err, ErrNotSecureQR) {
+		t.Errorf("an inflating bomb: %v", err)
 	}
 }
