@@ -136,9 +136,12 @@ func Classify(e Evidence) Classification {
 		return Classification{Type: n.Type, IssuingCountry: n.Country, Source: src, Confidence: conf, Name: n.Name}
 	}
 	if t := keywordType(e.Text); t != "" {
-		return Classification{Type: t, Source: "keywords", Confidence: 0.7}
+		return Classification{Type: t, IssuingCountry: printedState(e.Text), Source: "keywords", Confidence: 0.7}
 	}
 	if country, ok := licenceLayout(e.Text); ok {
+		if country == "" {
+			country = printedState(e.Text)
+		}
 		return Classification{Type: DriversLicense, IssuingCountry: country, Source: "layout", Confidence: 0.6}
 	}
 	// ID-1 cards (85.60 × 53.98 mm) are 1.586:1; an open passport's data

@@ -35,6 +35,8 @@ var (
 	aadhaarNumber = regexp.MustCompile(`\b[2-9][0-9]{3} ?[0-9]{4} ?[0-9]{4}\b`)
 	panNumber     = regexp.MustCompile(`\b[A-Z]{3}[PCHFATBLJG][A-Z][0-9]{4}[A-Z]\b`)
 	nikNumber     = regexp.MustCompile(`\b[0-9]{16}\b`)
+	epicNumber    = regexp.MustCompile(`\b[A-Z]{3}[0-9]{7}\b`)
+	cnicNumber    = regexp.MustCompile(`\b[1-7][0-9]{4}-[0-9]{7}-[0-9]\b`)
 )
 
 // nationalDocs are the documents recognised this way, the surest first.
@@ -62,6 +64,13 @@ var nationalDocs = []nationalDoc{
 		}, []string{"NIK", "JENIS KELAMIN", "GOL DARAH", "TEMPAT/TGL LAHIR", "AGAMA", "STATUS PERKAWINAN", "KEWARGANEGARAAN",
 			"BERLAKU HINGGA", "PEKERJAAN", "KECAMATAN", "KEL/DESA"}},
 	{"DNI", IDCard, "ARG", []string{"REPUBLICA ARGENTINA", "REGISTRO NACIONAL DE LAS PERSONAS"}, nil, nil},
+	{"INE voter card", IDCard, "MEX", []string{"INSTITUTO NACIONAL ELECTORAL", "CREDENCIAL PARA VOTAR", "INSTITUTO FEDERAL ELECTORAL"}, nil, nil},
+	{"EPIC voter card", IDCard, "IND", []string{"ELECTION COMMISSION OF INDIA", "ELECTOR PHOTO IDENTITY CARD"},
+		func(text string) string { return epicNumber.FindString(strings.ToUpper(text)) }, nil},
+	{"CNIC", IDCard, "PAK", []string{"PAKISTAN NATIONAL IDENTITY CARD", "ISLAMIC REPUBLIC OF PAKISTAN", "NATIONAL DATABASE AND REGISTRATION AUTHORITY"},
+		func(text string) string { return cnicNumber.FindString(text) }, nil},
+	{"PhilSys ID", IDCard, "PHL", []string{"PHILIPPINE IDENTIFICATION CARD", "PAMBANSANG PAGKAKAKILANLAN"}, nil, nil},
+	{"CNH", DriversLicense, "BRA", []string{"CARTEIRA NACIONAL DE HABILITACAO"}, nil, nil},
 }
 
 // validNIK checks an Indonesian NIK: a region code (province 11–94), the

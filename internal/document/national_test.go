@@ -188,3 +188,33 @@ func TestTitlesAsRead(t *testing.T) {
 		t.Error("approxContains")
 	}
 }
+
+// TestPrintedState: a document typed by its title takes its country from
+// the state's name printed on it, in the state's language, accents or not.
+func TestPrintedState(t *testing.T) {
+	for text, want := range map[string]string{
+		"BUNDESREPUBLIK DEUTSCHLAND\nPERSONALAUSWEIS": "DEU",
+		"REPUBLIK OSTERREICH PERSONALAUSWEIS":         "AUT",
+		"REPÚBLICA DE CHILE CÉDULA DE IDENTIDAD":      "CHL",
+		"ESTADOS UNIDOS MEXICANOS":                    "MEX",
+		"IDENTITY CARD":                               "",
+	} {
+		if got := printedState(text); got != want {
+			t.Errorf("%q: %q, want %q", text, got, want)
+		}
+	}
+	if c := Classify(Evidence{Text: "REPUBLIK ÖSTERREICH\nPERSONALAUSWEIS\nIDENTITY CARD"}); c.Type != IDCard || c.IssuingCountry != "AUT" {
+		t.Errorf("Austrian ID front: %+v", c)
+	}
+	for _, c := range []struct {
+		text, name, number string
+	}{
+		{"INSTITUTO NACIONAL ELECTORAL\nCREDENCIAL PARA VOTAR", "INE voter card", ""},
+		{"ELECTION COMMISSION OF INDIA\nABC1234567", "EPIC voter card", "ABC1234567"},
+		{"ISLAMIC REPUBLIC OF PAKISTAN\nNATIONAL IDENTITY CARD\n35202-1234567-1", "CNIC", "35202-1234567-1"},
+	} {
+		if n, _, ok := recogniseNational(c.text); !ok || n.Name != c.name || n.Number != c.number {
+			t.Errorf("%q: %+v %v", c.text, n, ok)
+		}
+	}
+}
