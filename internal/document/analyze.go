@@ -212,8 +212,12 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 			}
 		}
 	}
-	// No MRZ: look for a licence's barcode, on the back first.
-	for i := len(imgs) - 1; i >= 0 && m == nil && card == nil; i-- {
+	// No MRZ: look for a licence's barcode, on the back first. A zone that
+	// fails its checks and does not read as a state's is no MRZ (text
+	// lines that parse as one): it does not stop the search, and gives
+	// way to a barcode or QR that is found.
+	phantom := func() bool { return m != nil && !m.Valid && !credible(m) }
+	for i := len(imgs) - 1; i >= 0 && (m == nil || phantom()) && card == nil; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -230,7 +234,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	}
 	// Neither: a national ID's signed QR (Aadhaar's is on the back).
 	var qr *aadhaar.QR
-	for i := len(imgs) - 1; i >= 0 && m == nil && card == nil && qr == nil; i-- {
+	for i := len(imgs) - 1; i >= 0 && (m == nil || phantom()) && card == nil && qr == nil; i-- {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -240,6 +244,11 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 				an.NationalID = a.aadhaarReport(q, imgs[i].name)
 			}
 		}
+	}
+	if phantom() && (card != nil || qr != nil) {
+		m, sure, an.MRZ = nil, nil, nil
+		clear(turns)
+		clear(reads)
 	}
 	if a.Faces != nil {
 		if err := an.findPortrait(ctx, a.Faces, imgs, turns); err != nil {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/kycd/kycd/internal/aadhaar"
+	"github.com/kycd/kycd/internal/docgen"
 )
 
 // aadhaarBack draws the back of an Aadhaar card: a white card with its
@@ -216,5 +218,36 @@ func TestPrintedState(t *testing.T) {
 		if n, _, ok := recogniseNational(c.text); !ok || n.Name != c.name || n.Number != c.number {
 			t.Errorf("%q: %+v %v", c.text, n, ok)
 		}
+	}
+}
+
+// TestPhantomZoneGivesWay: text that parses as an MRZ but fails its checks
+// and is no state's zone does not stop the search for a barcode or QR;
+// the QR found replaces it.
+func TestPhantomZoneGivesWay(t *testing.T) {
+	text, keys := aadhaarSample(t)
+	q, err := qrcode.New(text, qrcode.Low)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sym := q.Image(-4)
+	zone, err := docgen.ZoneCard([]string{"P<JDDX<<KQ<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<", "L898902C37UTO7408122F1204159ZE184226B<<<<<10"},
+		125, 40, 10, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zimg := zone.ToRGBA()
+	w := sym.Bounds().Dx() + 200
+	canvas := image.NewRGBA(image.Rect(0, 0, max(w, zimg.Bounds().Dx()+100), sym.Bounds().Dy()+zimg.Bounds().Dy()+200))
+	draw.Draw(canvas, canvas.Bounds(), image.NewUniform(color.RGBA{248, 246, 240, 255}), image.Point{}, draw.Src)
+	draw.Draw(canvas, sym.Bounds().Add(image.Pt(100, 50)), sym, image.Point{}, draw.Src)
+	draw.Draw(canvas, zimg.Bounds().Add(image.Pt(50, sym.Bounds().Dy()+120)), zimg, image.Point{}, draw.Src)
+	a := &Analyzer{AadhaarKeys: keys, Now: func() time.Time { return testNow }}
+	an, err := a.Analyze(context.Background(), Side{Name: "back", Data: encodePNG(canvas)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if an.NationalID == nil || !an.NationalID.Verified || an.MRZ != nil || an.DocumentType != IDCard || an.IssuingCountry != "IND" {
+		t.Errorf("national id %+v, mrz %+v, type %s %s", an.NationalID, an.MRZ, an.DocumentType, an.IssuingCountry)
 	}
 }
