@@ -440,6 +440,15 @@ func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text
 		text = ""
 	}
 	unconfirmed = append(unconfirmed, unconfirmedNames(m, text, nameSureness(m, sure))...)
+	// A repair is proven by its check digit, and the composite's, but a
+	// reading that fits the font poorly (a card read askew: garbage a
+	// repair made pass) proves nothing by passing: its repaired fields
+	// are not trusted on that alone.
+	if len(m.Repaired) > 0 && an.MRZ.Confidence < repairFit {
+		for _, f := range m.Repaired {
+			unconfirmed = append(unconfirmed, strings.ToUpper(f))
+		}
+	}
 	if len(unconfirmed) == 0 {
 		return
 	}
@@ -447,6 +456,12 @@ func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text
 	an.MRZ.Valid = false
 	an.warn(WarnUnconfirmed)
 }
+
+// repairFit is the reading confidence (the font's fit, 0–100) under which
+// a repaired field is not trusted: 90 is a mean glyph score of 0.85, which
+// clean readings pass and the garbage of a card read askew does not
+// (mrzscan's sureFit).
+const repairFit = 90
 
 func (a *Analyzer) aadhaarReport(q *aadhaar.QR, side string) *NationalIDReport {
 	keys := a.AadhaarKeys

@@ -157,3 +157,20 @@ func TestClassifyUntrustedZone(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairOnAPoorFit: a repaired field of a reading that fits the font
+// poorly is not trusted; of a clean reading it is.
+func TestRepairOnAPoorFit(t *testing.T) {
+	for _, c := range []struct {
+		confidence float64
+		want       []string
+	}{{60, []string{"DOCUMENT_NUMBER"}}, {repairFit - 0.1, []string{"DOCUMENT_NUMBER"}}, {repairFit, []string{}}, {98, []string{}}} {
+		m := td3(t, "P<UTOERIKSSON<<ANNA<MARIA")
+		m.Repaired = []string{"document_number"}
+		an := &Analysis{Warnings: []string{}, MRZ: &MRZReport{Valid: true, ChecksPass: true, Confidence: c.confidence, Unconfirmed: []string{}}}
+		an.confirm(m, nil, Classification{Type: Passport, Source: "mrz"}, "ERIKSSON\nANNA MARIA", true)
+		if !slices.Equal(an.MRZ.Unconfirmed, c.want) || an.MRZ.Valid != (len(c.want) == 0) {
+			t.Errorf("confidence %.1f: unconfirmed %v, valid %v; want %v", c.confidence, an.MRZ.Unconfirmed, an.MRZ.Valid, c.want)
+		}
+	}
+}
