@@ -275,7 +275,7 @@ func (a *Analyzer) Analyze(ctx context.Context, sides ...Side) (*Analysis, error
 	an.DocumentType, an.IssuingCountry, an.TypeSource, an.DocumentName = c.Type, isoCountry(c.IssuingCountry), c.Source, c.Name
 	switch {
 	case m != nil:
-		an.confirm(m, sure, c, text.String(), card == nil && !a.SkipText)
+		an.confirm(m, sure, c, text.String())
 		an.mrzFields(m, an.MRZ.Confidence, now)
 	case card != nil:
 		an.barcodeFields(card, now)
@@ -429,15 +429,12 @@ func (an *Analysis) mrzFields(m *mrz.MRZ, conf float64, now time.Time) {
 
 // confirm names what of m no check digit covers and nothing confirms
 // (see confirm.go): the MRZ is then not valid, and the analysis says
-// data_unconfirmed. Without the printed text (read says it was not read)
-// nothing can confirm the names.
-func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text string, read bool) {
+// data_unconfirmed. Without the printed text (SkipText: text is empty)
+// only the classifier's sureness can confirm the names.
+func (an *Analysis) confirm(m *mrz.MRZ, sure [][]float32, c Classification, text string) {
 	var unconfirmed []string
 	if c.Source == "mrz" && c.Type != Unknown && !codeConfirmed(m.Lines[0][:2], m.IssuingState, c.Type, text, codeSureness(sure)) {
 		unconfirmed = append(unconfirmed, "ID_TYPE")
-	}
-	if !read {
-		text = ""
 	}
 	unconfirmed = append(unconfirmed, unconfirmedNames(m, text, nameSureness(m, sure))...)
 	// A repair is proven by its check digit, and the composite's, but a
@@ -557,12 +554,10 @@ func isoCountry(code string) string {
 
 func typeSource(s string) string {
 	switch s {
-	case "aamva":
+	case "aamva", "qr_signature", "qr":
 		return "barcode"
 	case "mrz":
 		return "mrz"
-	case "qr_signature", "qr":
-		return "barcode"
 	}
 	return "visual"
 }
@@ -640,15 +635,7 @@ func (an *Analysis) crossCheck(field, machine, printed string, agrees bool) {
 // transliterates (Ü → UE) and truncates, and OCR drops a letter now and
 // then, so letters only, a prefix or one edit apart count as the same.
 func sameName(machine, printed string) bool {
-	letters := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= 'A' && r <= 'Z' {
-				return r
-			}
-			return -1
-		}, fold(s))
-	}
-	a, b := letters(machine), letters(printed)
+	a, b := letters(fold(machine)), letters(fold(printed))
 	if a == "" || b == "" {
 		return true
 	}

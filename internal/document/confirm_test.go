@@ -168,7 +168,7 @@ func TestRepairOnAPoorFit(t *testing.T) {
 		m := td3(t, "P<UTOERIKSSON<<ANNA<MARIA")
 		m.Repaired = []string{"document_number"}
 		an := &Analysis{Warnings: []string{}, MRZ: &MRZReport{Valid: true, ChecksPass: true, Confidence: c.confidence, Unconfirmed: []string{}}}
-		an.confirm(m, nil, Classification{Type: Passport, Source: "mrz"}, "ERIKSSON\nANNA MARIA", true)
+		an.confirm(m, nil, Classification{Type: Passport, Source: "mrz"}, "ERIKSSON\nANNA MARIA")
 		if !slices.Equal(an.MRZ.Unconfirmed, c.want) || an.MRZ.Valid != (len(c.want) == 0) {
 			t.Errorf("confidence %.1f: unconfirmed %v, valid %v; want %v", c.confidence, an.MRZ.Unconfirmed, an.MRZ.Valid, c.want)
 		}
