@@ -24,7 +24,9 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -239,7 +241,10 @@ var uidai2017 []byte
 // UIDAIKeys are UIDAI's published offline-verification certificates
 // (2017–2020 and 2021–2024). Codes UIDAI generated after the last one
 // expired verify only with a newer certificate the operator adds.
-func UIDAIKeys() []Key {
+func UIDAIKeys() []Key { return slices.Clone(uidaiKeys()) }
+
+// uidaiKeys parses the embedded certificates once.
+var uidaiKeys = sync.OnceValue(func() []Key {
 	var keys []Key
 	for _, c := range [][]byte{uidai2017, uidai2021} {
 		k, err := ParseCertificates(c)
@@ -249,7 +254,7 @@ func UIDAIKeys() []Key {
 		keys = append(keys, k...)
 	}
 	return keys
-}
+})
 
 // Verify checks the signature with keys and returns the key that signed.
 // A key counts only while its certificate was valid at the code's

@@ -606,21 +606,25 @@ func (g *Gray) Turn(deg int) *Gray {
 // Unrotate maps a point of a w×h picture turned by deg degrees (Rotate)
 // back onto the picture.
 func Unrotate(w, h int, deg, x, y float64) (float64, float64) {
-	a := deg * math.Pi / 180
-	cos, sin := math.Cos(a), math.Sin(a)
-	rw := math.Floor(math.Abs(float64(w)*cos) + math.Abs(float64(h)*sin) + 0.5)
-	rh := math.Floor(math.Abs(float64(w)*sin) + math.Abs(float64(h)*cos) + 0.5)
-	dx, dy := x-rw/2, y-rh/2
+	cos, sin, rw, rh := turned(w, h, deg)
+	dx, dy := x-float64(rw)/2, y-float64(rh)/2
 	return cos*dx + sin*dy + float64(w)/2, -sin*dx + cos*dy + float64(h)/2
+}
+
+// turned is the cosine and sine of deg and the size of the canvas that
+// holds a w×h picture turned by it: Rotate's, which Unrotate must match.
+func turned(w, h int, deg float64) (cos, sin float64, rw, rh int) {
+	a := deg * math.Pi / 180
+	cos, sin = math.Cos(a), math.Sin(a)
+	rw = int(math.Abs(float64(w)*cos) + math.Abs(float64(h)*sin) + 0.5)
+	rh = int(math.Abs(float64(w)*sin) + math.Abs(float64(h)*cos) + 0.5)
+	return cos, sin, rw, rh
 }
 
 // Rotate turns g by deg degrees (positive: clockwise) about its centre,
 // growing the canvas to hold it and filling with white (bilinear).
 func (img *Gray) Rotate(deg float64) *Gray {
-	a := deg * math.Pi / 180
-	cos, sin := math.Cos(a), math.Sin(a)
-	w := int(math.Abs(float64(img.W)*cos) + math.Abs(float64(img.H)*sin) + 0.5)
-	h := int(math.Abs(float64(img.W)*sin) + math.Abs(float64(img.H)*cos) + 0.5)
+	cos, sin, w, h := turned(img.W, img.H, deg)
 	out := &Gray{W: w, H: h, Pix: make([]uint8, w*h)}
 	cx, cy := float64(img.W)/2, float64(img.H)/2
 	ox, oy := float64(w)/2, float64(h)/2
